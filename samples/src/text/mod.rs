@@ -1,0 +1,1 @@
+//! Command outputs as Windows prints them.

@@ -1,0 +1,1 @@
+//! Code tables: filled in by the schemas work.
