@@ -9,6 +9,7 @@
 //! This crate writes fixtures; it never reads them (the analyzer does).
 #![forbid(unsafe_code)]
 
+pub mod committed;
 pub mod evtx;
 pub mod reg;
 pub mod rng;

@@ -146,11 +146,15 @@ impl RootCauseId {
     pub fn title(self) -> &'static str {
         match self {
             RootCauseId::CertKeyUnreadable => "RDP certificate private key unreadable by NETWORK SERVICE",
-            RootCauseId::CertExpiredOrMismatched => "RDP certificate expired, or its thumbprint matches no certificate",
+            RootCauseId::CertExpiredOrMismatched => {
+                "RDP certificate expired, or its thumbprint matches no certificate"
+            }
             RootCauseId::NlaCredsspMismatch => "NLA / CredSSP mismatch between client and server",
             RootCauseId::FirewallOrAvInterference => "Firewall, IPS or antivirus interference",
             RootCauseId::ListenerOrPortProblem => "RDP listener stopped, disabled, moved or port taken",
-            RootCauseId::MaxOutstandingConnections => "MaxOutstandingConnections exhausted (too many pending connections)",
+            RootCauseId::MaxOutstandingConnections => {
+                "MaxOutstandingConnections exhausted (too many pending connections)"
+            }
             RootCauseId::UserProfileCorrupt => "Corrupt user profile",
             RootCauseId::NetworkTransport => "Network transport trouble (loss, VPN/MTU, UDP)",
             RootCauseId::OutdatedClient => "Outdated Remote Desktop client",

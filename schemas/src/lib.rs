@@ -17,9 +17,52 @@ pub use manifest::{Manifest, ManifestError};
 
 /// Every committed JSON Schema: (file name under `schemas/json/`, schema document).
 pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
-    vec![(
-        "manifest.v1.schema.json",
-        serde_json::to_value(schemars::schema_for!(manifest::Manifest))
-            .unwrap_or(serde_json::Value::Null),
-    )]
+    vec![
+        (
+            "manifest.v1.schema.json",
+            serde_json::to_value(schemars::schema_for!(manifest::Manifest))
+                .unwrap_or(serde_json::Value::Null),
+        ),
+        (
+            "explanation.v1.schema.json",
+            serde_json::to_value(schemars::schema_for!(codes::Explanation))
+                .unwrap_or(serde_json::Value::Null),
+        ),
+        (
+            "codes.v1.schema.json",
+            serde_json::to_value(schemars::schema_for!(codes::CodeTables)).unwrap_or(serde_json::Value::Null),
+        ),
+    ]
+}
+
+/// Every committed file under `schemas/json/`: the schemas of [`json_schemas`] plus
+/// `codes.v1.json`, the code tables as data for tools that do not link this crate.
+pub fn json_files() -> Vec<(&'static str, serde_json::Value)> {
+    let mut files = json_schemas();
+    files.push((
+        "codes.v1.json",
+        serde_json::to_value(codes::code_tables()).unwrap_or(serde_json::Value::Null),
+    ));
+    files
+}
+
+/// Renders JSON the way the committed files are written: keys sorted at every level (whatever
+/// serde_json features other crates switch on), two-space indent, trailing newline.
+pub fn render_json(value: &serde_json::Value) -> String {
+    let mut value = value.clone();
+    sort_keys(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn sort_keys(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
 }

@@ -16,11 +16,16 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// File name of the manifest at the root of a bundle.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
+/// The rule of [`check_bundle_path`] as an ECMA-262 regex, for the JSON Schema of `path`:
+/// `/`-separated non-empty parts, none `.` or `..`, no `\`, `:` or NUL, no leading `/`.
+pub const BUNDLE_PATH_PATTERN: &str = r"^(?!(?:[^/]*/)*\.{1,2}(?:/|$))[^/\\:\u0000]+(?:/[^/\\:\u0000]+)*$";
+
 /// Bundle manifest v1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Always 1 for this version.
+    #[schemars(extend("const" = 1))]
     pub schema_version: u32,
     /// Unique id of this bundle (UUID text).
     pub bundle_id: String,
@@ -158,7 +163,9 @@ pub struct CollectionWindow {
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
     /// Path inside the bundle, `/`-separated, relative (e.g.
-    /// `evtx/Microsoft-Windows-TerminalServices-RDPClient%4Operational.evtx`).
+    /// `evtx/Microsoft-Windows-TerminalServices-RDPClient%4Operational.evtx`); no `..`, `.`,
+    /// empty parts, backslashes, colons or leading `/` (the rule of `check_bundle_path`).
+    #[schemars(pattern(BUNDLE_PATH_PATTERN))]
     pub path: String,
     /// What the file is.
     pub kind: ArtifactKind,
@@ -171,6 +178,7 @@ pub struct Artifact {
     pub method: String,
     /// SHA-256 of the file, lower-case hex; absent when no file was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9a-f]{64}$"))]
     pub sha256: Option<String>,
     /// Size of the file in bytes (0 when no file was written).
     pub size: u64,
@@ -250,10 +258,15 @@ impl Manifest {
     pub fn from_json_slice(bytes: &[u8]) -> Result<Manifest, ManifestError> {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         let manifest: Manifest = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
+            let mut path = e.path().to_string();
+            if path == "?" {
+                // Syntax error before any field was entered: report the root, as documented.
+                path = ".".into();
+            }
+            let message = e.into_inner().to_string();
             ManifestError::Json {
-                field: path,
-                message: e.into_inner().to_string(),
+                field: missing_field_path(&path, &message).unwrap_or(path),
+                message,
             }
         })?;
         manifest.validate()?;
@@ -294,13 +307,16 @@ impl Manifest {
                     format!("duplicate path {:?}", a.path),
                 );
             }
-            if let Some(h) = &a.sha256 {
-                if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                    return invalid(
-                        format!("artifacts[{i}].sha256"),
-                        "must be 64 lower-case hex digits".into(),
-                    );
-                }
+            if let Some(h) = &a.sha256
+                && (h.len() != 64
+                    || !h
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            {
+                return invalid(
+                    format!("artifacts[{i}].sha256"),
+                    "must be 64 lower-case hex digits".into(),
+                );
             }
             if a.started_utc > a.finished_utc {
                 return invalid(
@@ -311,6 +327,18 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// serde names a missing field only in its message and reports the path of the enclosing
+/// object; join the two so the error names the field itself (`host.role`, not `host`).
+fn missing_field_path(path: &str, message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    let name = &rest[..rest.find('`')?];
+    Some(if path == "." || path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    })
 }
 
 /// A path inside a bundle must be relative, `/`-separated, without `..`, `.`, empty parts,

@@ -25,7 +25,14 @@ impl Guid {
         let s = s.trim().trim_start_matches('{').trim_end_matches('}');
         let parts: Vec<&str> = s.split('-').collect();
         if parts.len() != 5
-            || [8, 4, 4, 4, 12] != [parts[0].len(), parts[1].len(), parts[2].len(), parts[3].len(), parts[4].len()]
+            || [8, 4, 4, 4, 12]
+                != [
+                    parts[0].len(),
+                    parts[1].len(),
+                    parts[2].len(),
+                    parts[3].len(),
+                    parts[4].len(),
+                ]
         {
             return None;
         }
@@ -97,7 +104,11 @@ impl Sid {
         if sub_authorities.len() > 15 || authority >= 1 << 48 {
             return None;
         }
-        Some(Sid { revision, authority, sub_authorities })
+        Some(Sid {
+            revision,
+            authority,
+            sub_authorities,
+        })
     }
 }
 
@@ -190,7 +201,11 @@ pub struct Element {
 impl Element {
     /// An element with no attributes or children.
     pub fn new(name: impl Into<String>) -> Element {
-        Element { name: name.into(), attributes: Vec::new(), children: Vec::new() }
+        Element {
+            name: name.into(),
+            attributes: Vec::new(),
+            children: Vec::new(),
+        }
     }
     /// Adds an attribute.
     pub fn attr(mut self, name: impl Into<String>, value: Value) -> Element {

@@ -1,0 +1,432 @@
+//! Writing a bundle: files plus `manifest.json`, as a zip or a folder, atomically.
+//!
+//! The bundle is written under a temporary name beside the target and renamed only when
+//! complete, so a reader never sees a half-written bundle under the final name. Every file's
+//! SHA-256 and size are computed while it is written and recorded in the manifest.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use rdpdiag_schemas::manifest::{
+    Artifact, ArtifactSource, CollectionMode, CollectionWindow, HostInfo, MANIFEST_FILE, Manifest, Redaction,
+    SCHEMA_VERSION, ToolInfo, check_bundle_path,
+};
+use rdpdiag_schemas::{ArtifactKind, ArtifactStatus, domain::TextFormat};
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+/// Why a bundle could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// Reading a source or writing the bundle failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done (names the file).
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The zip layer failed.
+    #[error("writing zip entry {entry:?}: {source}")]
+    Zip {
+        /// Entry being written.
+        entry: String,
+        /// The zip error.
+        source: zip::result::ZipError,
+    },
+    /// A path inside the bundle is not allowed (absolute, `..`, duplicate ...).
+    #[error("bad path inside bundle: {0}")]
+    BadPath(String),
+    /// The bundle would exceed its size cap.
+    #[error("bundle would exceed its size cap of {cap} bytes while adding {entry:?}")]
+    TooLarge {
+        /// The cap.
+        cap: u64,
+        /// Entry being added.
+        entry: String,
+    },
+    /// The target exists and is a folder (never deleted for the user).
+    #[error("target {0} already exists")]
+    TargetExists(PathBuf),
+    /// The finished manifest does not validate (a bug in the caller).
+    #[error("manifest does not validate: {0}")]
+    Manifest(#[from] rdpdiag_schemas::ManifestError),
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> BundleError {
+    let context = context.into();
+    move |source| BundleError::Io { context, source }
+}
+
+/// What the manifest says about one artifact, apart from what the writer computes
+/// (path, size, sha256).
+#[derive(Debug, Clone)]
+pub struct ArtifactMeta {
+    /// What the file is.
+    pub kind: ArtifactKind,
+    /// For text artifacts: which command output.
+    pub text_format: Option<TextFormat>,
+    /// Where it came from.
+    pub source: ArtifactSource,
+    /// How it was acquired.
+    pub method: String,
+    /// Step start, UTC.
+    pub started_utc: DateTime<Utc>,
+    /// Step end, UTC.
+    pub finished_utc: DateTime<Utc>,
+    /// Outcome.
+    pub status: ArtifactStatus,
+    /// Error text for failed / partial steps.
+    pub error: Option<String>,
+}
+
+impl ArtifactMeta {
+    /// A successful step of `kind` done by `method` at `at`.
+    pub fn ok(kind: ArtifactKind, method: &str, source: ArtifactSource, at: DateTime<Utc>) -> Self {
+        ArtifactMeta {
+            kind,
+            text_format: None,
+            source,
+            method: method.to_string(),
+            started_utc: at,
+            finished_utc: at,
+            status: ArtifactStatus::Ok,
+            error: None,
+        }
+    }
+}
+
+/// Everything in the manifest that is not the artifact list.
+#[derive(Debug, Clone)]
+pub struct ManifestHeader {
+    /// Unique bundle id.
+    pub bundle_id: String,
+    /// Writing program.
+    pub tool: ToolInfo,
+    /// When the bundle was finished.
+    pub created_utc: DateTime<Utc>,
+    /// Ticket id.
+    pub ticket: Option<String>,
+    /// Acquisition mode.
+    pub collection_mode: CollectionMode,
+    /// The host.
+    pub host: HostInfo,
+    /// Event log window.
+    pub window: CollectionWindow,
+    /// Redaction, if any.
+    pub redaction: Option<Redaction>,
+}
+
+enum Sink {
+    Zip(Box<ZipWriter<BufWriter<File>>>),
+    Dir(PathBuf),
+}
+
+/// Writes one bundle. Drop without [`BundleWriter::finish`] removes the temporary output.
+pub struct BundleWriter {
+    final_path: PathBuf,
+    tmp_path: PathBuf,
+    sink: Option<Sink>,
+    artifacts: Vec<Artifact>,
+    names: HashSet<String>,
+    entry_time: zip::DateTime,
+    max_size: Option<u64>,
+    bytes: u64,
+}
+
+impl std::fmt::Debug for BundleWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleWriter")
+            .field("final_path", &self.final_path)
+            .field("artifacts", &self.artifacts.len())
+            .finish()
+    }
+}
+
+fn temp_name(final_path: &Path) -> PathBuf {
+    let name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    final_path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+}
+
+fn zip_time(t: DateTime<Utc>) -> zip::DateTime {
+    // Zip times are local-less DOS times from 1980; clamp what cannot be represented.
+    let year = t.year().clamp(1980, 2107) as u16;
+    zip::DateTime::from_date_and_time(
+        year,
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+    )
+    .unwrap_or_default()
+}
+
+impl BundleWriter {
+    /// Starts a zip bundle that will appear at `final_path` when finished.
+    pub fn create_zip(final_path: &Path) -> Result<BundleWriter, BundleError> {
+        let tmp_path = temp_name(final_path);
+        let file = File::create(&tmp_path).map_err(io_err(format!("creating {}", tmp_path.display())))?;
+        Ok(Self::with_sink(
+            final_path,
+            tmp_path,
+            Sink::Zip(Box::new(ZipWriter::new(BufWriter::new(file)))),
+        ))
+    }
+
+    /// Starts a folder bundle that will appear at `final_path` when finished.
+    pub fn create_dir(final_path: &Path) -> Result<BundleWriter, BundleError> {
+        if final_path.exists() {
+            return Err(BundleError::TargetExists(final_path.to_path_buf()));
+        }
+        let tmp_path = temp_name(final_path);
+        std::fs::create_dir_all(&tmp_path).map_err(io_err(format!("creating {}", tmp_path.display())))?;
+        Ok(Self::with_sink(final_path, tmp_path.clone(), Sink::Dir(tmp_path)))
+    }
+
+    fn with_sink(final_path: &Path, tmp_path: PathBuf, sink: Sink) -> BundleWriter {
+        BundleWriter {
+            final_path: final_path.to_path_buf(),
+            tmp_path,
+            sink: Some(sink),
+            artifacts: Vec::new(),
+            names: HashSet::new(),
+            entry_time: zip::DateTime::default(),
+            max_size: None,
+            bytes: 0,
+        }
+    }
+
+    /// Sets the modification time stored in zip entries (the sample generator fixes it so
+    /// that a seed always gives the same bytes).
+    pub fn entry_time(mut self, t: DateTime<Utc>) -> Self {
+        self.entry_time = zip_time(t);
+        self
+    }
+
+    /// Caps the total uncompressed size of the files in the bundle.
+    pub fn max_size(mut self, cap: u64) -> Self {
+        self.max_size = Some(cap);
+        self
+    }
+
+    /// Artifacts recorded so far.
+    pub fn artifacts(&self) -> &[Artifact] {
+        &self.artifacts
+    }
+
+    /// Adds a file from memory and records it in the manifest.
+    pub fn add_bytes(&mut self, path: &str, bytes: &[u8], meta: ArtifactMeta) -> Result<(), BundleError> {
+        self.add_reader(path, bytes, meta)
+    }
+
+    /// Adds a file by streaming `reader` (bounded memory for large event logs).
+    pub fn add_reader(
+        &mut self,
+        path: &str,
+        reader: impl Read,
+        meta: ArtifactMeta,
+    ) -> Result<(), BundleError> {
+        let (size, sha256) = self.write_entry(path, reader)?;
+        self.artifacts.push(artifact(path, Some(sha256), size, meta));
+        Ok(())
+    }
+
+    /// Records a step that produced no file (failed or skipped), so the manifest says why.
+    pub fn record_step(&mut self, path: &str, meta: ArtifactMeta) -> Result<(), BundleError> {
+        check_bundle_path(path).map_err(BundleError::BadPath)?;
+        if !self.names.insert(path.to_string()) {
+            return Err(BundleError::BadPath(format!("duplicate path {path:?}")));
+        }
+        self.artifacts.push(artifact(path, None, 0, meta));
+        Ok(())
+    }
+
+    /// Adds a file that the manifest does not list (layouts without a manifest, such as
+    /// MSRD-Collect's, use only this).
+    pub fn add_unlisted(&mut self, path: &str, reader: impl Read) -> Result<(), BundleError> {
+        self.write_entry(path, reader).map(|_| ())
+    }
+
+    fn write_entry(&mut self, path: &str, mut reader: impl Read) -> Result<(u64, String), BundleError> {
+        check_bundle_path(path).map_err(BundleError::BadPath)?;
+        if path == MANIFEST_FILE || !self.names.insert(path.to_string()) {
+            return Err(BundleError::BadPath(format!(
+                "duplicate or reserved path {path:?}"
+            )));
+        }
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 256 * 1024];
+        let cap = self.max_size;
+        let options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .last_modified_time(self.entry_time)
+            .large_file(true);
+        let mut dir_file = None;
+        match self.sink.as_mut() {
+            Some(Sink::Zip(zip)) => zip.start_file(path, options).map_err(|source| BundleError::Zip {
+                entry: path.into(),
+                source,
+            })?,
+            Some(Sink::Dir(root)) => {
+                let target = root.join(path);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(io_err(format!("creating {}", parent.display())))?;
+                }
+                let f = File::create(&target).map_err(io_err(format!("creating {}", target.display())))?;
+                dir_file = Some(BufWriter::new(f));
+            }
+            None => return Err(BundleError::BadPath("bundle already finished".into())),
+        }
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .map_err(io_err(format!("reading source of {path}")))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            if let Some(cap) = cap {
+                if self.bytes + size > cap {
+                    return Err(BundleError::TooLarge {
+                        cap,
+                        entry: path.into(),
+                    });
+                }
+            }
+            hasher.update(&buf[..n]);
+            let chunk = &buf[..n];
+            let written = match (self.sink.as_mut(), dir_file.as_mut()) {
+                (Some(Sink::Zip(zip)), _) => zip.write_all(chunk),
+                (_, Some(f)) => f.write_all(chunk),
+                _ => Ok(()),
+            };
+            written.map_err(io_err(format!("writing {path}")))?;
+        }
+        if let Some(mut f) = dir_file {
+            f.flush().map_err(io_err(format!("writing {path}")))?;
+        }
+        self.bytes += size;
+        Ok((size, hex(&hasher.finalize())))
+    }
+
+    /// Writes `manifest.json`, closes the bundle and moves it to its final name.
+    pub fn finish(mut self, header: ManifestHeader) -> Result<(PathBuf, Manifest), BundleError> {
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            bundle_id: header.bundle_id,
+            tool: header.tool,
+            created_utc: header.created_utc,
+            ticket: header.ticket,
+            collection_mode: header.collection_mode,
+            host: header.host,
+            window: header.window,
+            artifacts: std::mem::take(&mut self.artifacts),
+            redaction: header.redaction,
+        };
+        manifest.validate()?;
+        let json = manifest.to_json_pretty();
+        self.names.remove(MANIFEST_FILE);
+        // The manifest is written last so that it can list every artifact.
+        self.write_manifest(&json)?;
+        let path = self.close_and_rename()?;
+        Ok((path, manifest))
+    }
+
+    /// Closes a bundle without a manifest (MSRD-Collect and ad-hoc layouts).
+    pub fn finish_without_manifest(mut self) -> Result<PathBuf, BundleError> {
+        self.close_and_rename()
+    }
+
+    fn write_manifest(&mut self, json: &[u8]) -> Result<(), BundleError> {
+        let options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .last_modified_time(self.entry_time);
+        match self.sink.as_mut() {
+            Some(Sink::Zip(zip)) => {
+                zip.start_file(MANIFEST_FILE, options)
+                    .map_err(|source| BundleError::Zip {
+                        entry: MANIFEST_FILE.into(),
+                        source,
+                    })?;
+                zip.write_all(json).map_err(io_err("writing manifest.json"))
+            }
+            Some(Sink::Dir(root)) => {
+                std::fs::write(root.join(MANIFEST_FILE), json).map_err(io_err("writing manifest.json"))
+            }
+            None => Err(BundleError::BadPath("bundle already finished".into())),
+        }
+    }
+
+    fn close_and_rename(&mut self) -> Result<PathBuf, BundleError> {
+        match self.sink.take() {
+            Some(Sink::Zip(zip)) => {
+                let inner = zip.finish().map_err(|source| BundleError::Zip {
+                    entry: "(central directory)".into(),
+                    source,
+                })?;
+                let file = inner.into_inner().map_err(|e| BundleError::Io {
+                    context: "flushing bundle".into(),
+                    source: e.into_error(),
+                })?;
+                file.sync_all().map_err(io_err("syncing bundle"))?;
+            }
+            Some(Sink::Dir(_)) => {}
+            None => return Err(BundleError::BadPath("bundle already finished".into())),
+        }
+        std::fs::rename(&self.tmp_path, &self.final_path).map_err(io_err(format!(
+            "renaming {} to {}",
+            self.tmp_path.display(),
+            self.final_path.display()
+        )))?;
+        Ok(self.final_path.clone())
+    }
+}
+
+impl Drop for BundleWriter {
+    fn drop(&mut self) {
+        // Unfinished: leave nothing that could be taken for a bundle.
+        if let Some(sink) = self.sink.take() {
+            drop(sink);
+            let _ = if self.tmp_path.is_dir() {
+                std::fs::remove_dir_all(&self.tmp_path)
+            } else {
+                std::fs::remove_file(&self.tmp_path)
+            };
+        }
+    }
+}
+
+fn artifact(path: &str, sha256: Option<String>, size: u64, meta: ArtifactMeta) -> Artifact {
+    Artifact {
+        path: path.to_string(),
+        kind: meta.kind,
+        text_format: meta.text_format,
+        source: meta.source,
+        method: meta.method,
+        sha256,
+        size,
+        started_utc: meta.started_utc,
+        finished_utc: meta.finished_utc,
+        status: meta.status,
+        error: meta.error,
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}

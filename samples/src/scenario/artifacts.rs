@@ -1,0 +1,309 @@
+//! Rendering a simulated host into the files a collector would have gathered.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use rdpdiag_schemas::ArtifactKind;
+use rdpdiag_schemas::domain::TextFormat;
+use rdpdiag_schemas::manifest::ArtifactSource;
+
+use super::world::{CertFact, World};
+use crate::text::{
+    self, CertificateInfo, ChainVerdict, Direction, FirewallAction, FirewallRule, NetstatEntry,
+    PrivateKeyState, W32tmStatus,
+};
+
+/// One collected file, before packaging.
+#[derive(Debug, Clone)]
+pub struct HostFile {
+    /// What it is.
+    pub what: FileId,
+    /// Manifest kind.
+    pub kind: ArtifactKind,
+    /// Text format for text artifacts.
+    pub text_format: Option<TextFormat>,
+    /// Source for the manifest.
+    pub source: ArtifactSource,
+    /// Method for the manifest.
+    pub method: &'static str,
+    /// Content as UTF-8 text (text artifacts) or bytes.
+    pub content: Vec<u8>,
+}
+
+/// Identity of a non-EVTX file, used to place it in each layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileId {
+    /// A registry export with its MSRD short name.
+    Reg(&'static str),
+    /// `certutil -verifystore -v MY`.
+    CertsMy,
+    /// `certutil -verifystore -v "Remote Desktop"`.
+    CertsRemoteDesktop,
+    /// Get-Acl of MachineKeys and the RDP key file.
+    AclMachineKeys,
+    /// `netstat -anob`.
+    Netstat,
+    /// `netsh advfirewall firewall show rule name=all`.
+    FirewallRules,
+    /// `w32tm /query /status`.
+    W32tm,
+    /// SecurityCenter2 products (JSON).
+    SecurityProducts,
+    /// Versions of the RDP client binaries (JSON).
+    ClientVersions,
+}
+
+/// Local wall-clock time of a host with a fixed UTC offset.
+fn local(t: DateTime<Utc>, offset_minutes: i32) -> NaiveDateTime {
+    (t + Duration::minutes(i64::from(offset_minutes))).naive_utc()
+}
+
+fn cert_info(c: &CertFact, tz: i32, machine_guid: &str, self_signed: bool) -> CertificateInfo {
+    let mut info = if self_signed {
+        CertificateInfo::rdp_self_signed(&c.subject, machine_guid, local(c.not_before, tz), c.thumbprint)
+    } else {
+        CertificateInfo {
+            serial: c.serial.to_lowercase(),
+            issuer: format!("CN={}, DC=corp, DC=contoso, DC=com", c.issuer),
+            subject: format!("CN={}", c.subject),
+            sha1_thumbprint: c.thumbprint,
+            key_container: Some(c.container.clone()),
+            provider: Some("Microsoft RSA SChannel Cryptographic Provider".into()),
+            eku: vec!["1.3.6.1.5.5.7.3.1".into()],
+            dns_names: vec![c.subject.clone()],
+            chain: ChainVerdict::Valid,
+            ..CertificateInfo::default()
+        }
+    };
+    info.not_before = local(c.not_before, tz);
+    info.not_after = local(c.not_after, tz);
+    if !c.key_ok {
+        info.private_key = PrivateKeyState::keyset_does_not_exist();
+    }
+    if c.not_after < c.not_before + Duration::days(1) || info.not_after < info.not_before {
+        info.chain = ChainVerdict::Expired;
+    }
+    info
+}
+
+fn text_file(what: FileId, format: TextFormat, command: &str, text: String) -> HostFile {
+    HostFile {
+        what,
+        kind: ArtifactKind::Text,
+        text_format: Some(format),
+        source: ArtifactSource {
+            command: Some(command.to_string()),
+            ..ArtifactSource::default()
+        },
+        method: "command",
+        content: text.into_bytes(),
+    }
+}
+
+/// The non-EVTX files of the server.
+pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFile> {
+    let mut out = reg_files(w.server_cfg.reg_files());
+    let guid = &w.server_cfg.machine_guid;
+    let my: Vec<CertificateInfo> = w
+        .facts
+        .my_certs
+        .iter()
+        .map(|c| {
+            let mut i = cert_info(c, tz, guid, false);
+            if c.not_after < collected {
+                i.chain = ChainVerdict::Expired;
+            }
+            i
+        })
+        .collect();
+    let rd: Vec<CertificateInfo> = w
+        .facts
+        .rd_certs
+        .iter()
+        .map(|c| cert_info(c, tz, guid, true))
+        .collect();
+    out.push(text_file(
+        FileId::CertsMy,
+        TextFormat::CertutilStore,
+        &text::certutil_verifystore_command("MY"),
+        text::certutil_verifystore("MY", &my),
+    ));
+    out.push(text_file(
+        FileId::CertsRemoteDesktop,
+        TextFormat::CertutilStore,
+        &text::certutil_verifystore_command("Remote Desktop"),
+        text::certutil_verifystore("Remote Desktop", &rd),
+    ));
+    let mut folder_acl = text::machinekeys_folder_default_acl();
+    if !w.facts.machinekeys_folder_ok {
+        folder_acl = text::without_identity(&folder_acl, "Everyone");
+    }
+    let mut key_acl = text::rdp_key_file_default_acl();
+    if !w.facts.key_acl_network_service {
+        key_acl = text::without_identity(&key_acl, r"NT AUTHORITY\NETWORK SERVICE");
+    }
+    let acl = text::acl_machinekeys_file(local(collected, tz), &folder_acl, &key_acl);
+    out.push(text_file(
+        FileId::AclMachineKeys,
+        TextFormat::AclList,
+        "Get-Acl MachineKeys | Select -ExpandProperty Access",
+        acl,
+    ));
+
+    let pid = w.server.main_pid;
+    let mut sockets = vec![
+        NetstatEntry::tcp_listen(
+            "0.0.0.0:135",
+            "0.0.0.0:0",
+            1004,
+            Some("RpcSs"),
+            Some("svchost.exe"),
+        ),
+        NetstatEntry::tcp_listen("0.0.0.0:445", "0.0.0.0:0", 4, None, None),
+    ];
+    let port = w.server_cfg.port as u16;
+    sockets.extend(NetstatEntry::rdp_listener(port, pid));
+    if let Some(owner) = &w.facts.port_3389_owner {
+        sockets.push(NetstatEntry::tcp_listen(
+            "0.0.0.0:3389",
+            "0.0.0.0:0",
+            5120,
+            None,
+            Some(owner),
+        ));
+    }
+    sockets.push(NetstatEntry::tcp_listen(
+        "0.0.0.0:5985",
+        "0.0.0.0:0",
+        4,
+        None,
+        None,
+    ));
+    out.push(text_file(
+        FileId::Netstat,
+        TextFormat::Netstat,
+        "netstat -anob",
+        text::netstat_anob(&sockets),
+    ));
+
+    let mut rules = text::default_rdp_rules();
+    for r in &mut rules {
+        r.enabled = w.facts.rdp_rule_enabled;
+    }
+    for (name, block, port, enabled) in &w.facts.extra_netsh_rules {
+        rules.push(FirewallRule {
+            name: name.clone(),
+            enabled: *enabled,
+            direction: Direction::In,
+            profiles: "Domain,Private,Public".into(),
+            grouping: String::new(),
+            local_ip: "Any".into(),
+            remote_ip: "10.30.0.0/255.255.0.0".into(),
+            protocol: "TCP".into(),
+            local_port: port.clone(),
+            remote_port: "Any".into(),
+            edge_traversal: "No".into(),
+            action: if *block {
+                FirewallAction::Block
+            } else {
+                FirewallAction::Allow
+            },
+        });
+    }
+    out.push(text_file(
+        FileId::FirewallRules,
+        TextFormat::FirewallRules,
+        "netsh advfirewall firewall show rule name=all",
+        text::netsh_show_rules(&rules),
+    ));
+    out.push(w32tm_file(w.facts.server_time_synced, collected, tz));
+    if w.server_cfg.os.installation_type == "Client" {
+        out.push(products_file(&w.facts.security_products));
+    }
+    out
+}
+
+/// The non-EVTX files of the client.
+pub fn client_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFile> {
+    let mut out = reg_files(
+        w.client_cfg
+            .reg_files(&format!("{}\\{}", w.client.domain, w.client.user_name)),
+    );
+    out.push(w32tm_file(w.facts.client_time_synced, collected, tz));
+    out.push(products_file(&[(
+        "AntiVirusProduct".into(),
+        "Microsoft Defender Antivirus".into(),
+    )]));
+    let v = &w.client_cfg.mstsc_version;
+    let json = serde_json::json!({
+        "mstsc.exe": v,
+        "mstscax.dll": v,
+        "msrdc.exe": null,
+        "windows_app": null,
+    });
+    out.push(HostFile {
+        what: FileId::ClientVersions,
+        kind: ArtifactKind::Json,
+        text_format: None,
+        source: ArtifactSource {
+            file_path: Some(r"C:\Windows\System32\mstscax.dll".into()),
+            ..ArtifactSource::default()
+        },
+        method: "file version",
+        content: serde_json::to_vec_pretty(&json).unwrap_or_default(),
+    });
+    out
+}
+
+fn reg_files(files: Vec<super::config::RegFile>) -> Vec<HostFile> {
+    files
+        .into_iter()
+        .map(|f| HostFile {
+            what: FileId::Reg(f.short_name),
+            kind: ArtifactKind::Reg,
+            text_format: None,
+            source: ArtifactSource {
+                registry_key: Some(f.root.to_string()),
+                ..ArtifactSource::default()
+            },
+            method: "reg export",
+            content: f.export.to_utf16le_bytes(),
+        })
+        .collect()
+}
+
+fn w32tm_file(synced: bool, collected: DateTime<Utc>, tz: i32) -> HostFile {
+    let status = if synced {
+        W32tmStatus::synced_ntp(
+            "dc01.corp.contoso.com",
+            [10, 20, 0, 2],
+            local(collected - Duration::minutes(23), tz),
+        )
+    } else {
+        W32tmStatus::unsynchronised()
+    };
+    text_file(
+        FileId::W32tm,
+        TextFormat::W32tmStatus,
+        "w32tm /query /status",
+        text::w32tm_query_status(&status),
+    )
+}
+
+fn products_file(products: &[(String, String)]) -> HostFile {
+    let list: Vec<serde_json::Value> = products
+        .iter()
+        .map(
+            |(class, name)| serde_json::json!({"class": class, "displayName": name, "productState": 397_568}),
+        )
+        .collect();
+    HostFile {
+        what: FileId::SecurityProducts,
+        kind: ArtifactKind::Json,
+        text_format: None,
+        source: ArtifactSource {
+            command: Some("Get-CimInstance -Namespace root/SecurityCenter2".into()),
+            ..ArtifactSource::default()
+        },
+        method: "cim",
+        content: serde_json::to_vec_pretty(&list).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,176 @@
+//! A simulated Windows host: its clock, identity, and the events it logs.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::providers::Source;
+use crate::evtx::{Element, Event, Guid, Payload, Sid, Value};
+use crate::rng::Rng;
+
+/// `SYSTEM`.
+pub const SID_SYSTEM: &str = "S-1-5-18";
+/// `NETWORK SERVICE`: TermService's account; every RCM/RdpCoreTS event carries it.
+pub const SID_NETWORK_SERVICE: &str = "S-1-5-20";
+
+/// One machine of a scenario.
+#[derive(Debug, Clone)]
+pub struct HostSim {
+    /// Computer name as events write it (FQDN).
+    pub computer: String,
+    /// Short (NetBIOS) name.
+    pub short_name: String,
+    /// IPv4 address the other side sees.
+    pub ip: String,
+    /// This host's clock minus true time (what the analyzer must estimate and undo).
+    pub clock_offset: Duration,
+    /// Events logged, in any order (sorted per channel when written).
+    pub events: Vec<Event>,
+    /// Process id of TermService's svchost (server) or mstsc (client).
+    pub main_pid: u32,
+    /// Domain user SID of the interactive user.
+    pub user_sid: String,
+    /// Domain user name.
+    pub user_name: String,
+    /// NetBIOS domain.
+    pub domain: String,
+}
+
+impl HostSim {
+    /// Local clock reading for a true instant.
+    pub fn clock(&self, true_time: DateTime<Utc>) -> DateTime<Utc> {
+        true_time + self.clock_offset
+    }
+
+    /// Logs an event that happened at `true_time` (stamped with this host's clock) and
+    /// returns it for adjustments.
+    pub fn log(&mut self, src: &Source, id: u16, true_time: DateTime<Utc>, payload: Payload) -> &mut Event {
+        let time = self.clock(true_time);
+        let e = base_event(src, id, time, &self.computer, self.main_pid, payload);
+        self.events.push(e);
+        let last = self.events.len() - 1;
+        &mut self.events[last]
+    }
+}
+
+/// An event of `src` with the usual defaults (level 4, task/opcode 0, version 0).
+pub fn base_event(
+    src: &Source,
+    id: u16,
+    time: DateTime<Utc>,
+    computer: &str,
+    pid: u32,
+    payload: Payload,
+) -> Event {
+    Event {
+        provider: src.provider(),
+        event_id: id,
+        qualifiers: None,
+        version: 0,
+        level: 4,
+        task: 0,
+        opcode: 0,
+        keywords: src.keywords,
+        time_created: time,
+        activity_id: None,
+        related_activity_id: None,
+        process_id: pid,
+        thread_id: pid.wrapping_mul(7).wrapping_add(u32::from(id)) % 16_000 + 4,
+        channel: src.channel.to_string(),
+        computer: computer.to_string(),
+        user_id: None,
+        payload,
+    }
+}
+
+/// Builder-style adjustments used by the scenario code.
+pub trait EventExt {
+    /// Sets Level.
+    fn level(&mut self, level: u8) -> &mut Self;
+    /// Sets Task and Opcode.
+    fn task_opcode(&mut self, task: u16, opcode: u8) -> &mut Self;
+    /// Sets Correlation ActivityID.
+    fn activity(&mut self, id: Guid) -> &mut Self;
+    /// Sets Security UserID.
+    fn user(&mut self, sid: &str) -> &mut Self;
+    /// Sets Version.
+    fn version(&mut self, v: u8) -> &mut Self;
+    /// Sets EventID Qualifiers.
+    fn qualifiers(&mut self, q: u16) -> &mut Self;
+    /// Overrides Keywords.
+    fn keywords(&mut self, k: u64) -> &mut Self;
+    /// Sets Execution ProcessID.
+    fn pid(&mut self, pid: u32) -> &mut Self;
+}
+
+impl EventExt for Event {
+    fn level(&mut self, level: u8) -> &mut Self {
+        self.level = level;
+        self
+    }
+    fn task_opcode(&mut self, task: u16, opcode: u8) -> &mut Self {
+        self.task = task;
+        self.opcode = opcode;
+        self
+    }
+    fn activity(&mut self, id: Guid) -> &mut Self {
+        self.activity_id = Some(id);
+        self
+    }
+    fn user(&mut self, sid: &str) -> &mut Self {
+        self.user_id = Sid::parse(sid);
+        self
+    }
+    fn version(&mut self, v: u8) -> &mut Self {
+        self.version = v;
+        self
+    }
+    fn qualifiers(&mut self, q: u16) -> &mut Self {
+        self.qualifiers = Some(q);
+        self
+    }
+    fn keywords(&mut self, k: u64) -> &mut Self {
+        self.keywords = k;
+        self
+    }
+    fn pid(&mut self, pid: u32) -> &mut Self {
+        self.process_id = pid;
+        self
+    }
+}
+
+/// `<EventData>` with named `<Data>`.
+pub fn named(fields: &[(&str, Value)]) -> Payload {
+    Payload::EventData {
+        name: None,
+        data: fields
+            .iter()
+            .map(|(n, v)| ((*n).to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+/// `<UserData><EventXML xmlns="Event_NS">` with one leaf per field (RCM, LSM).
+pub fn event_xml(fields: &[(&str, Value)]) -> Payload {
+    let mut root = Element::new("EventXML").attr("xmlns", s("Event_NS"));
+    for (n, v) in fields {
+        root = root.leaf(*n, v.clone());
+    }
+    Payload::UserData(root)
+}
+
+/// A string value.
+pub fn s(text: &str) -> Value {
+    Value::String(text.to_string())
+}
+
+/// The RDP client's Name/Value/CustomLevel triple (field guide 2.1).
+pub fn client_triple(name: &str, value: &str) -> Payload {
+    named(&[("Name", s(name)), ("Value", s(value)), ("CustomLevel", s("Info"))])
+}
+
+/// A random activity id with the trailing `0000` Windows activity ids show.
+pub fn activity_guid(rng: &mut Rng) -> Guid {
+    let mut b = rng.bytes16();
+    b[14] = 0;
+    b[15] = 0;
+    Guid::from_display_bytes(b)
+}

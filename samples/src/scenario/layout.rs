@@ -1,0 +1,720 @@
+//! Writing a scenario's two hosts as bundles in one of three layouts.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use rdpdiag_collect::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};
+use rdpdiag_schemas::manifest::{
+    ArtifactSource, ClockStatus, CollectionMode, CollectionWindow, HostInfo, OsInfo, TimeZoneInfo, ToolInfo,
+};
+use rdpdiag_schemas::{ArtifactKind, Role};
+
+use super::artifacts::{FileId, HostFile, client_files, server_files};
+use super::catalog::ScenarioSpec;
+use super::host::HostSim;
+use super::noise::{NoiseKind, NoiseStream, merge};
+use super::providers::*;
+use super::world::{World, WorldOptions};
+use crate::evtx::{EvtxWriteError, EvtxWriter, WriterOptions};
+use crate::rng::Rng;
+
+/// How the files of a host are packaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Our bundle format v1: `manifest.json` + `evtx/`, `registry/`, `certs/`, `network/`, `system/`.
+    Bundle,
+    /// Microsoft's MSRD-Collect layout (field guide 6.1), no manifest.
+    Msrd,
+    /// Loose files a user zipped by hand, no manifest, names not to be trusted.
+    Adhoc,
+}
+
+impl Layout {
+    /// Name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Bundle => "bundle",
+            Layout::Msrd => "msrd",
+            Layout::Adhoc => "adhoc",
+        }
+    }
+}
+
+impl std::str::FromStr for Layout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bundle" => Ok(Layout::Bundle),
+            "msrd" => Ok(Layout::Msrd),
+            "adhoc" => Ok(Layout::Adhoc),
+            _ => Err(format!("unknown layout {s:?} (bundle, msrd, adhoc)")),
+        }
+    }
+}
+
+/// Zip file or folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packaging {
+    /// One zip per host.
+    Zip,
+    /// One folder per host.
+    Dir,
+}
+
+/// A host's time zone.
+#[derive(Debug, Clone)]
+pub struct TimeZoneOpt {
+    /// Windows time zone name.
+    pub name: String,
+    /// Offset from UTC in minutes.
+    pub offset_minutes: i32,
+}
+
+/// Everything `generate` can vary.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Seed: same seed, same bytes.
+    pub seed: u64,
+    /// Connection attempts.
+    pub attempts: usize,
+    /// Client clock minus server clock, seconds (-43200..=43200).
+    pub skew_seconds: i64,
+    /// Client time zone.
+    pub client_tz: TimeZoneOpt,
+    /// Server time zone.
+    pub server_tz: TimeZoneOpt,
+    /// Unrelated records per host (spread over System, Application, Security).
+    pub noise: u64,
+    /// Layout.
+    pub layout: Layout,
+    /// Zip or folder.
+    pub packaging: Packaging,
+    /// Scale mode: write about this many MB of EVTX per ticket (benchmarks; not committed).
+    pub evtx_mb: Option<u64>,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            seed: 1,
+            attempts: 3,
+            skew_seconds: 0,
+            client_tz: TimeZoneOpt {
+                name: "Pacific Standard Time".into(),
+                offset_minutes: -480,
+            },
+            server_tz: TimeZoneOpt {
+                name: "UTC".into(),
+                offset_minutes: 0,
+            },
+            noise: 600,
+            layout: Layout::Bundle,
+            packaging: Packaging::Zip,
+            evtx_mb: None,
+        }
+    }
+}
+
+/// What `generate` wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The client bundle.
+    pub client: PathBuf,
+    /// The server bundle.
+    pub server: PathBuf,
+    /// The simulated world (ground truth).
+    pub world: World,
+}
+
+/// Why generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// Bad option.
+    #[error("{0}")]
+    Options(String),
+    /// Writing an event log failed.
+    #[error("writing {file}: {source}")]
+    Evtx {
+        /// Log file.
+        file: String,
+        /// Cause.
+        source: EvtxWriteError,
+    },
+    /// Packaging failed.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// File system.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// An event log a host bundle carries.
+#[derive(Debug, Clone, Copy)]
+struct LogSpec {
+    channel: &'static str,
+    msrd: Option<&'static str>,
+    adhoc: &'static str,
+    noise: NoiseKind,
+    /// Share of the host's noise (normal mode) or of the ticket's EVTX bytes (scale mode), %.
+    share: u64,
+    scale_share: u64,
+}
+
+const CLIENT_LOGS: &[LogSpec] = &[
+    LogSpec {
+        channel: RDP_CLIENT.channel,
+        msrd: Some("RDPClient-Operational"),
+        adhoc: "RDPClient.evtx",
+        noise: NoiseKind::None,
+        share: 0,
+        scale_share: 1,
+    },
+    LogSpec {
+        channel: "System",
+        msrd: Some("System"),
+        adhoc: "System.evtx",
+        noise: NoiseKind::System,
+        share: 60,
+        scale_share: 3,
+    },
+    LogSpec {
+        channel: "Application",
+        msrd: Some("Application"),
+        adhoc: "Application.evtx",
+        noise: NoiseKind::Application,
+        share: 40,
+        scale_share: 2,
+    },
+];
+
+const SERVER_LOGS: &[LogSpec] = &[
+    LogSpec {
+        channel: RDPCORETS.channel,
+        msrd: Some("RemoteDesktopServicesRdpCoreTS-Operational"),
+        adhoc: "rdpcorets-export.log",
+        noise: NoiseKind::RdpTraffic,
+        share: 0,
+        scale_share: 9,
+    },
+    LogSpec {
+        channel: RCM_OPERATIONAL.channel,
+        msrd: Some("TerminalServicesRemoteConnectionManager-Operational"),
+        adhoc: "RCM-Operational.evtx",
+        noise: NoiseKind::RdpTraffic,
+        share: 0,
+        scale_share: 5,
+    },
+    LogSpec {
+        channel: RCM_ADMIN.channel,
+        msrd: Some("TerminalServicesRemoteConnectionManager-Admin"),
+        adhoc: "RCM-Admin.evtx",
+        noise: NoiseKind::None,
+        share: 0,
+        scale_share: 0,
+    },
+    LogSpec {
+        channel: LSM.channel,
+        msrd: Some("TerminalServicesLocalSessionManager-Operational"),
+        adhoc: "LSM.evtx",
+        noise: NoiseKind::None,
+        share: 0,
+        scale_share: 0,
+    },
+    LogSpec {
+        channel: "System",
+        msrd: Some("System"),
+        adhoc: "System.evtx",
+        noise: NoiseKind::System,
+        share: 30,
+        scale_share: 15,
+    },
+    LogSpec {
+        channel: "Application",
+        msrd: Some("Application"),
+        adhoc: "Application.evtx",
+        noise: NoiseKind::Application,
+        share: 20,
+        scale_share: 10,
+    },
+    LogSpec {
+        channel: "Security",
+        msrd: Some("Security"),
+        adhoc: "Security.evtx",
+        noise: NoiseKind::Security,
+        share: 50,
+        scale_share: 55,
+    },
+    LogSpec {
+        channel: CAPI2.channel,
+        msrd: Some("CAPI2-Operational"),
+        adhoc: "capi2.evtx",
+        noise: NoiseKind::None,
+        share: 0,
+        scale_share: 0,
+    },
+    LogSpec {
+        channel: FIREWALL.channel,
+        msrd: None,
+        adhoc: "firewall.evtx",
+        noise: NoiseKind::None,
+        share: 0,
+        scale_share: 0,
+    },
+];
+
+/// Generates the client and server bundles of `spec` into `out_dir`.
+pub fn generate(
+    spec: ScenarioSpec,
+    opts: &GenerateOptions,
+    out_dir: &Path,
+) -> Result<Generated, GenerateError> {
+    if opts.skew_seconds.abs() > 12 * 3600 {
+        return Err(GenerateError::Options(format!(
+            "skew {} s is beyond +-12 h",
+            opts.skew_seconds
+        )));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|source| GenerateError::Io {
+        context: format!("creating {}", out_dir.display()),
+        source,
+    })?;
+    let world = World::build(
+        spec,
+        &WorldOptions {
+            seed: opts.seed,
+            attempts: opts.attempts,
+            skew_seconds: opts.skew_seconds,
+        },
+    );
+    let root = Rng::new(opts.seed ^ super::world::fnv(spec.name) ^ 0x5eed);
+    let client = write_host(&world, Role::Client, opts, out_dir, &mut root.fork("client"))?;
+    let server = write_host(&world, Role::Server, opts, out_dir, &mut root.fork("server"))?;
+    Ok(Generated {
+        client,
+        server,
+        world,
+    })
+}
+
+fn uuid_like(rng: &mut Rng) -> String {
+    let b = rng.bytes16();
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+/// Writes one EVTX log (planted events merged with noise) into memory.
+fn render_log(host: &HostSim, log: &LogSpec, noise: NoiseStream) -> Result<Vec<u8>, GenerateError> {
+    let planted: Vec<_> = host
+        .events
+        .iter()
+        .filter(|e| e.channel == log.channel)
+        .cloned()
+        .collect();
+    let mut w = EvtxWriter::new(Cursor::new(Vec::new()), WriterOptions::default()).map_err(|source| {
+        GenerateError::Evtx {
+            file: log.channel.into(),
+            source,
+        }
+    })?;
+    for e in merge(planted, noise) {
+        w.write_event(&e).map_err(|source| GenerateError::Evtx {
+            file: log.channel.into(),
+            source,
+        })?;
+    }
+    let cur = w.finish().map_err(|source| GenerateError::Evtx {
+        file: log.channel.into(),
+        source,
+    })?;
+    Ok(cur.into_inner())
+}
+
+/// Bytes per record of a noise kind, measured on a small sample (for scale mode).
+fn bytes_per_record(kind: NoiseKind, computer: &str, since: DateTime<Utc>) -> u64 {
+    let sample = NoiseStream::new(
+        kind,
+        Rng::new(9),
+        computer,
+        since,
+        since + Duration::hours(1),
+        2000,
+        None,
+    );
+    let mut w = match EvtxWriter::new(Cursor::new(Vec::new()), WriterOptions::default()) {
+        Ok(w) => w,
+        Err(_) => return 400,
+    };
+    let mut n = 0u64;
+    for e in sample {
+        if w.write_event(&e).is_ok() {
+            n += 1;
+        }
+    }
+    match w.finish() {
+        Ok(c) if n > 0 => (c.into_inner().len() as u64 / n).max(64),
+        _ => 400,
+    }
+}
+
+fn write_host(
+    world: &World,
+    role: Role,
+    opts: &GenerateOptions,
+    out_dir: &Path,
+    rng: &mut Rng,
+) -> Result<PathBuf, GenerateError> {
+    let (host, logs, tz) = match role {
+        Role::Client => (&world.client, CLIENT_LOGS, &opts.client_tz),
+        _ => (&world.server, SERVER_LOGS, &opts.server_tz),
+    };
+    let since = host.clock(world.since);
+    let until = host.clock(world.until);
+    // Collected a few minutes after the window ends; the client and server at different times.
+    let collected_true = world.until + Duration::minutes(if role == Role::Client { 3 } else { 11 });
+    let collected = host.clock(collected_true);
+    let files = match role {
+        Role::Client => client_files(world, tz.offset_minutes, collected),
+        _ => server_files(world, tz.offset_minutes, collected),
+    };
+    let name_role = if role == Role::Client { "client" } else { "server" };
+    let ext = if opts.packaging == Packaging::Zip {
+        ".zip"
+    } else {
+        ""
+    };
+    let stamp = (collected + Duration::minutes(i64::from(tz.offset_minutes)))
+        .format("%Y%m%d_%H%M%S")
+        .to_string();
+    let final_name = match opts.layout {
+        Layout::Bundle => format!("{}-{name_role}{ext}", world.spec.name),
+        Layout::Msrd => format!(
+            "{}-{name_role}-MSRD-Results-{}-{stamp}{ext}",
+            world.spec.name, host.short_name
+        ),
+        Layout::Adhoc => format!("{}-{name_role}-logs{ext}", world.spec.name),
+    };
+    let final_path = out_dir.join(&final_name);
+    if final_path.exists() {
+        let removed = if final_path.is_dir() {
+            std::fs::remove_dir_all(&final_path)
+        } else {
+            std::fs::remove_file(&final_path)
+        };
+        removed.map_err(|source| GenerateError::Io {
+            context: format!("replacing {}", final_path.display()),
+            source,
+        })?;
+    }
+    let entry_time = collected + Duration::minutes(i64::from(tz.offset_minutes));
+    let mut bw = match opts.packaging {
+        Packaging::Zip => BundleWriter::create_zip(&final_path)?,
+        Packaging::Dir => BundleWriter::create_dir(&final_path)?,
+    }
+    .entry_time(entry_time);
+    let msrd_root = format!("MSRD-Results-{}-{stamp}", host.short_name);
+    let c = &host.short_name;
+    let mut log_lines = vec![format!(
+        "{} rdpdiag-samples: collecting {} as {name_role}",
+        collected.format("%Y-%m-%d %H:%M:%S"),
+        host.computer
+    )];
+
+    for log in logs {
+        let planted = host.events.iter().any(|e| e.channel == log.channel);
+        let noisy = log.noise != NoiseKind::None && (opts.evtx_mb.is_some() || log.share > 0);
+        // Optional channels (CAPI2 is off by default, Firewall is rarely collected) appear only
+        // when something was logged there, as on a real machine.
+        if !planted
+            && !noisy
+            && matches!(log.channel, c if c == CAPI2.channel || c == FIREWALL.channel || c == RCM_ADMIN.channel)
+        {
+            continue;
+        }
+        let count = match opts.evtx_mb {
+            Some(mb) => {
+                let target = mb * 1024 * 1024 * log.scale_share / 100;
+                target / bytes_per_record(log.noise, &host.computer, since).max(1)
+            }
+            None => opts.noise * log.share / 100,
+        };
+        // RdpCoreTS and RCM share one traffic stream so their halves of a connection agree.
+        let noise_rng = Rng::new(
+            rng.fork("noise").next_u64()
+                ^ super::world::fnv(if log.noise == NoiseKind::RdpTraffic {
+                    "rdp"
+                } else {
+                    log.channel
+                }),
+        );
+        let count = if log.noise == NoiseKind::RdpTraffic && opts.evtx_mb.is_none() {
+            0
+        } else {
+            count
+        };
+        let noise = NoiseStream::new(
+            log.noise,
+            noise_rng,
+            &host.computer,
+            since,
+            until,
+            count,
+            Some(log.channel),
+        );
+        let bytes = render_log(host, log, noise)?;
+        let file_stem = log.channel.replace('/', "%4");
+        let path = match opts.layout {
+            Layout::Bundle => format!("evtx/{file_stem}.evtx"),
+            Layout::Msrd => match log.msrd {
+                Some(short) => format!("{msrd_root}/{c}_EventLogs/{c}_{short}.evtx"),
+                None => continue,
+            },
+            Layout::Adhoc => log.adhoc.to_string(),
+        };
+        log_lines.push(format!(
+            "wevtutil epl \"{}\" -> {path} ({} bytes)",
+            log.channel,
+            bytes.len()
+        ));
+        add(
+            &mut bw,
+            opts.layout,
+            &path,
+            &bytes,
+            ArtifactMeta {
+                kind: ArtifactKind::Evtx,
+                text_format: None,
+                source: ArtifactSource {
+                    channel: Some(log.channel.to_string()),
+                    ..ArtifactSource::default()
+                },
+                method: "wevtutil epl".into(),
+                started_utc: collected,
+                finished_utc: collected,
+                status: rdpdiag_schemas::ArtifactStatus::Ok,
+                error: None,
+            },
+        )?;
+    }
+
+    for f in &files {
+        let Some(path) = place(f, opts.layout, &msrd_root, c) else {
+            continue;
+        };
+        let bytes = encode_for(f, opts.layout, collected, tz.offset_minutes);
+        log_lines.push(format!("{} -> {path}", f.method));
+        let mut meta = ArtifactMeta::ok(f.kind, f.method, f.source.clone(), collected);
+        meta.text_format = f.text_format;
+        add(&mut bw, opts.layout, &path, &bytes, meta)?;
+    }
+
+    match opts.layout {
+        Layout::Bundle => {
+            log_lines.push("done".into());
+            let text = log_lines.join("\r\n") + "\r\n";
+            let meta = ArtifactMeta::ok(
+                ArtifactKind::CollectionLog,
+                "generated",
+                ArtifactSource::default(),
+                collected,
+            );
+            bw.add_bytes("collection-log.txt", text.as_bytes(), meta)?;
+            let os = match role {
+                Role::Client => &world.client_cfg.os,
+                _ => &world.server_cfg.os,
+            };
+            let header = ManifestHeader {
+                bundle_id: uuid_like(rng),
+                tool: ToolInfo {
+                    name: "rdpdiag-samples".into(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                },
+                created_utc: collected,
+                ticket: Some(format!("SAMPLE-{}", world.spec.name)),
+                collection_mode: CollectionMode::Generated,
+                host: HostInfo {
+                    name: host.computer.clone(),
+                    domain: Some("corp.contoso.com".into()),
+                    os: Some(OsInfo {
+                        product: os.product.into(),
+                        build: os.build,
+                        ubr: Some(os.ubr),
+                        display_version: os.display_version.map(str::to_string),
+                        installation_type: Some(os.installation_type.into()),
+                    }),
+                    role,
+                    addresses: vec![host.ip.clone()],
+                    time_zone: Some(TimeZoneInfo {
+                        name: tz.name.clone(),
+                        utc_offset_minutes: tz.offset_minutes,
+                    }),
+                    clock: Some(ClockStatus {
+                        host_utc_at_collection: collected,
+                        sync_source: Some("dc01.corp.contoso.com".into()),
+                        last_sync_utc: Some(collected - Duration::minutes(23)),
+                        stratum: Some(3),
+                        measured_offset_ms: None,
+                    }),
+                },
+                window: CollectionWindow {
+                    since_utc: since,
+                    until_utc: until,
+                },
+                redaction: None,
+            };
+            Ok(bw.finish(header)?.0)
+        }
+        Layout::Msrd => {
+            let text = log_lines.join("\r\n") + "\r\n";
+            bw.add_unlisted(
+                &format!("{msrd_root}/{c}_MSRD-Collect-Log.txt"),
+                crate::text::to_utf16le_bom(&text).as_slice(),
+            )?;
+            Ok(bw.finish_without_manifest()?)
+        }
+        Layout::Adhoc => Ok(bw.finish_without_manifest()?),
+    }
+}
+
+fn add(
+    bw: &mut BundleWriter,
+    layout: Layout,
+    path: &str,
+    bytes: &[u8],
+    meta: ArtifactMeta,
+) -> Result<(), GenerateError> {
+    match layout {
+        Layout::Bundle => bw.add_bytes(path, bytes, meta)?,
+        _ => bw.add_unlisted(path, bytes)?,
+    }
+    Ok(())
+}
+
+/// Where a non-EVTX file goes in each layout (`None`: that layout does not carry it).
+fn place(f: &HostFile, layout: Layout, msrd_root: &str, c: &str) -> Option<String> {
+    let (bundle, msrd, adhoc): (String, Option<String>, String) = match &f.what {
+        FileId::Reg(short) => (
+            format!("registry/{short}.reg"),
+            // MSRD-Collect does not export ProfileList, firewall rules or Cryptography by default.
+            (!matches!(
+                *short,
+                "HKLM-SW-MS-WinNT-CV-ProfileList"
+                    | "HKLM-System-CCS-Svc-SharedAccess-FirewallRules"
+                    | "HKLM-SW-MS-Cryptography"
+            ))
+            .then(|| format!("{c}_RegistryKeys/{c}_{short}.txt")),
+            format!("{}.reg", short.to_lowercase()),
+        ),
+        FileId::CertsMy => (
+            "certs/Certificates-My.txt".into(),
+            Some(format!("{c}_Certificates/{c}_Certificates-My.txt")),
+            "certs-my.txt".into(),
+        ),
+        FileId::CertsRemoteDesktop => (
+            "certs/Certificates-RemoteDesktop.txt".into(),
+            Some(format!("{c}_Certificates/{c}_Certificates-RemoteDesktop.txt")),
+            "certs-rdp.txt".into(),
+        ),
+        FileId::AclMachineKeys => (
+            "certs/ACL-MachineKeys.txt".into(),
+            Some(format!("{c}_Certificates/{c}_ACL-MachineKeys.txt")),
+            "machinekeys-acl.txt".into(),
+        ),
+        FileId::Netstat => (
+            "network/Netstat.txt".into(),
+            Some(format!("{c}_Networking/{c}_Netstat.txt")),
+            "netstat.txt".into(),
+        ),
+        FileId::FirewallRules => (
+            "network/FirewallRules.txt".into(),
+            Some(format!("{c}_Networking/{c}_FirewallRules.txt")),
+            "fw-rules.txt".into(),
+        ),
+        FileId::W32tm => ("system/W32tm-Status.txt".into(), None, "w32tm.txt".into()),
+        FileId::SecurityProducts => (
+            "system/SecurityProducts.json".into(),
+            None,
+            "security-products.json".into(),
+        ),
+        FileId::ClientVersions => (
+            "system/ClientVersions.json".into(),
+            None,
+            "client-versions.json".into(),
+        ),
+    };
+    match layout {
+        Layout::Bundle => Some(bundle),
+        Layout::Msrd => msrd.map(|p| format!("{msrd_root}/{p}")),
+        Layout::Adhoc => Some(adhoc),
+    }
+}
+
+/// Text encodings differ by who wrote the file: our collector stores UTF-8; MSRD-Collect's
+/// Out-File writes UTF-16LE with BOM and frames each command; a user's `>` in cmd writes ANSI.
+fn encode_for(f: &HostFile, layout: Layout, collected: DateTime<Utc>, tz: i32) -> Vec<u8> {
+    if f.kind != ArtifactKind::Text {
+        return f.content.clone();
+    }
+    let text = String::from_utf8_lossy(&f.content).into_owned();
+    match layout {
+        Layout::Bundle => f.content.clone(),
+        Layout::Msrd => {
+            let at = (collected + Duration::minutes(i64::from(tz))).naive_utc();
+            let cmd = f.source.command.as_deref().unwrap_or("");
+            crate::text::to_utf16le_bom(&crate::text::msrd_command_block(at, cmd, &text))
+        }
+        Layout::Adhoc => match f.what {
+            FileId::CertsMy | FileId::CertsRemoteDesktop | FileId::AclMachineKeys => {
+                crate::text::to_utf16le_bom(&text)
+            }
+            _ => f.content.clone(),
+        },
+    }
+}
+
+/// The samples README table: scenario, expected cause, planted evidence.
+pub fn readme_table(worlds: &[World]) -> String {
+    let mut out = String::from(
+        "| scenario | expected top cause | attempts (failed) | evidence planted |\n|---|---|---|---|\n",
+    );
+    for w in worlds {
+        let failed = w.attempts.iter().filter(|a| a.failure.is_some()).count();
+        let top = w
+            .spec
+            .expected_top
+            .map(|c| format!("`{c}`"))
+            .unwrap_or_else(|| "none (healthy)".into());
+        let top = match w.spec.expected_secondary {
+            Some(s) => format!("{top}, then `{s}`"),
+            None => top,
+        };
+        let evidence: Vec<String> = w
+            .planted
+            .iter()
+            .map(|p| format!("{}: {}", p.host, p.what.replace('|', "\\|")))
+            .collect();
+        let evidence = if evidence.is_empty() {
+            "ordinary noise only".to_string()
+        } else {
+            evidence.join("<br>")
+        };
+        out.push_str(&format!(
+            "| `{}` | {top} | {} ({failed}) | {evidence} |\n",
+            w.spec.name,
+            w.attempts.len()
+        ));
+    }
+    out
+}

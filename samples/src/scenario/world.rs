@@ -1,0 +1,1753 @@
+//! The simulated world of one scenario: two hosts, their configuration, the connection
+//! attempts and every event they log, in true time (each host stamps its own clock).
+//!
+//! Timings follow field guide 2.1 and 3.3: RdpCoreTS 131 at the server, RCM 261 0.9-5.6 ms
+//! later (same ActivityID), 140 0.12-9.4 s after 131 for NLA failures, 1149 about 1.8 s after
+//! 261 on success; TLS-stage failures close within milliseconds; transport failures after
+//! 20-35 s.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rdpdiag_schemas::{Role, RootCauseId};
+
+use super::catalog::{ScenarioKind, ScenarioSpec};
+use super::config::{
+    ClientConfig, OsVersion, ProfileEntry, ProtocolSwitch, ServerConfig, default_rdp_rule_strings,
+};
+use super::host::{
+    EventExt, HostSim, SID_NETWORK_SERVICE, SID_SYSTEM, activity_guid, client_triple, event_xml, named, s,
+};
+use super::providers::*;
+use crate::evtx::{Element, Guid, Payload, Value};
+use crate::rng::Rng;
+
+/// Options that shape a world.
+#[derive(Debug, Clone)]
+pub struct WorldOptions {
+    /// Seed: equal seeds give equal worlds.
+    pub seed: u64,
+    /// Number of connection attempts by the user.
+    pub attempts: usize,
+    /// Client clock minus server clock, seconds (up to +-12 h).
+    pub skew_seconds: i64,
+}
+
+/// What really happened in one attempt (ground truth, for tests and the samples README).
+#[derive(Debug, Clone)]
+pub struct AttemptTruth {
+    /// True time the client logged 1024.
+    pub start: DateTime<Utc>,
+    /// Why it failed; `None` when it connected.
+    pub failure: Option<RootCauseId>,
+    /// Client ActivityID of the attempt.
+    pub client_activity: Guid,
+    /// Server ActivityID, when the connection reached TermService.
+    pub server_activity: Option<Guid>,
+}
+
+/// A piece of evidence deliberately planted, for the samples README.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Planted {
+    /// Which bundle holds it.
+    pub host: &'static str,
+    /// What it is.
+    pub what: String,
+}
+
+/// The whole simulated world.
+#[derive(Debug, Clone)]
+pub struct World {
+    /// The scenario.
+    pub spec: ScenarioSpec,
+    /// The client machine.
+    pub client: HostSim,
+    /// The server machine.
+    pub server: HostSim,
+    /// Client registry facts.
+    pub client_cfg: ClientConfig,
+    /// Server registry facts.
+    pub server_cfg: ServerConfig,
+    /// Name the user typed in mstsc.
+    pub target: String,
+    /// Start of the collection window (true time).
+    pub since: DateTime<Utc>,
+    /// End of the collection window (true time).
+    pub until: DateTime<Utc>,
+    /// When TermService last started (true time).
+    pub boot: DateTime<Utc>,
+    /// The attempts.
+    pub attempts: Vec<AttemptTruth>,
+    /// Planted evidence.
+    pub planted: Vec<Planted>,
+    /// Extra facts for text artifacts.
+    pub facts: WorldFacts,
+}
+
+/// Facts that text artifacts render (certificates, ACLs, sockets, products).
+#[derive(Debug, Clone)]
+pub struct WorldFacts {
+    /// Certificates in LocalMachine\My: (thumbprint, subject, not_before, not_after, key readable).
+    pub my_certs: Vec<CertFact>,
+    /// Certificates in LocalMachine\Remote Desktop.
+    pub rd_certs: Vec<CertFact>,
+    /// Whether NETWORK SERVICE keeps Read on the RDP key file.
+    pub key_acl_network_service: bool,
+    /// Whether the MachineKeys folder ACL is the documented default.
+    pub machinekeys_folder_ok: bool,
+    /// Process listening on TCP 3389 other than TermService (image name), if any.
+    pub port_3389_owner: Option<String>,
+    /// Security products registered in SecurityCenter2: (kind, name).
+    pub security_products: Vec<(String, String)>,
+    /// Whether the server clock was synchronised (w32tm).
+    pub server_time_synced: bool,
+    /// Whether the client clock was synchronised (w32tm).
+    pub client_time_synced: bool,
+    /// Firewall rules shown by netsh besides the defaults: (name, action block?, port, enabled).
+    pub extra_netsh_rules: Vec<(String, bool, String, bool)>,
+    /// Whether the built-in RDP rule is enabled.
+    pub rdp_rule_enabled: bool,
+}
+
+/// A certificate as the text artifacts show it.
+#[derive(Debug, Clone)]
+pub struct CertFact {
+    /// SHA-1 thumbprint.
+    pub thumbprint: [u8; 20],
+    /// Subject CN.
+    pub subject: String,
+    /// Issuer CN.
+    pub issuer: String,
+    /// Validity start (UTC).
+    pub not_before: DateTime<Utc>,
+    /// Validity end (UTC).
+    pub not_after: DateTime<Utc>,
+    /// Key container name.
+    pub container: String,
+    /// Whether the private key can be opened.
+    pub key_ok: bool,
+    /// Serial number (hex).
+    pub serial: String,
+}
+
+fn ms(v: i64) -> Duration {
+    Duration::milliseconds(v)
+}
+
+fn thumb(rng: &mut Rng) -> [u8; 20] {
+    let a = rng.bytes16();
+    let b = rng.bytes16();
+    let mut t = [0u8; 20];
+    t[..16].copy_from_slice(&a);
+    t[16..].copy_from_slice(&b[..4]);
+    t
+}
+
+fn hex_upper(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+impl World {
+    /// Builds the world of `spec` for `opts`.
+    pub fn build(spec: ScenarioSpec, opts: &WorldOptions) -> World {
+        let root = Rng::new(opts.seed ^ fnv(spec.name));
+        let mut rng = root.fork("world");
+        // A fixed epoch keeps bundles stable; the seed moves it by up to ~60 days.
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
+            .single()
+            .unwrap_or_default()
+            + Duration::minutes(rng.range(0, 60 * 24 * 60) as i64);
+        let since = t0 - Duration::days(2);
+        let boot = since + Duration::minutes(rng.range(30, 600) as i64);
+        let (server_name, server_os) =
+            if spec.kind == ScenarioKind::Cause(RootCauseId::FirewallOrAvInterference) {
+                ("PC-FIN-07", OsVersion::windows_11())
+            } else {
+                ("RDS01", OsVersion::server_2022())
+            };
+        let client_os = if spec.kind == ScenarioKind::Cause(RootCauseId::OutdatedClient) {
+            OsVersion::windows_7()
+        } else {
+            OsVersion::windows_11()
+        };
+        let client_n = rng.range(100, 999);
+        let server_ip = format!("10.20.{}.{}", rng.range(0, 9), rng.range(10, 60));
+        let client_ip = format!("10.30.{}.{}", rng.range(1, 99), rng.range(10, 250));
+        let user = *rng.pick(&["alice", "bob.smith", "c.nguyen", "dmitri", "eva.k"]);
+        let user_sid = format!(
+            "S-1-5-21-{}-{}-{}-{}",
+            rng.range(1_000_000_000, 3_999_999_999),
+            rng.range(1_000_000_000, 3_999_999_999),
+            rng.range(1_000_000_000, 3_999_999_999),
+            rng.range(1100, 9999)
+        );
+        let client = HostSim {
+            computer: format!("WKS-{client_n}.corp.contoso.com"),
+            short_name: format!("WKS-{client_n}"),
+            ip: client_ip,
+            clock_offset: Duration::seconds(opts.skew_seconds),
+            events: Vec::new(),
+            main_pid: rng.range(2000, 30000) as u32 & !3,
+            user_sid: user_sid.clone(),
+            user_name: user.to_string(),
+            domain: "CORP".into(),
+        };
+        let server = HostSim {
+            computer: format!("{server_name}.corp.contoso.com"),
+            short_name: server_name.to_string(),
+            ip: server_ip,
+            clock_offset: Duration::zero(),
+            events: Vec::new(),
+            main_pid: rng.range(800, 1600) as u32 & !3,
+            user_sid,
+            user_name: user.to_string(),
+            domain: "CORP".into(),
+        };
+        let target = if rng.chance(0.5) {
+            server.computer.to_lowercase()
+        } else {
+            server.ip.clone()
+        };
+        let self_signed = thumb(&mut rng);
+        let machine_guid = Guid::from_display_bytes(rng.bytes16()).to_string().to_lowercase();
+        let machine_guid = machine_guid.trim_matches(|c| c == '{' || c == '}').to_string();
+        let server_cfg = ServerConfig {
+            os: server_os,
+            port: 3389,
+            security_layer: 2,
+            user_authentication: 1,
+            min_encryption_level: 2,
+            ssl_cert_hash: None,
+            self_signed_thumbprint: self_signed,
+            deny_ts_connections: 0,
+            max_outstanding: None,
+            policy_select_transport: None,
+            policy_user_authentication: None,
+            schannel: vec![],
+            fips: false,
+            allow_encryption_oracle: None,
+            firewall_rules: default_rdp_rule_strings(3389),
+            profiles: vec![],
+            machine_guid,
+        };
+        let client_cfg = ClientConfig {
+            os: client_os,
+            disable_udp: None,
+            enable_credssp: None,
+            allow_encryption_oracle: None,
+            fips: false,
+            schannel: vec![],
+            mru: vec![target.clone()],
+            mstsc_version: "10.0.22621.3235".into(),
+        };
+        let facts = WorldFacts {
+            my_certs: vec![],
+            rd_certs: vec![CertFact {
+                thumbprint: self_signed,
+                subject: server.computer.clone(),
+                issuer: server.computer.clone(),
+                not_before: boot - Duration::days(40),
+                not_after: boot + Duration::days(142),
+                container: "TSSecKeySet1".into(),
+                key_ok: true,
+                serial: hex_upper(&rng.bytes16()),
+            }],
+            key_acl_network_service: true,
+            machinekeys_folder_ok: true,
+            port_3389_owner: None,
+            security_products: vec![],
+            server_time_synced: true,
+            client_time_synced: true,
+            extra_netsh_rules: vec![],
+            rdp_rule_enabled: true,
+        };
+        let mut w = World {
+            spec,
+            client,
+            server,
+            client_cfg,
+            server_cfg,
+            target,
+            since,
+            until: t0,
+            boot,
+            attempts: Vec::new(),
+            planted: Vec::new(),
+            facts,
+        };
+        w.server.profiles_default();
+        let profile = ProfileEntry {
+            key: w.server.user_sid.clone(),
+            image_path: format!(r"C:\Users\{}", w.server.user_name),
+            state: 0,
+            ref_count: 0,
+        };
+        w.server_cfg.profiles.push(profile);
+        w.boot_events();
+        let mut arng = root.fork("attempts");
+        w.plan_attempts(&mut arng, t0, opts.attempts.max(1));
+        w.apply_cause_config(&mut root.fork("config"));
+        w.apply_decoys(&mut root.fork("decoys"));
+        // Leave room after the last attempt for sessions to end.
+        let last = w.attempts.last().map(|a| a.start).unwrap_or(t0);
+        w.until = last + Duration::minutes(70);
+        w.planted.sort();
+        w.planted.dedup();
+        w
+    }
+
+    fn plant(&mut self, host: &'static str, what: impl Into<String>) {
+        self.planted.push(Planted {
+            host,
+            what: what.into(),
+        });
+    }
+
+    /// Which cause the attempt with this index fails with.
+    fn failure_of(&self, i: usize, n: usize, rng: &mut Rng) -> Option<RootCauseId> {
+        match self.spec.kind {
+            ScenarioKind::Healthy => None,
+            ScenarioKind::MixedTwoCauses => {
+                if i == n / 2 && n > 1 {
+                    Some(RootCauseId::NetworkTransport)
+                } else {
+                    Some(RootCauseId::CertKeyUnreadable)
+                }
+            }
+            ScenarioKind::MixedDecoys => Some(RootCauseId::NlaCredsspMismatch),
+            ScenarioKind::Cause(c) => match c {
+                // Intermittent causes: the last attempt gets through.
+                RootCauseId::MaxOutstandingConnections if i + 1 == n && n > 1 => None,
+                RootCauseId::NetworkTransport if n > 2 && i % 3 == 1 => None,
+                _ => {
+                    let _ = rng;
+                    Some(c)
+                }
+            },
+        }
+    }
+
+    fn plan_attempts(&mut self, rng: &mut Rng, t0: DateTime<Utc>, n: usize) {
+        let mut t = t0;
+        for i in 0..n {
+            let failure = self.failure_of(i, n, rng);
+            let truth = self.attempt(rng, t, failure, i);
+            self.attempts.push(truth);
+            t += Duration::seconds(rng.range(90, 420) as i64);
+        }
+    }
+
+    /// TermService start: SCM 7036, RCM 258, RdpCoreTS 129 (the bound port).
+    fn boot_events(&mut self) {
+        let boot = self.boot;
+        let port = self.server_cfg.port;
+        let pid = self.server.main_pid;
+        self.server
+            .log(
+                &SCM,
+                7036,
+                boot,
+                named(&[
+                    ("param1", s("Remote Desktop Services")),
+                    ("param2", s("running")),
+                    (
+                        "Binary",
+                        Value::Binary(b"T\0e\0r\0m\0S\0e\0r\0v\0i\0c\0e\0/\0\x04\0\0\0".to_vec()),
+                    ),
+                ]),
+            )
+            .qualifiers(16384)
+            .pid(pid & 0xff);
+        for (i, proto) in ["TCP", "UDP"].iter().enumerate() {
+            self.server
+                .log(
+                    &RDPCORETS,
+                    129,
+                    boot + ms(400 + i as i64 * 3),
+                    named(&[("TransportProtocolName", s(proto)), ("Port", Value::UInt32(port))]),
+                )
+                .task_opcode(0, 0)
+                .user(SID_NETWORK_SERVICE);
+        }
+        self.server
+            .log(
+                &RCM_OPERATIONAL,
+                258,
+                boot + ms(420),
+                event_xml(&[("listenerName", s("RDP-Tcp"))]),
+            )
+            .user(SID_NETWORK_SERVICE);
+    }
+
+    /// One attempt: client events, and server events when the connection reaches TermService.
+    fn attempt(
+        &mut self,
+        rng: &mut Rng,
+        t0: DateTime<Utc>,
+        failure: Option<RootCauseId>,
+        index: usize,
+    ) -> AttemptTruth {
+        use RootCauseId as C;
+        let cact = activity_guid(rng);
+        let client_sid = self.client.user_sid.clone();
+        let target = if failure == Some(C::ProxyOrBastionInPath) {
+            "rdpgw.corp.contoso.com".to_string()
+        } else {
+            self.target.clone()
+        };
+        self.client
+            .log(&RDP_CLIENT, 1024, t0, client_triple("Server Name", &target))
+            .task_opcode(101, 10)
+            .activity(cact)
+            .user(&client_sid);
+        let client_port = rng.range(49_700, 65_000) as u16;
+        let net = ms(rng.range(2, 25) as i64);
+        let ts = t0 + net; // server sees the SYN
+        // Does the connection reach TermService on this server?
+        let reaches = !matches!(
+            failure,
+            Some(C::FirewallOrAvInterference)
+                | Some(C::ListenerOrPortProblem)
+                | Some(C::MaxOutstandingConnections)
+        );
+        let seen_ip = if failure == Some(C::ProxyOrBastionInPath) {
+            "10.20.0.5".to_string()
+        } else {
+            self.client.ip.clone()
+        };
+        let sact = activity_guid(rng);
+        let conn_no = index as u32 + 2;
+        if reaches {
+            self.server_accept(ts, sact, &format!("{seen_ip}:{client_port}"), conn_no, rng);
+        }
+        // Outcome-specific evidence; returns when the client saw the close (None = success).
+        let close_after: Option<Duration> = match failure {
+            None => {
+                self.success(rng, t0, ts, cact, sact, &seen_ip, conn_no);
+                None
+            }
+            Some(C::CertKeyUnreadable) => Some(self.fail_cert_key(rng, ts, sact)),
+            Some(C::CertExpiredOrMismatched) => Some(self.fail_cert_mismatch(rng, ts, sact)),
+            Some(C::NlaCredsspMismatch) => Some(self.fail_nla(rng, ts, sact, &seen_ip)),
+            Some(C::FirewallOrAvInterference) => Some(self.fail_firewall(rng, ts, client_port)),
+            Some(C::ListenerOrPortProblem) => Some(ms(rng.range(30, 180) as i64)),
+            Some(C::MaxOutstandingConnections) => Some(self.fail_outstanding(rng, ts)),
+            Some(C::UserProfileCorrupt) => {
+                Some(self.fail_profile(rng, t0, ts, cact, sact, &seen_ip, conn_no))
+            }
+            Some(C::NetworkTransport) => Some(self.fail_network(rng, t0, ts, cact, sact)),
+            Some(C::OutdatedClient) => Some(self.fail_tls_old_client(rng, ts, sact)),
+            Some(C::TlsOrFipsMismatch) => Some(self.fail_tls_config(rng, t0, ts, sact)),
+            Some(C::ProxyOrBastionInPath) => Some(self.fail_proxy(rng, ts, sact)),
+        };
+        if let Some(after) = close_after {
+            let tls_stage = matches!(
+                failure,
+                Some(
+                    C::CertKeyUnreadable
+                        | C::CertExpiredOrMismatched
+                        | C::TlsOrFipsMismatch
+                        | C::OutdatedClient
+                )
+            );
+            if tls_stage {
+                // Client state machine: the TLS handshake started, then the socket closed.
+                let e = self.client.log(
+                    &RDP_CLIENT,
+                    226,
+                    t0 + after - ms(2),
+                    named(&[
+                        ("StateTransitionName", s("RDPClient_SSL")),
+                        ("PreviousState", Value::UInt32(2)),
+                        ("PreviousStateName", s("TsSslStateHandshakeStart")),
+                        ("NewState", Value::UInt32(6)),
+                        ("NewStateName", s("TsSslStateDisconnecting")),
+                        ("Event", Value::UInt32(4)),
+                        ("EventName", s("TsSslEventHandshakeFailed")),
+                        ("ErrorCode", Value::HexInt32(0x8007_2746)),
+                    ]),
+                );
+                e.task_opcode(101, 0).activity(cact).user(&client_sid).level(3);
+            }
+            self.client
+                .log(
+                    &RDP_CLIENT,
+                    1026,
+                    t0 + after,
+                    client_triple("Disconnect Reason", "2308"),
+                )
+                .task_opcode(101, 11)
+                .activity(cact)
+                .user(&client_sid);
+            self.plant(
+                "client",
+                "RDPClient/Operational 1024 then 1026 Disconnect Reason 2308 (0x904), same ActivityID",
+            );
+        }
+        AttemptTruth {
+            start: t0,
+            failure,
+            client_activity: cact,
+            server_activity: reaches.then_some(sact),
+        }
+    }
+
+    /// 131 -> 261 -> 65 -> 141 -> 72 PrepareForAccept/SendPolicyData (field guide 3.3).
+    fn server_accept(
+        &mut self,
+        ts: DateTime<Utc>,
+        sact: Guid,
+        client_ip_port: &str,
+        conn_no: u32,
+        rng: &mut Rng,
+    ) {
+        let ns = SID_NETWORK_SERVICE;
+        self.server
+            .log(
+                &RDPCORETS,
+                131,
+                ts,
+                named(&[("ConnType", s("TCP")), ("ClientIP", s(client_ip_port))]),
+            )
+            .task_opcode(4, 15)
+            .activity(sact)
+            .user(ns);
+        let rcm_delay = Duration::microseconds(rng.range(900, 5600) as i64);
+        self.server
+            .log(
+                &RCM_OPERATIONAL,
+                261,
+                ts + rcm_delay,
+                event_xml(&[("listenerName", s("RDP-Tcp"))]),
+            )
+            .activity(sact)
+            .user(ns);
+        self.server
+            .log(
+                &RDPCORETS,
+                65,
+                ts + rcm_delay + ms(3),
+                named(&[("ConnectionName", s(&format!("RDP-Tcp#{conn_no}")))]),
+            )
+            .task_opcode(4, 0)
+            .activity(sact)
+            .user(ns);
+        self.server
+            .log(
+                &RDPCORETS,
+                141,
+                ts + rcm_delay + ms(4),
+                named(&[("InstanceID", Value::UInt32(conn_no + 30))]),
+            )
+            .activity(sact)
+            .user(ns);
+        for (i, m) in ["PrepareForAccept", "SendPolicyData"].iter().enumerate() {
+            self.server
+                .log(
+                    &RDPCORETS,
+                    72,
+                    ts + ms(8 + 12 * i as i64),
+                    named(&[("MethodName", s(m))]),
+                )
+                .task_opcode(4, 0)
+                .activity(sact)
+                .user(ns);
+        }
+    }
+
+    /// The server tears a connection down: 226 (ErrorCode) -> 72 OnDisconnected -> 102 -> 103.
+    fn server_teardown(&mut self, t: DateTime<Utc>, sact: Guid, error: u32, reason: u32) {
+        let ns = SID_NETWORK_SERVICE;
+        self.server
+            .log(
+                &RDPCORETS,
+                226,
+                t,
+                named(&[
+                    ("StateTransition", s("RDP_TCP")),
+                    ("PreviousState", Value::UInt32(23)),
+                    ("PreviousStateName", s("StateUnknown")),
+                    ("NewState", Value::UInt32(21)),
+                    ("NewStateName", s("StateDisconnected")),
+                    ("Event", Value::UInt32(43)),
+                    ("EventName", s("Event_Disconnect")),
+                    ("ErrorCode", Value::HexInt32(error)),
+                ]),
+            )
+            .level(3)
+            .task_opcode(4, 19)
+            .activity(sact)
+            .user(ns);
+        self.server
+            .log(
+                &RDPCORETS,
+                72,
+                t + ms(1),
+                named(&[("MethodName", s("OnDisconnected"))]),
+            )
+            .task_opcode(4, 0)
+            .activity(sact)
+            .user(ns);
+        self.server
+            .log(&RDPCORETS, 102, t + ms(2), Payload::None)
+            .activity(sact)
+            .user(ns);
+        self.server
+            .log(
+                &RDPCORETS,
+                103,
+                t + ms(3),
+                named(&[("ReasonCode", Value::UInt32(reason))]),
+            )
+            .activity(sact)
+            .user(ns);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn logon_success(
+        &mut self,
+        rng: &mut Rng,
+        ts: DateTime<Utc>,
+        sact: Guid,
+        ip: &str,
+        conn_no: u32,
+        session: u32,
+    ) -> DateTime<Utc> {
+        let auth = ts + ms(rng.range(1500, 2100) as i64);
+        let (user, domain) = (self.server.user_name.clone(), self.server.domain.clone());
+        self.server
+            .log(
+                &RCM_OPERATIONAL,
+                1149,
+                auth,
+                event_xml(&[("Param1", s(&user)), ("Param2", s(&domain)), ("Param3", s(ip))]),
+            )
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        let logon_id = rng.range(0x100000, 0xffffff);
+        self.security_logon(auth - ms(60), 3, ip, logon_id, "NtLmSsp ", "NTLM");
+        self.security_logon(auth + ms(900), 10, ip, logon_id + 7, "User32 ", "Negotiate");
+        let who = format!("{domain}\\{user}");
+        for (i, id) in [21u16, 22].iter().enumerate() {
+            self.server
+                .log(
+                    &LSM,
+                    *id,
+                    auth + ms(1000 + 300 * i as i64),
+                    event_xml(&[
+                        ("User", s(&who)),
+                        ("SessionID", Value::UInt32(session)),
+                        ("Address", s(ip)),
+                    ]),
+                )
+                .user(SID_SYSTEM);
+        }
+        self.server
+            .log(
+                &RDPCORETS,
+                66,
+                auth + ms(1100),
+                named(&[
+                    ("ConnectionName", s(&format!("RDP-Tcp#{conn_no}"))),
+                    ("SessionID", Value::UInt32(session)),
+                ]),
+            )
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        auth
+    }
+
+    fn security_logon(
+        &mut self,
+        t: DateTime<Utc>,
+        logon_type: u32,
+        ip: &str,
+        logon_id: u64,
+        process: &str,
+        package: &str,
+    ) {
+        let sid = self.server.user_sid.clone();
+        let data = [
+            (
+                "SubjectUserSid",
+                Value::Sid(sid_or_null(if logon_type == 10 { SID_SYSTEM } else { "S-1-0-0" })),
+            ),
+            (
+                "SubjectUserName",
+                s(if logon_type == 10 {
+                    &self.server.short_name
+                } else {
+                    "-"
+                }),
+            ),
+            (
+                "SubjectDomainName",
+                s(if logon_type == 10 { "CORP" } else { "-" }),
+            ),
+            (
+                "SubjectLogonId",
+                Value::HexInt64(if logon_type == 10 { 0x3e7 } else { 0 }),
+            ),
+            ("TargetUserSid", Value::Sid(sid_or_null(&sid))),
+            ("TargetUserName", s(&self.server.user_name)),
+            ("TargetDomainName", s(&self.server.domain)),
+            ("TargetLogonId", Value::HexInt64(logon_id)),
+            ("LogonType", Value::UInt32(logon_type)),
+            ("LogonProcessName", s(process)),
+            ("AuthenticationPackageName", s(package)),
+            ("WorkstationName", s(&self.client.short_name)),
+            (
+                "LogonGuid",
+                Value::Guid(Guid {
+                    d1: 0,
+                    d2: 0,
+                    d3: 0,
+                    d4: [0; 8],
+                }),
+            ),
+            ("TransmittedServices", s("-")),
+            (
+                "LmPackageName",
+                s(if package == "NTLM" { "NTLM V2" } else { "-" }),
+            ),
+            (
+                "KeyLength",
+                Value::UInt32(if package == "NTLM" { 128 } else { 0 }),
+            ),
+            (
+                "ProcessId",
+                Value::HexInt64(if logon_type == 10 { 0x2a8 } else { 0 }),
+            ),
+            (
+                "ProcessName",
+                s(if logon_type == 10 {
+                    r"C:\Windows\System32\svchost.exe"
+                } else {
+                    "-"
+                }),
+            ),
+            ("IpAddress", s(ip)),
+            ("IpPort", s("0")),
+            ("ImpersonationLevel", s("%%1833")),
+            (
+                "RestrictedAdminMode",
+                s(if logon_type == 10 { "%%1843" } else { "-" }),
+            ),
+            ("TargetOutboundUserName", s("-")),
+            ("TargetOutboundDomainName", s("-")),
+            ("VirtualAccount", s("%%1843")),
+            ("TargetLinkedLogonId", Value::HexInt64(0)),
+            ("ElevatedToken", s("%%1842")),
+        ];
+        self.server
+            .log(&SECURITY, 4624, t, named(&data))
+            .version(2)
+            .level(0)
+            .task_opcode(12544, 0)
+            .pid(4 + 4 * 150);
+    }
+
+    fn security_failed_logon(&mut self, t: DateTime<Utc>, ip: &str, user: &str, status: u32, sub: u32) {
+        let data = [
+            ("SubjectUserSid", Value::Sid(sid_or_null("S-1-0-0"))),
+            ("SubjectUserName", s("-")),
+            ("SubjectDomainName", s("-")),
+            ("SubjectLogonId", Value::HexInt64(0)),
+            ("TargetUserSid", Value::Sid(sid_or_null("S-1-0-0"))),
+            ("TargetUserName", s(user)),
+            ("TargetDomainName", s(&self.server.domain)),
+            ("Status", Value::HexInt32(status)),
+            ("FailureReason", s("%%2313")),
+            ("SubStatus", Value::HexInt32(sub)),
+            ("LogonType", Value::UInt32(3)),
+            ("LogonProcessName", s("NtLmSsp ")),
+            ("AuthenticationPackageName", s("NTLM")),
+            ("WorkstationName", s("-")),
+            ("TransmittedServices", s("-")),
+            ("LmPackageName", s("-")),
+            ("KeyLength", Value::UInt32(0)),
+            ("ProcessId", Value::HexInt64(0)),
+            ("ProcessName", s("-")),
+            ("IpAddress", s(ip)),
+            ("IpPort", s("0")),
+        ];
+        self.server
+            .log(&SECURITY, 4625, t, named(&data))
+            .level(0)
+            .task_opcode(12544, 0)
+            .keywords(AUDIT_FAILURE)
+            .pid(4 + 4 * 150);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn success(
+        &mut self,
+        rng: &mut Rng,
+        t0: DateTime<Utc>,
+        ts: DateTime<Utc>,
+        cact: Guid,
+        sact: Guid,
+        ip: &str,
+        conn_no: u32,
+    ) {
+        let session = conn_no + 1;
+        let sid = self.client.user_sid.clone();
+        let auth = self.logon_success(rng, ts, sact, ip, conn_no, session);
+        let c_auth = t0 + (auth - ts);
+        self.client
+            .log(
+                &RDP_CLIENT,
+                1028,
+                t0 + ms(140),
+                named(&[("TraceMessage", s("Server supports SSL = supported"))]),
+            )
+            .task_opcode(101, 0)
+            .activity(cact)
+            .user(&sid);
+        self.client
+            .log(
+                &RDP_CLIENT,
+                1027,
+                c_auth + ms(900),
+                named(&[
+                    ("DomainName", s(&self.server.domain)),
+                    ("SessionId", Value::UInt32(session)),
+                ]),
+            )
+            .task_opcode(101, 0)
+            .activity(cact)
+            .user(&sid);
+        let udp_ok = self.spec.kind != ScenarioKind::Cause(RootCauseId::NetworkTransport);
+        self.client
+            .log(
+                &RDP_CLIENT,
+                1102,
+                c_auth + ms(1200),
+                client_triple("Server IP", &self.server.ip.clone()),
+            )
+            .task_opcode(101, 0)
+            .activity(cact)
+            .user(&sid);
+        if udp_ok {
+            // Payload of 1103 is not in any public sample; the common triple is assumed.
+            self.client
+                .log(
+                    &RDP_CLIENT,
+                    1103,
+                    c_auth + ms(1400),
+                    client_triple("Transport", "UDP"),
+                )
+                .task_opcode(101, 0)
+                .activity(cact)
+                .user(&sid);
+        } else {
+            self.client
+                .log(
+                    &RDP_CLIENT,
+                    1104,
+                    c_auth + ms(11_200),
+                    client_triple("Transport", "UDP"),
+                )
+                .task_opcode(101, 0)
+                .activity(cact)
+                .user(&sid)
+                .level(3);
+            self.server
+                .log(&RDPCORETS, 138, auth + ms(11_000), Payload::None)
+                .activity(sact)
+                .user(SID_NETWORK_SERVICE)
+                .level(3);
+            self.server
+                .log(
+                    &RDPCORETS,
+                    135,
+                    auth + ms(11_010),
+                    named(&[
+                        ("TunnelID", Value::UInt32(1)),
+                        ("TransportType", s("TCP: Reason Code: 1 (UDP handshake timeout)")),
+                    ]),
+                )
+                .activity(sact)
+                .user(SID_NETWORK_SERVICE);
+            self.plant(
+                "both",
+                "successful attempts show UDP failing: client 1104, RdpCoreTS 138 and 135 \"TCP\"",
+            );
+        }
+        // The user works for a while, then closes the window.
+        let dur = Duration::seconds(rng.range(120, 1800) as i64);
+        let end_c = c_auth + dur;
+        self.client
+            .log(&RDP_CLIENT, 1026, end_c, client_triple("Disconnect Reason", "1"))
+            .task_opcode(101, 11)
+            .activity(cact)
+            .user(&sid);
+        let end_s = auth + dur + net_ms(rng);
+        let who = format!("{}\\{}", self.server.domain, self.server.user_name);
+        self.server_teardown(end_s, sact, 0x0, 1);
+        self.server
+            .log(
+                &LSM,
+                24,
+                end_s + ms(40),
+                event_xml(&[
+                    ("User", s(&who)),
+                    ("SessionID", Value::UInt32(session)),
+                    ("Address", s(ip)),
+                ]),
+            )
+            .user(SID_SYSTEM);
+        self.server
+            .log(
+                &LSM,
+                40,
+                end_s + ms(41),
+                event_xml(&[("Session", Value::UInt32(session)), ("Reason", Value::UInt32(0))]),
+            )
+            .user(SID_SYSTEM);
+    }
+
+    fn schannel_36870(&mut self, t: DateTime<Utc>, code: u32) {
+        let pid = self.server.main_pid;
+        self.server
+            .log(
+                &SCHANNEL,
+                36870,
+                t,
+                named(&[
+                    ("Type", s("server")),
+                    ("ErrorCode", Value::HexInt32(code)),
+                    ("ErrorStatus", Value::UInt32(10001)),
+                    ("CallerProcessImageName", s(r"C:\Windows\System32\svchost.exe")),
+                    ("CallerProcessId", Value::UInt32(pid)),
+                ]),
+            )
+            .level(2)
+            .user(SID_SYSTEM)
+            .pid(pid + 4);
+    }
+
+    fn fail_cert_key(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
+        let t = ts + ms(rng.range(20, 90) as i64);
+        self.schannel_36870(t, 0x8009_030D);
+        self.plant(
+            "server",
+            "System Schannel 36870 ErrorCode 0x8009030D within 100 ms of each 131/261",
+        );
+        if self.facts.rd_certs.first().is_some() {
+            let subject = self.server.computer.clone();
+            let thumb = hex_upper(&self.facts.rd_certs[0].thumbprint);
+            self.server
+                .log(
+                    &CAPI2,
+                    70,
+                    t - ms(1),
+                    Payload::UserData(
+                        Element::new("CryptAcquireCertificatePrivateKey")
+                            .child(
+                                Element::new("Certificate")
+                                    .attr("fileRef", s(&format!("{thumb}.cer")))
+                                    .attr("subjectName", s(&subject)),
+                            )
+                            .child(
+                                Element::new("Flags")
+                                    .attr("value", s("10000"))
+                                    .attr("CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG", s("true")),
+                            )
+                            .child(Element::new("EventAuxInfo").attr("ProcessName", s("svchost.exe")))
+                            .child(
+                                Element::new("CorrelationAuxInfo")
+                                    .attr("TaskId", s(&Guid::from_display_bytes(rng.bytes16()).to_string()))
+                                    .attr("SeqNumber", s("1")),
+                            )
+                            .child(Element::new("Result").attr("value", s("80090016"))),
+                    ),
+                )
+                .level(2)
+                .user(SID_NETWORK_SERVICE);
+            self.plant(
+                "server",
+                "CAPI2/Operational 70 svchost.exe Result 80090016 (NTE_BAD_KEYSET) at each attempt",
+            );
+        }
+        let guid = self.server_cfg.machine_guid.clone();
+        self.server
+            .log(
+                &SECURITY,
+                5058,
+                t - ms(2),
+                named(&[
+                    ("SubjectUserSid", Value::Sid(sid_or_null(SID_NETWORK_SERVICE))),
+                    ("SubjectUserName", s(&format!("{}$", self.server.short_name))),
+                    ("SubjectDomainName", s("CORP")),
+                    ("SubjectLogonId", Value::HexInt64(0x3e4)),
+                    ("ProviderName", s("Microsoft Software Key Storage Provider")),
+                    ("AlgorithmName", s("RSA")),
+                    ("KeyName", s("TSSecKeySet1")),
+                    ("KeyType", s("%%2499")),
+                    ("KeyFilePath", s(&format!(r"C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\f686aace6942fb7f7ceb231212eef4a4_{guid}"))),
+                    ("Operation", s("%%2458")),
+                    ("ReturnCode", Value::HexInt32(0x8009_0016)),
+                ]),
+            )
+            .level(0)
+            .task_opcode(12292, 0)
+            .keywords(AUDIT_FAILURE);
+        self.plant(
+            "server",
+            "Security 5058 KeyName TSSecKeySet1 ReturnCode 0x80090016 at each attempt",
+        );
+        self.server_teardown(t + ms(3), sact, 0x8009_030D, 4);
+        t - ts + ms(rng.range(5, 40) as i64)
+    }
+
+    fn fail_cert_mismatch(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
+        let t = ts + ms(rng.range(15, 80) as i64);
+        self.schannel_36870(t, 0x8009_030E);
+        self.plant(
+            "server",
+            "System Schannel 36870 ErrorCode 0x8009030E (no credentials) within 100 ms of each 131/261",
+        );
+        self.server
+            .log(
+                &RDPCORETS,
+                139,
+                t + ms(1),
+                named(&[
+                    ("ResultCode", Value::HexInt32(0x8009_030E)),
+                    ("IPString", s(&self.client.ip.clone())),
+                ]),
+            )
+            .level(3)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        self.server_teardown(t + ms(3), sact, 0x8009_030E, 4);
+        t - ts + ms(rng.range(5, 40) as i64)
+    }
+
+    fn fail_nla(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid, ip: &str) -> Duration {
+        // 140 comes 0.12-9.4 s after 131 (median 0.85 s in the real sample).
+        let t = ts + ms(rng.range(400, 2600) as i64);
+        let user = self.server.user_name.clone();
+        self.security_failed_logon(t - ms(4), ip, &user, 0xC000_006D, 0xC000_006A);
+        self.server
+            .log(&RDPCORETS, 140, t, named(&[("IPString", s(ip))]))
+            .level(3)
+            .task_opcode(4, 14)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        let close = t + ms(rng.range(900, 1400) as i64);
+        self.server
+            .log(&RDPCORETS, 143, close, named(&[("error", Value::UInt32(64))]))
+            .level(3)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        self.server_teardown(close + ms(1), sact, 0x8007_0040, 14);
+        self.plant("server", "RdpCoreTS 140 IPString=client and Security 4625 LogonType 3 NtLmSsp 0.4-2.6 s after 131; no 1149");
+        close - ts + ms(rng.range(1, 20) as i64)
+    }
+
+    fn fail_firewall(&mut self, rng: &mut Rng, ts: DateTime<Utc>, port: u16) -> Duration {
+        if rng.chance(0.7) {
+            let (src, dst) = (self.client.ip.clone(), self.server.ip.clone());
+            self.server
+                .log(
+                    &SECURITY,
+                    5157,
+                    ts,
+                    named(&[
+                        ("ProcessID", Value::HexInt64(4)),
+                        ("Application", s("System")),
+                        ("Direction", s("%%14592")),
+                        ("SourceAddress", s(&src)),
+                        ("SourcePort", s(&port.to_string())),
+                        ("DestAddress", s(&dst)),
+                        ("DestPort", s("3389")),
+                        ("Protocol", Value::UInt32(6)),
+                        ("FilterRTID", Value::UInt64(rng.range(60_000, 90_000))),
+                        ("LayerName", s("%%14610")),
+                        ("LayerRTID", Value::UInt64(44)),
+                        ("RemoteUserID", Value::Sid(sid_or_null("S-1-0-0"))),
+                        ("RemoteMachineID", Value::Sid(sid_or_null("S-1-0-0"))),
+                    ]),
+                )
+                .level(0)
+                .task_opcode(12810, 0)
+                .keywords(AUDIT_FAILURE);
+            self.plant(
+                "server",
+                "Security 5157 (WFP blocked) from the client IP to port 3389 at most attempts",
+            );
+        }
+        self.plant(
+            "server",
+            "no RdpCoreTS 131 / RCM 261 for any attempt of the client",
+        );
+        ms(rng.range(20, 120) as i64)
+    }
+
+    fn fail_outstanding(&mut self, rng: &mut Rng, ts: DateTime<Utc>) -> Duration {
+        // A brute-force burst around the attempt: many 131/261/140/4625 from Internet IPs.
+        let burst_start = ts - Duration::seconds(rng.range(40, 90) as i64);
+        let n = rng.range(60, 110);
+        for k in 0..n {
+            let t = burst_start + ms((k * 1500 / 2 + rng.range(0, 700)) as i64);
+            let ip = format!(
+                "{}.{}.{}.{}",
+                rng.range(31, 223),
+                rng.range(0, 255),
+                rng.range(0, 255),
+                rng.range(1, 254)
+            );
+            let a = activity_guid(rng);
+            let port = rng.range(1025, 65000);
+            self.server
+                .log(
+                    &RDPCORETS,
+                    131,
+                    t,
+                    named(&[("ConnType", s("TCP")), ("ClientIP", s(&format!("{ip}:{port}")))]),
+                )
+                .task_opcode(4, 15)
+                .activity(a)
+                .user(SID_NETWORK_SERVICE);
+            self.server
+                .log(
+                    &RCM_OPERATIONAL,
+                    261,
+                    t + ms(2),
+                    event_xml(&[("listenerName", s("RDP-Tcp"))]),
+                )
+                .activity(a)
+                .user(SID_NETWORK_SERVICE);
+            if k % 3 == 0 {
+                let user = *rng.pick(&["administrator", "admin", "user", "test", "scanner"]);
+                self.security_failed_logon(t + ms(800), &ip, user, 0xC000_006D, 0xC000_0064);
+                self.server
+                    .log(&RDPCORETS, 140, t + ms(810), named(&[("IPString", s(&ip))]))
+                    .level(3)
+                    .task_opcode(4, 14)
+                    .activity(a)
+                    .user(SID_NETWORK_SERVICE);
+            }
+        }
+        self.server
+            .log(
+                &RCM_ADMIN,
+                1006,
+                ts - ms(rng.range(200, 3000) as i64),
+                event_xml(&[]),
+            )
+            .level(2)
+            .user(SID_NETWORK_SERVICE);
+        self.plant(
+            "server",
+            "RCM/Admin 1006 (too many incomplete connections) seconds before each failed attempt",
+        );
+        self.plant(
+            "server",
+            "bursts of 60-110 RdpCoreTS 131 / RCM 261 from Internet IPs with 140 and 4625, no 1149",
+        );
+        ms(rng.range(40, 300) as i64)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fail_profile(
+        &mut self,
+        rng: &mut Rng,
+        t0: DateTime<Utc>,
+        ts: DateTime<Utc>,
+        cact: Guid,
+        sact: Guid,
+        ip: &str,
+        conn_no: u32,
+    ) -> Duration {
+        let session = conn_no + 1;
+        let auth = self.logon_success(rng, ts, sact, ip, conn_no, session);
+        let sid = self.server.user_sid.clone();
+        let csid = self.client.user_sid.clone();
+        self.client
+            .log(
+                &RDP_CLIENT,
+                1027,
+                t0 + (auth - ts) + ms(900),
+                named(&[
+                    ("DomainName", s(&self.server.domain)),
+                    ("SessionId", Value::UInt32(session)),
+                ]),
+            )
+            .task_opcode(101, 0)
+            .activity(cact)
+            .user(&csid);
+        let user = self.server.user_name.clone();
+        let t = auth + ms(rng.range(1500, 2500) as i64);
+        let ups: [(u16, u8, Payload); 4] = [
+            (1511, 3, named(&[])),
+            (1515, 3, named(&[])),
+            (
+                1502,
+                2,
+                named(&[(
+                    "Error",
+                    s("The process cannot access the file because it is being used by another process. "),
+                )]),
+            ),
+            (
+                1508,
+                2,
+                named(&[
+                    ("File", s(&format!(r"C:\Users\{user}\ntuser.dat"))),
+                    (
+                        "Error",
+                        s("The process cannot access the file because it is being used by another process. "),
+                    ),
+                ]),
+            ),
+        ];
+        for (i, (id, level, payload)) in ups.into_iter().enumerate() {
+            self.server
+                .log(&USER_PROFILES, id, t + ms(i as i64 * 30), payload)
+                .level(level)
+                .user(&sid);
+        }
+        let who = format!("{}\\{}", self.server.domain, user);
+        let end = t + ms(rng.range(2500, 4000) as i64);
+        self.server
+            .log(
+                &LSM,
+                23,
+                end,
+                event_xml(&[("User", s(&who)), ("SessionID", Value::UInt32(session))]),
+            )
+            .user(SID_SYSTEM);
+        self.server
+            .log(
+                &LSM,
+                40,
+                end + ms(5),
+                event_xml(&[("Session", Value::UInt32(session)), ("Reason", Value::UInt32(12))]),
+            )
+            .user(SID_SYSTEM);
+        self.server_teardown(end + ms(10), sact, 0x8007_0040, 12);
+        self.plant(
+            "server",
+            "RCM 1149, 4624 type 10, LSM 21 then User Profiles Service 1511/1515/1502/1508 within 4 s",
+        );
+        self.plant("server", "LSM 23 logoff and 40 reason 12 a few seconds later");
+        self.plant("client", "RDPClient 1027 (logged on) before the 1026 2308");
+        end - ts + ms(rng.range(5, 30) as i64)
+    }
+
+    fn fail_network(
+        &mut self,
+        rng: &mut Rng,
+        t0: DateTime<Utc>,
+        ts: DateTime<Utc>,
+        cact: Guid,
+        sact: Guid,
+    ) -> Duration {
+        let csid = self.client.user_sid.clone();
+        self.client
+            .log(
+                &RDP_CLIENT,
+                1028,
+                t0 + ms(300),
+                named(&[("TraceMessage", s("Server supports SSL = supported"))]),
+            )
+            .task_opcode(101, 0)
+            .activity(cact)
+            .user(&csid);
+        let t = ts + Duration::seconds(rng.range(20, 35) as i64);
+        self.server
+            .log(
+                &RDPCORETS,
+                142,
+                t - ms(5),
+                named(&[("error", Value::UInt32(121))]),
+            )
+            .level(3)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        self.server
+            .log(&RDPCORETS, 143, t, named(&[("error", Value::UInt32(64))]))
+            .level(3)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        self.server_teardown(t + ms(1), sact, 0x8007_0040, 0);
+        self.plant("server", "RdpCoreTS 142 error 121 / 143 error 64 and 226 ErrorCode 0x80070040 20-35 s after 131, no auth or cert error");
+        self.plant("client", "1024 -> 1026 2308 after 20-35 s (long gap)");
+        t - ts + ms(rng.range(20, 200) as i64)
+    }
+
+    fn fail_tls_old_client(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
+        let t = ts + ms(rng.range(5, 30) as i64);
+        let pid = self.server.main_pid;
+        self.server
+            .log(&SCHANNEL, 36874, t, named(&[("Protocol", s("TLS 1.0"))]))
+            .level(2)
+            .user(SID_SYSTEM)
+            .pid(pid + 4);
+        self.server
+            .log(
+                &SCHANNEL,
+                36888,
+                t + ms(1),
+                named(&[
+                    ("AlertDesc", Value::UInt32(70)),
+                    ("ErrorState", Value::UInt32(1205)),
+                ]),
+            )
+            .level(2)
+            .user(SID_SYSTEM)
+            .pid(pid + 4);
+        self.server_teardown(t + ms(3), sact, 0x8009_0331, 4);
+        self.plant(
+            "server",
+            "System Schannel 36874 Protocol \"TLS 1.0\" and 36888 AlertDesc 70 at each attempt",
+        );
+        self.plant("client", "Windows 7 SP1 (build 7601), mstsc 6.1.7601.17514");
+        t - ts + ms(rng.range(5, 30) as i64)
+    }
+
+    fn fail_tls_config(
+        &mut self,
+        rng: &mut Rng,
+        t0: DateTime<Utc>,
+        ts: DateTime<Utc>,
+        sact: Guid,
+    ) -> Duration {
+        let t = ts + ms(rng.range(5, 30) as i64);
+        let pid = self.server.main_pid;
+        self.server
+            .log(
+                &SCHANNEL,
+                36871,
+                t,
+                named(&[("Type", s("server")), ("ErrorState", Value::UInt32(10013))]),
+            )
+            .level(2)
+            .user(SID_SYSTEM)
+            .pid(pid + 4);
+        self.server
+            .log(
+                &RDPCORETS,
+                139,
+                t + ms(1),
+                named(&[
+                    ("ResultCode", Value::HexInt32(0x8009_0331)),
+                    ("IPString", s(&self.client.ip.clone())),
+                ]),
+            )
+            .level(3)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+        self.server_teardown(t + ms(3), sact, 0x8009_0331, 4);
+        let after = t - ts + ms(rng.range(5, 30) as i64);
+        self.client
+            .log(
+                &SCHANNEL,
+                36887,
+                t0 + after - ms(1),
+                named(&[("AlertDesc", Value::UInt32(40))]),
+            )
+            .level(2)
+            .user(SID_SYSTEM);
+        self.plant(
+            "server",
+            "System Schannel 36871 ErrorState 10013 and RdpCoreTS 139 ResultCode 0x80090331 at each attempt",
+        );
+        self.plant("client", "System Schannel 36887 AlertDesc 40 at each attempt");
+        after
+    }
+
+    fn fail_proxy(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
+        let t = ts + ms(rng.range(60, 200) as i64);
+        self.server_teardown(t, sact, 0x8007_0040, 5);
+        self.plant(
+            "server",
+            "RdpCoreTS 131 ClientIP is the bastion 10.20.0.5, not the client; teardown 60-200 ms later",
+        );
+        self.plant(
+            "client",
+            "1024 Server Name is rdpgw.corp.contoso.com (the bastion), not the server",
+        );
+        t - ts + ms(rng.range(100, 900) as i64)
+    }
+
+    /// Registry and host facts of the cause, and one-off events (service start, changes).
+    fn apply_cause_config(&mut self, rng: &mut Rng) {
+        use RootCauseId as C;
+        let causes: Vec<RootCauseId> = match self.spec.kind {
+            ScenarioKind::Healthy => vec![],
+            ScenarioKind::Cause(c) => vec![c],
+            ScenarioKind::MixedTwoCauses => vec![C::CertKeyUnreadable, C::NetworkTransport],
+            ScenarioKind::MixedDecoys => vec![C::NlaCredsspMismatch],
+        };
+        let boot = self.boot;
+        for cause in causes {
+            match cause {
+                C::CertKeyUnreadable => {
+                    self.facts.key_acl_network_service = false;
+                    self.plant(
+                        "server",
+                        "ACL-MachineKeys: f686aace..._<MachineGuid> without NT AUTHORITY\\NETWORK SERVICE",
+                    );
+                    self.server
+                        .log(
+                            &TERMSERVICE_SYSTEM,
+                            1057,
+                            boot + ms(900),
+                            Payload::Classic {
+                                data: vec![s("Keyset does not exist\r\n")],
+                                binary: None,
+                            },
+                        )
+                        .qualifiers(49152)
+                        .level(2)
+                        .user(SID_NETWORK_SERVICE);
+                    self.plant(
+                        "server",
+                        "System TermService 1057 \"Keyset does not exist\" at service start",
+                    );
+                    if let Some(c) = self.facts.rd_certs.first_mut() {
+                        c.key_ok = false;
+                    }
+                }
+                C::CertExpiredOrMismatched => {
+                    let custom = thumb(rng);
+                    self.server_cfg.ssl_cert_hash = Some((custom, 3));
+                    let first = self.attempts.first().map(|a| a.start).unwrap_or(self.boot);
+                    if rng.chance(0.5) {
+                        self.facts.my_certs.push(CertFact {
+                            thumbprint: custom,
+                            subject: self.server.computer.clone(),
+                            issuer: "Contoso Issuing CA 01".into(),
+                            not_before: first - Duration::days(365),
+                            not_after: first - Duration::days(rng.range(1, 20) as i64),
+                            container: format!("le-WebServer-{}", hex_upper(&rng.bytes16()[..6])),
+                            key_ok: true,
+                            serial: hex_upper(&rng.bytes16()),
+                        });
+                        self.plant("server", "SSLCertificateSHA1Hash (type 3) names a certificate in My whose NotAfter has passed");
+                        self.server
+                            .log(
+                                &TERMSERVICE_SYSTEM,
+                                1053,
+                                boot + ms(950),
+                                Payload::Classic {
+                                    data: vec![s(&self.server.computer.clone())],
+                                    binary: Some(custom.to_vec()),
+                                },
+                            )
+                            .qualifiers(49152)
+                            .level(2)
+                            .user(SID_NETWORK_SERVICE);
+                        self.plant(
+                            "server",
+                            "System TermService 1053 (certificate expired) at service start",
+                        );
+                    } else {
+                        // The renewed certificate has a new thumbprint; the listener still names the old one.
+                        let renewed = thumb(rng);
+                        self.facts.my_certs.push(CertFact {
+                            thumbprint: renewed,
+                            subject: self.server.computer.clone(),
+                            issuer: "Contoso Issuing CA 01".into(),
+                            not_before: first - Duration::days(5),
+                            not_after: first + Duration::days(360),
+                            container: format!("le-WebServer-{}", hex_upper(&rng.bytes16()[..6])),
+                            key_ok: true,
+                            serial: hex_upper(&rng.bytes16()),
+                        });
+                        self.plant("server", "SSLCertificateSHA1Hash (type 3) matches no certificate in My or Remote Desktop (renewed)");
+                        self.server
+                            .log(
+                                &TERMSERVICE_SYSTEM,
+                                1059,
+                                boot + ms(950),
+                                Payload::Classic {
+                                    data: vec![],
+                                    binary: Some(custom.to_vec()),
+                                },
+                            )
+                            .qualifiers(49152)
+                            .level(2)
+                            .user(SID_NETWORK_SERVICE);
+                        self.plant(
+                            "server",
+                            "System TermService 1059 (configured hash invalid) at service start",
+                        );
+                    }
+                }
+                C::NlaCredsspMismatch => {
+                    self.server_cfg.allow_encryption_oracle = Some(0);
+                    self.client_cfg.allow_encryption_oracle = Some(2);
+                    self.client_cfg.os.ubr = 1;
+                    self.plant(
+                        "server",
+                        "CredSSP AllowEncryptionOracle = 0 (Force Updated Clients), UserAuthentication = 1",
+                    );
+                    self.plant(
+                        "client",
+                        "CredSSP AllowEncryptionOracle = 2 (Vulnerable) on an unpatched build (UBR 1)",
+                    );
+                }
+                C::FirewallOrAvInterference => {
+                    let product = "Contoso Endpoint Protection";
+                    self.facts.security_products = vec![
+                        ("AntiVirusProduct".into(), product.into()),
+                        ("FirewallProduct".into(), product.into()),
+                    ];
+                    let rule = format!("{product} - RDP guard");
+                    self.server_cfg.firewall_rules.push((
+                        "{6c1b2a34-0d5e-4f1a-9a77-3d2c41e0b5aa}".into(),
+                        format!("v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=3389|RA4=10.30.0.0/16|Name={rule}|"),
+                    ));
+                    self.facts
+                        .extra_netsh_rules
+                        .push((rule.clone(), true, "3389".into(), true));
+                    let t = self.attempts.first().map(|a| a.start).unwrap_or(self.until)
+                        - Duration::hours(rng.range(2, 20) as i64);
+                    self.server
+                        .log(
+                            &FIREWALL,
+                            2004,
+                            t,
+                            named(&[
+                                ("RuleId", s("{6c1b2a34-0d5e-4f1a-9a77-3d2c41e0b5aa}")),
+                                ("RuleName", s(&rule)),
+                                ("Origin", Value::UInt32(1)),
+                                ("ApplicationPath", s("")),
+                                ("ServiceName", s("")),
+                                ("Direction", Value::UInt32(1)),
+                                ("Protocol", Value::UInt32(6)),
+                                ("LocalPorts", s("3389")),
+                                ("RemotePorts", s("*")),
+                                ("Action", Value::UInt32(3)),
+                                ("Profiles", Value::UInt32(7)),
+                                ("LocalAddresses", s("*")),
+                                ("RemoteAddresses", s("10.30.0.0/16")),
+                                ("RemoteMachineAuthorizationList", s("")),
+                                ("RemoteUserAuthorizationList", s("")),
+                                ("EmbeddedContext", s("")),
+                                ("Flags", Value::UInt32(1)),
+                                ("Active", Value::UInt32(1)),
+                                ("EdgeTraversal", Value::UInt32(0)),
+                                ("LooseSourceMapped", Value::UInt32(0)),
+                                ("SecurityOptions", Value::UInt32(0)),
+                                ("ModifyingUser", Value::Sid(sid_or_null(SID_SYSTEM))),
+                                (
+                                    "ModifyingApplication",
+                                    s(r"C:\Program Files\Contoso\Endpoint Protection\cepsvc.exe"),
+                                ),
+                                ("SchemaVersion", Value::UInt16(543)),
+                                ("RuleStatus", Value::UInt32(65536)),
+                                ("LocalOnlyMapped", Value::UInt32(0)),
+                            ]),
+                        )
+                        .user(SID_SYSTEM);
+                    self.plant("server", "Firewall 2004: endpoint-protection block rule on TCP 3389 added hours before the failures");
+                    self.plant(
+                        "server",
+                        "SecurityCenter2 lists a third-party antivirus and firewall product",
+                    );
+                }
+                C::ListenerOrPortProblem => {
+                    self.server_cfg.port = 3390;
+                    self.facts.port_3389_owner = Some("nginx.exe".into());
+                    // The listener re-bound to 3390 when TermService restarted.
+                    let t = self.attempts.first().map(|a| a.start).unwrap_or(self.until)
+                        - Duration::hours(rng.range(1, 8) as i64);
+                    self.server
+                        .log(
+                            &RDPCORETS,
+                            129,
+                            t,
+                            named(&[("TransportProtocolName", s("TCP")), ("Port", Value::UInt32(3390))]),
+                        )
+                        .user(SID_NETWORK_SERVICE);
+                    self.server
+                        .log(
+                            &RCM_OPERATIONAL,
+                            258,
+                            t + ms(20),
+                            event_xml(&[("listenerName", s("RDP-Tcp"))]),
+                        )
+                        .user(SID_NETWORK_SERVICE);
+                    self.plant("server", "RDP-Tcp PortNumber = 3390 and RdpCoreTS 129 Port 3390; firewall rule still LPort 3389");
+                    self.plant(
+                        "server",
+                        "netstat -anob: 0.0.0.0:3389 LISTENING owned by nginx.exe, not TermService",
+                    );
+                    self.plant(
+                        "server",
+                        "no RdpCoreTS 131 / RCM 261 for any attempt of the client",
+                    );
+                }
+                C::MaxOutstandingConnections => {
+                    self.server_cfg.max_outstanding = Some(50);
+                    self.plant("server", "MaxOutstandingConnections = 50");
+                }
+                C::UserProfileCorrupt => {
+                    let sid = self.server.user_sid.clone();
+                    let user = self.server.user_name.clone();
+                    self.server_cfg.profiles = vec![
+                        ProfileEntry {
+                            key: sid.clone(),
+                            image_path: r"C:\Users\TEMP".into(),
+                            state: 0x804,
+                            ref_count: 1,
+                        },
+                        ProfileEntry {
+                            key: format!("{sid}.bak"),
+                            image_path: format!(r"C:\Users\{user}"),
+                            state: 0x8000,
+                            ref_count: 0,
+                        },
+                    ];
+                    self.plant(
+                        "server",
+                        "ProfileList: <SID>.bak -> C:\\Users\\<user> and <SID> -> C:\\Users\\TEMP",
+                    );
+                }
+                C::NetworkTransport => {
+                    self.plant(
+                        "client",
+                        "DisableUDPTransport not set; SelectTransport not set on the server",
+                    );
+                }
+                C::OutdatedClient => {
+                    self.client_cfg.mstsc_version = "6.1.7601.17514".into();
+                    self.server_cfg.schannel = vec![
+                        ProtocolSwitch {
+                            protocol: "TLS 1.0",
+                            side: "Server",
+                            enabled: 0,
+                            disabled_by_default: 1,
+                        },
+                        ProtocolSwitch {
+                            protocol: "TLS 1.1",
+                            side: "Server",
+                            enabled: 0,
+                            disabled_by_default: 1,
+                        },
+                    ];
+                    self.plant(
+                        "server",
+                        "SCHANNEL TLS 1.0 and 1.1 Server Enabled = 0 (hardened); TLS 1.2 at its default",
+                    );
+                }
+                C::TlsOrFipsMismatch => {
+                    self.server_cfg.schannel = vec![
+                        ProtocolSwitch {
+                            protocol: "TLS 1.0",
+                            side: "Server",
+                            enabled: 0,
+                            disabled_by_default: 1,
+                        },
+                        ProtocolSwitch {
+                            protocol: "TLS 1.1",
+                            side: "Server",
+                            enabled: 0,
+                            disabled_by_default: 1,
+                        },
+                        ProtocolSwitch {
+                            protocol: "TLS 1.2",
+                            side: "Server",
+                            enabled: 0,
+                            disabled_by_default: 1,
+                        },
+                    ];
+                    self.plant(
+                        "server",
+                        "SCHANNEL TLS 1.0, 1.1 and 1.2 Server Enabled = 0: no protocol left for the listener",
+                    );
+                }
+                C::ProxyOrBastionInPath => {
+                    self.server_cfg.security_layer = 0;
+                    self.server_cfg.user_authentication = 0;
+                    self.client_cfg.mru = vec!["rdpgw.corp.contoso.com".into(), self.target.clone()];
+                    self.plant(
+                        "server",
+                        "RDP-Tcp SecurityLayer = 0 (RDP Security Layer only), UserAuthentication = 0",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Errors of other causes at times unrelated to any attempt (mixed-decoys).
+    fn apply_decoys(&mut self, rng: &mut Rng) {
+        if self.spec.kind != ScenarioKind::MixedDecoys {
+            return;
+        }
+        let first = self.attempts.first().map(|a| a.start).unwrap_or(self.until);
+        self.schannel_36870(first - Duration::hours(rng.range(3, 9) as i64), 0x8009_030D);
+        self.server
+            .log(
+                &RCM_ADMIN,
+                1006,
+                first - Duration::hours(rng.range(20, 30) as i64),
+                event_xml(&[]),
+            )
+            .level(2)
+            .user(SID_NETWORK_SERVICE);
+        let t = first - Duration::hours(rng.range(4, 7) as i64);
+        self.server
+            .log(&USER_PROFILES, 1511, t, named(&[]))
+            .level(3)
+            .user("S-1-5-21-1004336348-1177238915-682003330-1107");
+        self.server
+            .log(&USER_PROFILES, 1515, t + ms(20), named(&[]))
+            .level(3)
+            .user("S-1-5-21-1004336348-1177238915-682003330-1107");
+        let t2 = first - Duration::minutes(rng.range(40, 100) as i64);
+        let a = activity_guid(rng);
+        self.server_accept(t2, a, "10.30.77.12:50112", 1, rng);
+        self.server
+            .log(
+                &RDPCORETS,
+                143,
+                t2 + Duration::seconds(26),
+                named(&[("error", Value::UInt32(64))]),
+            )
+            .level(3)
+            .activity(a)
+            .user(SID_NETWORK_SERVICE);
+        self.server_teardown(t2 + Duration::seconds(26), a, 0x8007_0040, 0);
+        self.plant("server", "decoys: Schannel 36870 3-9 h before, RCM 1006 a day before, UPS 1511/1515 for another user, a 143 for another client");
+    }
+}
+
+fn net_ms(rng: &mut Rng) -> Duration {
+    ms(rng.range(2, 25) as i64)
+}
+
+fn sid_or_null(s: &str) -> crate::evtx::Sid {
+    crate::evtx::Sid::parse(s).unwrap_or(crate::evtx::Sid {
+        revision: 1,
+        authority: 0,
+        sub_authorities: vec![0],
+    })
+}
+
+/// FNV-1a of a name, to give each scenario its own stream for the same seed.
+pub fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+impl HostSim {
+    fn profiles_default(&mut self) {}
+}
+
+/// Role of a planted host label.
+pub fn role_of(host: &str) -> Role {
+    match host {
+        "client" => Role::Client,
+        "server" => Role::Server,
+        _ => Role::Both,
+    }
+}
