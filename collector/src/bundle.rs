@@ -430,3 +430,109 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdpdiag_schemas::manifest::ToolInfo;
+
+    fn header() -> ManifestHeader {
+        let t = Utc::now();
+        ManifestHeader {
+            bundle_id: "b-1".into(),
+            tool: ToolInfo {
+                name: "test".into(),
+                version: "0".into(),
+            },
+            created_utc: t,
+            ticket: None,
+            collection_mode: CollectionMode::Pack,
+            host: HostInfo {
+                name: "H".into(),
+                domain: None,
+                os: None,
+                role: rdpdiag_schemas::Role::Client,
+                addresses: vec![],
+                time_zone: None,
+                clock: None,
+            },
+            window: CollectionWindow {
+                since_utc: t,
+                until_utc: t,
+            },
+            redaction: None,
+        }
+    }
+
+    fn meta() -> ArtifactMeta {
+        ArtifactMeta::ok(ArtifactKind::Text, "copy", ArtifactSource::default(), Utc::now())
+    }
+
+    #[test]
+    fn bundle_appears_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("b.zip");
+        let mut w = BundleWriter::create_zip(&target).unwrap();
+        w.add_bytes("files/a.txt", b"hello", meta()).unwrap();
+        assert!(!target.exists(), "no bundle under the final name before finish");
+        let (path, manifest) = w.finish(header()).unwrap();
+        assert_eq!(path, target);
+        assert_eq!(
+            manifest.artifacts[0].sha256.as_deref(),
+            Some(hex(&Sha256::digest(b"hello")).as_str())
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn dropping_an_unfinished_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for dir_mode in [false, true] {
+            let target = dir.path().join(if dir_mode { "d" } else { "z.zip" });
+            let mut w = if dir_mode {
+                BundleWriter::create_dir(&target)
+            } else {
+                BundleWriter::create_zip(&target)
+            }
+            .unwrap();
+            w.add_bytes("files/a.txt", b"x", meta()).unwrap();
+            drop(w);
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
+    }
+
+    #[test]
+    fn escaping_duplicate_and_reserved_paths_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = BundleWriter::create_zip(&dir.path().join("b.zip")).unwrap();
+        for bad in ["../x", "/abs", "a\\b", "C:/x", "a//b", "manifest.json", ""] {
+            assert!(
+                matches!(w.add_bytes(bad, b"x", meta()), Err(BundleError::BadPath(_))),
+                "{bad:?}"
+            );
+        }
+        w.add_bytes("a/b", b"x", meta()).unwrap();
+        assert!(matches!(
+            w.add_bytes("a/b", b"y", meta()),
+            Err(BundleError::BadPath(_))
+        ));
+    }
+
+    #[test]
+    fn size_cap_is_enforced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = BundleWriter::create_zip(&dir.path().join("b.zip"))
+            .unwrap()
+            .max_size(10);
+        w.add_bytes("a", b"12345", meta()).unwrap();
+        assert!(matches!(
+            w.add_bytes("b", b"123456", meta()),
+            Err(BundleError::TooLarge { cap: 10, .. })
+        ));
+    }
+}
