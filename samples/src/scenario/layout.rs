@@ -315,31 +315,28 @@ fn uuid_like(rng: &mut Rng) -> String {
     )
 }
 
-/// Writes one EVTX log (planted events merged with noise) into memory.
-fn render_log(host: &HostSim, log: &LogSpec, noise: NoiseStream) -> Result<Vec<u8>, GenerateError> {
+/// Writes one EVTX log (planted events merged with noise) into `sink`.
+fn render_log<W: std::io::Write + std::io::Seek>(
+    host: &HostSim,
+    log: &LogSpec,
+    noise: NoiseStream,
+    sink: W,
+) -> Result<W, GenerateError> {
     let planted: Vec<_> = host
         .events
         .iter()
         .filter(|e| e.channel == log.channel)
         .cloned()
         .collect();
-    let mut w = EvtxWriter::new(Cursor::new(Vec::new()), WriterOptions::default()).map_err(|source| {
-        GenerateError::Evtx {
-            file: log.channel.into(),
-            source,
-        }
-    })?;
-    for e in merge(planted, noise) {
-        w.write_event(&e).map_err(|source| GenerateError::Evtx {
-            file: log.channel.into(),
-            source,
-        })?;
-    }
-    let cur = w.finish().map_err(|source| GenerateError::Evtx {
+    let err = |source| GenerateError::Evtx {
         file: log.channel.into(),
         source,
-    })?;
-    Ok(cur.into_inner())
+    };
+    let mut w = EvtxWriter::new(sink, WriterOptions::default()).map_err(err)?;
+    for e in merge(planted, noise) {
+        w.write_event(&e).map_err(err)?;
+    }
+    w.finish().map_err(err)
 }
 
 /// Bytes per record of a noise kind, measured on a small sample (for scale mode).
@@ -473,7 +470,26 @@ fn write_host(
             count,
             Some(log.channel),
         );
-        let bytes = render_log(host, log, noise)?;
+        // Scale mode streams each log through a temporary file: memory stays at one chunk.
+        let content = if opts.evtx_mb.is_some() {
+            let tmp = out_dir.join(format!(
+                ".{}-{name_role}-{}.evtx.tmp",
+                world.spec.name,
+                log.channel.replace('/', "%4")
+            ));
+            let tmp = TempFile(tmp);
+            let io = |source| GenerateError::Io {
+                context: format!("writing {}", tmp.0.display()),
+                source,
+            };
+            let file = std::io::BufWriter::new(std::fs::File::create(&tmp.0).map_err(io)?);
+            let mut file = render_log(host, log, noise, file)?;
+            std::io::Write::flush(&mut file).map_err(io)?;
+            drop(file);
+            LogContent::File(tmp)
+        } else {
+            LogContent::Bytes(render_log(host, log, noise, Cursor::new(Vec::new()))?.into_inner())
+        };
         let file_stem = log.channel.replace('/', "%4");
         let path = match opts.layout {
             Layout::Bundle => format!("evtx/{file_stem}.evtx"),
@@ -483,30 +499,45 @@ fn write_host(
             },
             Layout::Adhoc => log.adhoc.to_string(),
         };
-        log_lines.push(format!(
-            "wevtutil epl \"{}\" -> {path} ({} bytes)",
-            log.channel,
-            bytes.len()
-        ));
-        add(
-            &mut bw,
-            opts.layout,
-            &path,
-            &bytes,
-            ArtifactMeta {
-                kind: ArtifactKind::Evtx,
-                text_format: None,
-                source: ArtifactSource {
-                    channel: Some(log.channel.to_string()),
-                    ..ArtifactSource::default()
-                },
-                method: "wevtutil epl".into(),
-                started_utc: collected,
-                finished_utc: collected,
-                status: rdpdiag_schemas::ArtifactStatus::Ok,
-                error: None,
+        let meta = ArtifactMeta {
+            kind: ArtifactKind::Evtx,
+            text_format: None,
+            source: ArtifactSource {
+                channel: Some(log.channel.to_string()),
+                ..ArtifactSource::default()
             },
-        )?;
+            method: "wevtutil epl".into(),
+            started_utc: collected,
+            finished_utc: collected,
+            status: rdpdiag_schemas::ArtifactStatus::Ok,
+            error: None,
+        };
+        match content {
+            LogContent::Bytes(bytes) => {
+                log_lines.push(format!(
+                    "wevtutil epl \"{}\" -> {path} ({} bytes)",
+                    log.channel,
+                    bytes.len()
+                ));
+                add(&mut bw, opts.layout, &path, &bytes, meta)?;
+            }
+            LogContent::File(tmp) => {
+                let io = |source| GenerateError::Io {
+                    context: format!("reading {}", tmp.0.display()),
+                    source,
+                };
+                let len = std::fs::metadata(&tmp.0).map_err(io)?.len();
+                log_lines.push(format!(
+                    "wevtutil epl \"{}\" -> {path} ({len} bytes)",
+                    log.channel
+                ));
+                let file = std::io::BufReader::new(std::fs::File::open(&tmp.0).map_err(io)?);
+                match opts.layout {
+                    Layout::Bundle => bw.add_reader(&path, file, meta)?,
+                    _ => bw.add_unlisted(&path, file)?,
+                }
+            }
+        }
     }
 
     for f in &files {
@@ -585,6 +616,21 @@ fn write_host(
             Ok(bw.finish_without_manifest()?)
         }
         Layout::Adhoc => Ok(bw.finish_without_manifest()?),
+    }
+}
+
+/// A rendered event log: in memory (normal mode) or in a temporary file (scale mode).
+enum LogContent {
+    Bytes(Vec<u8>),
+    File(TempFile),
+}
+
+/// Removed when dropped, whether packaging succeeded or not.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

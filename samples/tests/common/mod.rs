@@ -17,7 +17,7 @@ pub fn zip_entries(path: &Path) -> BTreeMap<String, Vec<u8>> {
         let mut e = z.by_index(i).unwrap();
         let mut buf = Vec::new();
         e.read_to_end(&mut buf).unwrap();
-        out.insert(e.name().to_string(), buf);
+        out.insert(e.name().unwrap().to_string(), buf);
     }
     out
 }

@@ -1,0 +1,399 @@
+//! Which records the rules and the timeline need: a table, not scattered `if`s.
+//!
+//! Two questions are asked of it. Before a record is rendered, [`Interest::may_want`] looks at
+//! only the channel and event id (read straight from the record's substitution values, see
+//! [`super::layout`]); everything it rejects is skipped unrendered. After rendering,
+//! [`Interest::matches`] applies the whole rule, including provider and payload conditions.
+//! Channel and provider names compare ASCII case-insensitively, as Windows does.
+
+use std::collections::HashMap;
+
+use crate::model::Event;
+
+/// An extra condition a rule puts on a rendered record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// No extra condition.
+    Always,
+    /// `Provider/@EventSourceName` equals this (classic events such as `TermService` 105x).
+    SourceName(&'static str),
+    /// A Service Control Manager event about this service: `param1` is one of the display
+    /// names, or the `Binary` payload (UTF-16LE `Name/state`) starts with the service name.
+    ScmService {
+        /// Service key name, e.g. `TermService`.
+        service: &'static str,
+        /// English display names (`param1` is localized on other languages; the binary is not).
+        display_names: &'static [&'static str],
+    },
+}
+
+/// One line of the interest table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterestRule {
+    /// Channel name (`System`, `Security`, `Microsoft-Windows-…/Operational`).
+    pub channel: &'static str,
+    /// Provider name, when the channel is shared (System, Application).
+    pub provider: Option<&'static str>,
+    /// Event ids, as inclusive ranges.
+    pub ids: &'static [(u32, u32)],
+    /// Extra condition on the rendered record.
+    pub condition: Condition,
+    /// Texts of which the record's raw bytes must contain one (UTF-16LE or ASCII, ignoring
+    /// ASCII case) for the condition to be able to hold: lets frequent records such as SCM
+    /// 7036 be skipped unrendered. Empty: no such shortcut.
+    pub raw_hints: &'static [&'static str],
+    /// Why the rules need it (field guide section).
+    pub why: &'static str,
+}
+
+impl InterestRule {
+    fn has_id(&self, id: u32) -> bool {
+        self.ids.iter().any(|&(lo, hi)| (lo..=hi).contains(&id))
+    }
+
+    fn matches(&self, ev: &Event) -> bool {
+        if !ev.channel.eq_ignore_ascii_case(self.channel) || !self.has_id(ev.event_id) {
+            return false;
+        }
+        if let Some(p) = self.provider {
+            if !ev.provider.eq_ignore_ascii_case(p) {
+                return false;
+            }
+        }
+        match self.condition {
+            Condition::Always => true,
+            Condition::SourceName(s) => ev
+                .source_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(s)),
+            Condition::ScmService {
+                service,
+                display_names,
+            } => scm_is_about(ev, service, display_names),
+        }
+    }
+}
+
+fn scm_is_about(ev: &Event, service: &str, display_names: &[&str]) -> bool {
+    if let Some(p1) = ev.field_text("param1") {
+        if display_names.iter().any(|d| d.eq_ignore_ascii_case(p1.trim())) {
+            return true;
+        }
+    }
+    ev.field_text("Binary")
+        .and_then(|hex| utf16le_hex_to_string(&hex))
+        .is_some_and(|text| {
+            let name = text.split('/').next().unwrap_or("");
+            name.eq_ignore_ascii_case(service)
+        })
+}
+
+/// Decodes the hex text of a `<Binary>` holding UTF-16LE (as SCM writes the service name).
+fn utf16le_hex_to_string(hex: &str) -> Option<String> {
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| {
+            hex.get(i * 2..i * 2 + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .take_while(|&u| u != 0)
+        .collect();
+    String::from_utf16(&units).ok()
+}
+
+/// Whether `hay` contains `needle` (ASCII) as UTF-16LE or as ASCII, ignoring ASCII case.
+/// Candidates are found with `memchr2` on the first letter (either case), then verified.
+fn contains_ignore_case(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    let Some(&first) = n.first() else {
+        return true;
+    };
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lo, up, hay).any(|pos| {
+        let rest = &hay[pos..];
+        let ascii = rest.get(..n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n));
+        ascii
+            || rest.get(..n.len() * 2).is_some_and(|w| {
+                w.chunks_exact(2)
+                    .zip(n)
+                    .all(|(u, c)| u[1] == 0 && u[0].eq_ignore_ascii_case(c))
+            })
+    })
+}
+
+const RDPCLIENT: &str = "Microsoft-Windows-TerminalServices-RDPClient/Operational";
+const RDPCORETS: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational";
+const RCM_OPERATIONAL: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
+const RCM_ADMIN: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Admin";
+const LSM_OPERATIONAL: &str = "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";
+const CAPI2: &str = "Microsoft-Windows-CAPI2/Operational";
+const FIREWALL: &str = "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall";
+const RDPCORECDV: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreCDV/Operational";
+const RCM_PROVIDER: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager";
+
+const RCM_IDS: &[(u32, u32)] = &[
+    (258, 259),
+    (261, 262),
+    (1006, 1006),
+    (1035, 1036),
+    (1050, 1073),
+    (1149, 1149),
+];
+
+/// The records the rules and timeline need (field guide sections 2 and 3).
+pub const DEFAULT_RULES: &[InterestRule] = &[
+    InterestRule {
+        channel: RDPCLIENT,
+        provider: None,
+        ids: &[(226, 226), (1024, 1029), (1102, 1106)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "client attempts: 1024 connect, 1026 disconnect reason, 1027/1028/1029, UDP 110x (2.1)",
+    },
+    InterestRule {
+        channel: RDPCORETS,
+        provider: None,
+        ids: &[
+            (65, 66),
+            (72, 72),
+            (98, 98),
+            (102, 103),
+            (129, 129),
+            (131, 131),
+            (135, 135),
+            (138, 140),
+            (142, 143),
+            (226, 228),
+        ],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "server connection lifecycle, TLS (139), NLA (140), socket errors (3.3)",
+    },
+    InterestRule {
+        channel: RCM_OPERATIONAL,
+        provider: None,
+        ids: RCM_IDS,
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "listener 258/259/261/262, 1149 auth, 1035/1036, certificate 105x (3.1)",
+    },
+    InterestRule {
+        channel: RCM_ADMIN,
+        provider: None,
+        ids: RCM_IDS,
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "1006 too many incomplete connections, certificate events (3.2)",
+    },
+    InterestRule {
+        channel: "System",
+        provider: Some(RCM_PROVIDER),
+        ids: &[(1050, 1073)],
+        condition: Condition::SourceName("TermService"),
+        raw_hints: &["TermService"],
+        why: "classic TermService certificate events 1050-1073 (3.2)",
+    },
+    InterestRule {
+        channel: "System",
+        provider: Some("Schannel"),
+        ids: &[(36867, 36888)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "TLS credential, private key and handshake failures (3.6)",
+    },
+    InterestRule {
+        channel: "System",
+        provider: Some("Service Control Manager"),
+        ids: &[(7031, 7031), (7034, 7034), (7036, 7036)],
+        condition: Condition::ScmService {
+            service: "TermService",
+            display_names: &["Remote Desktop Services", "Terminal Services"],
+        },
+        raw_hints: &["TermService", "Remote Desktop Services", "Terminal Services"],
+        why: "TermService started, stopped or crashed (3.7)",
+    },
+    InterestRule {
+        channel: LSM_OPERATIONAL,
+        provider: None,
+        ids: &[(21, 25), (39, 40)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "session logon/logoff/disconnect and reason codes (3.4)",
+    },
+    InterestRule {
+        channel: "Security",
+        provider: None,
+        ids: &[
+            (4624, 4625),
+            (4778, 4779),
+            (4825, 4825),
+            (5058, 5058),
+            (5061, 5061),
+            (5152, 5152),
+            (5156, 5157),
+        ],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "logons, RDP session audit, key file access, WFP drops and blocks (3.8)",
+    },
+    InterestRule {
+        channel: "Application",
+        provider: Some("Microsoft-Windows-User Profiles Service"),
+        ids: &[(1500, 1552)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "profile load failures (3.9)",
+    },
+    InterestRule {
+        channel: CAPI2,
+        provider: None,
+        ids: &[(70, 70)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "certificate private key acquisition result (3.10)",
+    },
+    InterestRule {
+        channel: FIREWALL,
+        provider: None,
+        ids: &[(2003, 2006), (2052, 2052), (2071, 2071), (2073, 2073)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "firewall rules added, changed or deleted (3.11)",
+    },
+    InterestRule {
+        channel: RDPCORECDV,
+        provider: None,
+        ids: &[(135, 135), (226, 226)],
+        condition: Condition::Always,
+        raw_hints: &[],
+        why: "UDP Shortpath handshake trouble (3.5)",
+    },
+];
+
+/// The interest filter built from a rule table.
+#[derive(Debug, Clone)]
+pub struct Interest {
+    rules: Vec<InterestRule>,
+    /// Lower-case channel -> indexes into `rules`.
+    by_channel: HashMap<String, Vec<usize>>,
+    /// Keep every record (for debugging and for the reference in tests).
+    everything: bool,
+}
+
+impl Default for Interest {
+    fn default() -> Self {
+        Interest::new(DEFAULT_RULES.to_vec())
+    }
+}
+
+impl Interest {
+    /// A filter over the given rules.
+    pub fn new(rules: Vec<InterestRule>) -> Self {
+        let mut by_channel: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            by_channel
+                .entry(r.channel.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+        Interest {
+            rules,
+            by_channel,
+            everything: false,
+        }
+    }
+
+    /// A filter that keeps every record (all channels, all ids).
+    pub fn everything() -> Self {
+        Interest {
+            rules: Vec::new(),
+            by_channel: HashMap::new(),
+            everything: true,
+        }
+    }
+
+    /// The rules of this filter.
+    pub fn rules(&self) -> &[InterestRule] {
+        &self.rules
+    }
+
+    /// Whether this filter keeps every record.
+    pub fn keeps_everything(&self) -> bool {
+        self.everything
+    }
+
+    fn rules_for(&self, channel: &str) -> impl Iterator<Item = &InterestRule> {
+        let idx = if channel.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.by_channel.get(&channel.to_ascii_lowercase())
+        } else {
+            self.by_channel.get(channel)
+        };
+        idx.into_iter().flatten().filter_map(|&i| self.rules.get(i))
+    }
+
+    /// Prefilter on channel and id only: false means no rule can want the record.
+    pub fn may_want(&self, channel: &str, event_id: u32) -> bool {
+        self.everything || self.rules_for(channel).any(|r| r.has_id(event_id))
+    }
+
+    /// Prefilter when only the channel is known.
+    pub fn may_want_channel(&self, channel: &str) -> bool {
+        self.everything || self.rules_for(channel).next().is_some()
+    }
+
+    /// Prefilter when only the event id is known.
+    pub fn may_want_id(&self, event_id: u32) -> bool {
+        self.everything || self.rules.iter().any(|r| r.has_id(event_id))
+    }
+
+    /// Prefilter on the raw record bytes, for a record whose channel and id passed
+    /// [`Interest::may_want`]: false when every rule for them has raw hints and the bytes
+    /// contain none of them.
+    pub fn may_want_raw(&self, channel: &str, event_id: u32, raw: &[u8]) -> bool {
+        if self.everything {
+            return true;
+        }
+        let mut rules = self.rules_for(channel).filter(|r| r.has_id(event_id)).peekable();
+        if rules.peek().is_none() {
+            return false;
+        }
+        let mut hints_only = true;
+        let mut found = false;
+        for r in rules {
+            if r.raw_hints.is_empty() {
+                hints_only = false;
+                break;
+            }
+            found = found || r.raw_hints.iter().any(|h| contains_ignore_case(raw, h));
+        }
+        !hints_only || found
+    }
+
+    /// The whole rule, on a rendered record.
+    pub fn matches(&self, ev: &Event) -> bool {
+        self.everything || self.rules_for(&ev.channel).any(|r| r.matches(ev))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_hints_need_one_text_in_either_encoding() {
+        let i = Interest::default();
+        let utf16: Vec<u8> = "xx termservice/4"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(i.may_want_raw("System", 7036, &utf16));
+        assert!(i.may_want_raw("System", 7036, b"..REMOTE DESKTOP SERVICES.."));
+        assert!(!i.may_want_raw("System", 7036, b"Windows Update"));
+        // Rules without hints are not affected; unknown channels never pass.
+        assert!(i.may_want_raw("Security", 4625, b""));
+        assert!(!i.may_want_raw("Setup", 4625, b"TermService"));
+    }
+}

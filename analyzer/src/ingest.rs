@@ -1,0 +1,350 @@
+//! From input paths to normalized events and a report per input: open every input (serially;
+//! listing is cheap), then read, sniff and parse all artifacts of all inputs in parallel
+//! (rayon across files, the largest first so one big Security.evtx does not finish last).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use rdpdiag_schemas::Role;
+use rdpdiag_schemas::manifest::{CollectionMode, Manifest};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::artifact::{self, ArtifactReport, Outcome, Parsed};
+use crate::evtx_ingest::{Interest, Provenance};
+use crate::input::{
+    self, Container, Layout, LayoutKind, Limits, OpenedInput, PlannedEntry, manifest_check, sniff,
+};
+use crate::model::{Event, Problem, Severity};
+
+/// What the caller can tune.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Size caps.
+    pub limits: Limits,
+    /// Which records to keep.
+    pub interest: Interest,
+}
+
+/// Where a host name or role came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The bundle's manifest.
+    Manifest,
+    /// MSRD-Collect folder and file names.
+    MsrdNames,
+    /// The events themselves (`Computer`; which RDP channels have records).
+    Events,
+}
+
+/// The parts of a manifest a reader of the report wants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestSummary {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Writer, `name version`.
+    pub tool: String,
+    /// When it was written.
+    pub created_utc: DateTime<Utc>,
+    /// Ticket id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// How it was collected.
+    pub collection_mode: CollectionMode,
+    /// Collection window.
+    pub since_utc: DateTime<Utc>,
+    /// Collection window.
+    pub until_utc: DateTime<Utc>,
+    /// Artifacts it lists.
+    pub artifacts_listed: usize,
+}
+
+impl ManifestSummary {
+    fn of(m: &Manifest) -> Self {
+        ManifestSummary {
+            bundle_id: m.bundle_id.clone(),
+            tool: format!("{} {}", m.tool.name, m.tool.version),
+            created_utc: m.created_utc,
+            ticket: m.ticket.clone(),
+            collection_mode: m.collection_mode,
+            since_utc: m.window.since_utc,
+            until_utc: m.window.until_utc,
+            artifacts_listed: m.artifacts.len(),
+        }
+    }
+}
+
+/// The report on one input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputReport {
+    /// The input as given.
+    pub input: String,
+    /// Zip, folder or file (absent when the input could not be opened).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
+    /// What it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    /// Host name, as far as known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Where the host name came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_source: Option<Source>,
+    /// Role, as far as known.
+    pub role: Role,
+    /// Where the role came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_source: Option<Source>,
+    /// The bundle's manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<ManifestSummary>,
+    /// Problems of the input as a whole.
+    pub problems: Vec<Problem>,
+    /// One report per artifact and per rejected entry, sorted by path.
+    pub artifacts: Vec<ArtifactReport>,
+}
+
+/// Everything read from a set of inputs.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    /// One report per input, in the order given.
+    pub inputs: Vec<InputReport>,
+    /// The kept events of all inputs, by time (then input, artifact, record id).
+    pub events: Vec<Event>,
+}
+
+/// Opens, reads and parses every input.
+pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
+    let opened: Vec<Result<OpenedInput, input::InputError>> =
+        paths.iter().map(|p| input::open_input(p, &opts.limits)).collect();
+    let mut work: Vec<(usize, usize, u64)> = Vec::new();
+    for (i, o) in opened.iter().enumerate() {
+        if let Ok(o) = o {
+            for (j, e) in o.entries.iter().enumerate() {
+                work.push((i, j, e.declared_size));
+            }
+        }
+    }
+    work.sort_by_key(|&(i, j, size)| (std::cmp::Reverse(size), i, j));
+    let results: Vec<(usize, ArtifactReport, Vec<Event>)> = work
+        .par_iter()
+        .filter_map(|&(i, j, _)| {
+            let input = opened.get(i)?.as_ref().ok()?;
+            let entry = input.entries.get(j)?;
+            let (report, events) = process_entry(input, entry, opts);
+            Some((i, report, events))
+        })
+        .collect();
+
+    let mut per_input: Vec<(Vec<ArtifactReport>, Vec<Event>)> =
+        paths.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for (i, report, events) in results {
+        if let Some(slot) = per_input.get_mut(i) {
+            slot.0.push(report);
+            slot.1.extend(events);
+        }
+    }
+    let mut inputs = Vec::new();
+    let mut all_events = Vec::new();
+    for ((path, opened), (mut artifacts, events)) in paths.iter().zip(opened).zip(per_input) {
+        let report = match opened {
+            Err(e) => InputReport {
+                input: path.display().to_string(),
+                container: None,
+                layout: None,
+                host: None,
+                host_source: None,
+                role: Role::Unknown,
+                role_source: None,
+                manifest: None,
+                problems: vec![Problem::whole(Severity::Error, e.to_string())],
+                artifacts: Vec::new(),
+            },
+            Ok(o) => {
+                for r in &o.rejected {
+                    artifacts.push(ArtifactReport {
+                        path: r.name.clone(),
+                        content: None,
+                        size: None,
+                        sha256: None,
+                        listed: None,
+                        outcome: Outcome::Rejected {
+                            reason: r.reason.clone(),
+                        },
+                        evtx: None,
+                        problems: vec![Problem::whole(Severity::Error, format!("rejected: {}", r.reason))],
+                    });
+                }
+                artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+                let (host, host_source) = infer_host(&o, &events);
+                let (role, role_source) = infer_role(&o, &artifacts);
+                InputReport {
+                    input: o.label.to_string(),
+                    container: Some(o.container),
+                    layout: Some(o.layout.clone()),
+                    host,
+                    host_source,
+                    role,
+                    role_source,
+                    manifest: o.manifest.as_ref().map(ManifestSummary::of),
+                    problems: o.problems,
+                    artifacts,
+                }
+            }
+        };
+        inputs.push(report);
+        all_events.extend(events);
+    }
+    all_events.sort_by(|a, b| {
+        (a.time_utc, &a.input, &a.artifact, a.record_id).cmp(&(
+            b.time_utc,
+            &b.input,
+            &b.artifact,
+            b.record_id,
+        ))
+    });
+    Ingest {
+        inputs,
+        events: all_events,
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Reads, sniffs and parses one entry; never fails, never panics outward.
+fn process_entry(
+    input: &OpenedInput,
+    entry: &PlannedEntry,
+    opts: &IngestOptions,
+) -> (ArtifactReport, Vec<Event>) {
+    let mut report = ArtifactReport {
+        path: entry.path.clone(),
+        content: None,
+        size: None,
+        sha256: None,
+        listed: entry.listed.clone(),
+        outcome: Outcome::Parsed,
+        evtx: None,
+        problems: Vec::new(),
+    };
+    let bytes = match input::read_entry(entry, &opts.limits, &input.budget) {
+        Ok(b) => b,
+        Err(e) => {
+            report.outcome = Outcome::Unreadable {
+                reason: e.to_string(),
+            };
+            report
+                .problems
+                .push(Problem::whole(Severity::Error, format!("unreadable: {e}")));
+            return (report, Vec::new());
+        }
+    };
+    let sha = sha256_hex(&bytes);
+    let size = bytes.len() as u64;
+    let file_name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
+    let content = sniff::sniff(&bytes, file_name);
+    if let Some(listed) = &entry.listed {
+        report
+            .problems
+            .extend(manifest_check::verify(listed, &sha, size, content));
+    }
+    report.content = Some(content);
+    report.size = Some(size);
+    report.sha256 = Some(sha);
+    let prov = Provenance {
+        input: input.label.clone(),
+        artifact: Arc::from(entry.path.as_str()),
+    };
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        artifact::parse(content, bytes, &prov, &opts.interest)
+    }));
+    match parsed {
+        Ok(Parsed::Evtx(out)) => {
+            report.problems.extend(out.problems);
+            report.evtx = Some(out.stats);
+            (report, out.events)
+        }
+        Ok(Parsed::NotParsed(reason)) => {
+            report.outcome = Outcome::NotParsed { reason };
+            (report, Vec::new())
+        }
+        Err(p) => {
+            let msg = panic_message(p.as_ref());
+            report.outcome = Outcome::Unreadable {
+                reason: format!("parser panicked: {msg}"),
+            };
+            report.problems.push(Problem::whole(
+                Severity::Error,
+                format!("parser panicked (a bug; please report it with this file): {msg}"),
+            ));
+            (report, Vec::new())
+        }
+    }
+}
+
+fn infer_host(o: &OpenedInput, events: &[Event]) -> (Option<String>, Option<Source>) {
+    if let Some(m) = &o.manifest {
+        return (Some(m.host.name.clone()), Some(Source::Manifest));
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for e in events {
+        if !e.host.is_empty() {
+            *counts.entry(e.host.as_str()).or_insert(0) += 1;
+        }
+    }
+    let most = counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)));
+    if let Some((host, _)) = most {
+        return (Some(host.to_string()), Some(Source::Events));
+    }
+    match &o.layout.msrd_computer {
+        Some(c) => (Some(c.clone()), Some(Source::MsrdNames)),
+        None => (None, None),
+    }
+}
+
+const CLIENT_CHANNELS: &[&str] = &["Microsoft-Windows-TerminalServices-RDPClient/Operational"];
+const SERVER_CHANNELS: &[&str] = &[
+    "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational",
+    "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+];
+
+fn infer_role(o: &OpenedInput, artifacts: &[ArtifactReport]) -> (Role, Option<Source>) {
+    if let Some(m) = &o.manifest {
+        return (m.host.role, Some(Source::Manifest));
+    }
+    let has = |names: &[&str]| {
+        artifacts.iter().filter_map(|a| a.evtx.as_ref()).any(|s| {
+            s.channels
+                .iter()
+                .any(|(c, n)| *n > 0 && names.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        })
+    };
+    let role = match (has(CLIENT_CHANNELS), has(SERVER_CHANNELS)) {
+        (true, true) => Some(Role::Both),
+        (true, false) => Some(Role::Client),
+        (false, true) => Some(Role::Server),
+        (false, false) => None,
+    };
+    match (role, o.layout.kind, o.layout.msrd_role) {
+        (_, LayoutKind::Msrd, Some(r)) => (r, Some(Source::MsrdNames)),
+        (Some(r), _, _) => (r, Some(Source::Events)),
+        (None, _, _) => (Role::Unknown, None),
+    }
+}

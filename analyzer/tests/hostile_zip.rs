@@ -1,0 +1,424 @@
+//! Hostile and broken zips, built here with the zip crate: each bad entry gives an error that
+//! names it, and the other entries are still read.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{TimeZone, Utc};
+use rdpdiag::artifact::{ArtifactReport, Outcome};
+use rdpdiag::input::{ContentKind, Limits};
+use rdpdiag::{IngestOptions, InputReport, Severity, ingest};
+use rdpdiag_schemas::manifest::{
+    Artifact, ArtifactSource, CollectionMode, CollectionWindow, HostInfo, Manifest, ToolInfo,
+};
+use rdpdiag_schemas::{ArtifactKind, ArtifactStatus, Role};
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+const REG: &[u8] = b"Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n\"A\"=dword:00000001\r\n";
+
+fn deflated() -> SimpleFileOptions {
+    SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)
+}
+
+fn stored() -> SimpleFileOptions {
+    SimpleFileOptions::default().compression_method(CompressionMethod::Stored)
+}
+
+/// Writes a zip with the given (name, bytes, options) entries.
+fn write_zip(path: &Path, entries: &[(&str, &[u8], SimpleFileOptions)]) {
+    let mut w = ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, bytes, opts) in entries {
+        w.start_file(*name, *opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+fn run(path: &Path, limits: Limits) -> InputReport {
+    let opts = IngestOptions {
+        limits,
+        ..IngestOptions::default()
+    };
+    let mut out = ingest(&[path.to_path_buf()], &opts);
+    out.inputs.remove(0)
+}
+
+fn artifact<'a>(r: &'a InputReport, path: &str) -> &'a ArtifactReport {
+    r.artifacts
+        .iter()
+        .find(|a| a.path == path)
+        .unwrap_or_else(|| panic!("no artifact {path:?} in {:#?}", r.artifacts))
+}
+
+fn rejected_reason(r: &InputReport, path: &str) -> String {
+    match &artifact(r, path).outcome {
+        Outcome::Rejected { reason } | Outcome::Unreadable { reason } => reason.clone(),
+        other => panic!("{path}: expected rejected, got {other:?}"),
+    }
+}
+
+/// The good entry was read and sniffed by content (a .reg export named .txt).
+fn assert_good_read(r: &InputReport, path: &str) {
+    let a = artifact(r, path);
+    assert_eq!(a.content, Some(ContentKind::Reg), "{path}");
+    assert_eq!(a.size, Some(REG.len() as u64));
+    assert!(matches!(a.outcome, Outcome::NotParsed { .. }), "{:?}", a.outcome);
+    assert!(a.problems.is_empty(), "{:?}", a.problems);
+}
+
+#[test]
+fn unsafe_names_are_rejected_by_name() {
+    let s = common::Scratch::new("names");
+    let zip = s.path("names.zip");
+    write_zip(
+        &zip,
+        &[
+            ("good/rdp.txt", REG, deflated()),
+            ("../x.evtx", b"ElfFile\0", deflated()),
+            ("/abs.evtx", b"ElfFile\0", deflated()),
+            ("C:\\Windows\\x.evtx", b"ElfFile\0", deflated()),
+            ("a\\..\\..\\y.evtx", b"ElfFile\0", deflated()),
+        ],
+    );
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "good/rdp.txt");
+    assert!(rejected_reason(&r, "../x.evtx").contains("zip slip"));
+    assert!(rejected_reason(&r, "/abs.evtx").contains("absolute"));
+    assert!(rejected_reason(&r, "C:\\Windows\\x.evtx").contains("drive"));
+    assert!(rejected_reason(&r, "a\\..\\..\\y.evtx").contains("zip slip"));
+    for a in &r.artifacts {
+        if matches!(a.outcome, Outcome::Rejected { .. }) {
+            assert_eq!(a.problems[0].severity, Severity::Error);
+            assert!(a.problems[0].message.starts_with("rejected: "));
+        }
+    }
+}
+
+#[test]
+fn symlink_entries_are_rejected() {
+    let s = common::Scratch::new("symlink");
+    let zip = s.path("link.zip");
+    let mut w = ZipWriter::new(std::fs::File::create(&zip).unwrap());
+    w.start_file("rdp.txt", deflated()).unwrap();
+    w.write_all(REG).unwrap();
+    w.add_symlink("System.evtx", "/etc/passwd", deflated()).unwrap();
+    w.finish().unwrap();
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "rdp.txt");
+    assert!(rejected_reason(&r, "System.evtx").contains("symbolic link"));
+}
+
+#[test]
+fn duplicate_names_are_rejected() {
+    let s = common::Scratch::new("dup");
+    let zip = s.path("dup.zip");
+    // The writer refuses duplicates: write two names of equal length, then make them equal.
+    write_zip(
+        &zip,
+        &[
+            ("rdp.txt", REG, deflated()),
+            ("dupA.evtx", b"ElfFile\0one", deflated()),
+            ("dupB.evtx", b"ElfFile\0two", deflated()),
+            ("Case.txt", b"x", deflated()),
+            ("CASE.txt", b"y", deflated()),
+        ],
+    );
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let (from, to) = (b"dupB.evtx", b"dupA.evtx");
+    let mut i = 0;
+    while let Some(pos) = bytes[i..].windows(from.len()).position(|w| w == from) {
+        bytes[i + pos..i + pos + from.len()].copy_from_slice(to);
+        i += pos + from.len();
+    }
+    std::fs::write(&zip, &bytes).unwrap();
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "rdp.txt");
+    assert!(rejected_reason(&r, "dupA.evtx").contains("duplicate"));
+    assert!(rejected_reason(&r, "Case.txt").contains("duplicate"));
+    assert!(rejected_reason(&r, "CASE.txt").contains("duplicate"));
+    // No copy of a duplicated name is read.
+    assert!(
+        r.artifacts
+            .iter()
+            .all(|a| !(a.path == "dupA.evtx" && a.size.is_some()))
+    );
+}
+
+#[test]
+fn entries_over_the_size_cap_are_rejected() {
+    let s = common::Scratch::new("cap");
+    let zip = s.path("cap.zip");
+    let big = vec![b'a'; 3 << 20];
+    write_zip(&zip, &[("rdp.txt", REG, deflated()), ("big.txt", &big, stored())]);
+    let limits = Limits {
+        max_entry_bytes: 2 << 20,
+        ..Limits::default()
+    };
+    let r = run(&zip, limits);
+    assert_good_read(&r, "rdp.txt");
+    let why = rejected_reason(&r, "big.txt");
+    assert!(why.contains("cap") && why.contains("zip bomb"), "{why}");
+
+    // The total budget of an input is enforced on the bytes actually read.
+    let limits = Limits {
+        max_total_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let r = run(&zip, limits);
+    assert!(rejected_reason(&r, "big.txt").contains("total"));
+}
+
+#[test]
+fn high_ratio_bombs_are_rejected() {
+    let s = common::Scratch::new("ratio");
+    let zip = s.path("bomb.zip");
+    let zeros = vec![0u8; 20 << 20];
+    write_zip(
+        &zip,
+        &[("rdp.txt", REG, deflated()), ("bomb.evtx", &zeros, deflated())],
+    );
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "rdp.txt");
+    let why = rejected_reason(&r, "bomb.evtx");
+    assert!(why.contains("ratio") && why.contains("zip bomb"), "{why}");
+}
+
+/// A zip whose local header lies about the sizes: caught while decompressing.
+#[test]
+fn lying_sizes_are_caught_while_reading() {
+    let s = common::Scratch::new("lie");
+    let zip = s.path("lie.zip");
+    let zeros = vec![0u8; 8 << 20];
+    write_zip(
+        &zip,
+        &[("rdp.txt", REG, deflated()), ("lie.txt", &zeros, deflated())],
+    );
+    // Patch the uncompressed size of lie.txt (central and local header) down to 10 bytes.
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let size = (8u32 << 20).to_le_bytes();
+    let mut i = 0;
+    let mut patched = 0;
+    while let Some(pos) = bytes[i..].windows(4).position(|w| w == size) {
+        bytes[i + pos..i + pos + 4].copy_from_slice(&10u32.to_le_bytes());
+        i += pos + 4;
+        patched += 1;
+    }
+    assert!(patched >= 2);
+    std::fs::write(&zip, &bytes).unwrap();
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "rdp.txt");
+    let a = artifact(&r, "lie.txt");
+    assert!(
+        matches!(a.outcome, Outcome::Unreadable { .. } | Outcome::Rejected { .. }),
+        "{:?}",
+        a.outcome
+    );
+}
+
+#[test]
+fn truncated_zips_keep_the_entries_before_the_damage() {
+    let s = common::Scratch::new("trunc");
+    let zip = s.path("trunc.zip");
+    let filler: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    write_zip(
+        &zip,
+        &[
+            ("first.txt", REG, deflated()),
+            ("second.reg", REG, stored()),
+            ("third.bin", &filler, stored()),
+            ("fourth.txt", REG, deflated()),
+        ],
+    );
+    let bytes = std::fs::read(&zip).unwrap();
+    // Cut inside third.bin: the central directory and fourth.txt are gone.
+    let third = bytes.windows(9).position(|w| w == b"third.bin").unwrap();
+    std::fs::write(&zip, &bytes[..third + 100_000]).unwrap();
+    let r = run(&zip, Limits::default());
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.message.contains("central directory unreadable")),
+        "{:?}",
+        r.problems
+    );
+    assert_good_read(&r, "first.txt");
+    assert_good_read(&r, "second.reg");
+    assert!(matches!(
+        artifact(&r, "third.bin").outcome,
+        Outcome::Rejected { .. }
+    ));
+    assert!(r.artifacts.iter().all(|a| a.path != "fourth.txt"));
+
+    // Not a zip at all beyond its magic: the input is reported unreadable, nothing panics.
+    std::fs::write(&zip, b"PK\x03\x04garbage").unwrap();
+    let r = run(&zip, Limits::default());
+    assert!(r.container.is_none());
+    assert!(r.problems[0].message.contains("trunc.zip"), "{:?}", r.problems);
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn manifest(artifacts: Vec<(&str, ArtifactKind, &[u8], Option<String>)>) -> Vec<u8> {
+    let t = Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap();
+    Manifest {
+        schema_version: 1,
+        bundle_id: "0f7e5a40-0000-4000-8000-000000000001".into(),
+        tool: ToolInfo {
+            name: "rdpdiag-collect".into(),
+            version: "0.1.0".into(),
+        },
+        created_utc: t,
+        ticket: Some("T-1".into()),
+        collection_mode: CollectionMode::Pack,
+        host: HostInfo {
+            name: "SRV01".into(),
+            domain: None,
+            os: None,
+            role: Role::Server,
+            addresses: vec![],
+            time_zone: None,
+            clock: None,
+        },
+        window: CollectionWindow {
+            since_utc: t,
+            until_utc: t,
+        },
+        artifacts: artifacts
+            .into_iter()
+            .map(|(path, kind, bytes, sha)| Artifact {
+                path: path.into(),
+                kind,
+                text_format: None,
+                source: ArtifactSource {
+                    registry_key: Some("HKLM\\SOFTWARE\\X".into()),
+                    ..ArtifactSource::default()
+                },
+                method: "reg export".into(),
+                sha256: sha.or_else(|| Some(sha256_hex(bytes))),
+                size: bytes.len() as u64,
+                started_utc: t,
+                finished_utc: t,
+                status: ArtifactStatus::Ok,
+                error: None,
+            })
+            .collect(),
+        redaction: None,
+    }
+    .to_json_pretty()
+}
+
+#[test]
+fn manifest_hash_mismatch_is_reported_and_the_rest_verified() {
+    let s = common::Scratch::new("manifest");
+    let zip = s.path("bundle.zip");
+    let tampered: &[u8] =
+        b"Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Y]\r\n";
+    let m = manifest(vec![
+        ("registry/good.reg", ArtifactKind::Reg, REG, None),
+        (
+            "registry/bad.reg",
+            ArtifactKind::Reg,
+            tampered,
+            Some("0".repeat(64)),
+        ),
+        ("registry/missing.reg", ArtifactKind::Reg, REG, None),
+    ]);
+    write_zip(
+        &zip,
+        &[
+            ("manifest.json", &m, deflated()),
+            ("registry/good.reg", REG, deflated()),
+            ("registry/bad.reg", tampered, deflated()),
+            ("extra.txt", b"hello", deflated()),
+        ],
+    );
+    let r = run(&zip, Limits::default());
+    let layout = r.layout.as_ref().unwrap();
+    assert_eq!(layout.kind, rdpdiag::input::LayoutKind::Bundle);
+    assert_eq!((r.host.as_deref(), r.role), (Some("SRV01"), Role::Server));
+    assert_eq!(r.manifest.as_ref().unwrap().artifacts_listed, 3);
+    let good = artifact(&r, "registry/good.reg");
+    assert!(good.problems.is_empty(), "{:?}", good.problems);
+    assert_eq!(good.listed.as_ref().unwrap().kind, ArtifactKind::Reg);
+    let bad = artifact(&r, "registry/bad.reg");
+    let mismatch = bad
+        .problems
+        .iter()
+        .find(|p| p.message.contains("SHA-256 mismatch"))
+        .unwrap();
+    assert_eq!(mismatch.severity, Severity::Error);
+    assert!(mismatch.message.contains(&sha256_hex(tampered)));
+    assert_eq!(bad.sha256.as_deref(), Some(sha256_hex(tampered).as_str()));
+    let problems: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("registry/missing.reg") && p.contains("missing")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("extra.txt") && p.contains("not listed"))
+    );
+    // manifest.json itself is not an artifact.
+    assert!(r.artifacts.iter().all(|a| a.path != "manifest.json"));
+
+    // A manifest that does not validate: the error names the field, the files are still read.
+    let mut bad_manifest: serde_json::Value = serde_json::from_slice(&m).unwrap();
+    bad_manifest["artifacts"][1]["sha256"] = "not-hex".into();
+    let bad_manifest = serde_json::to_vec(&bad_manifest).unwrap();
+    write_zip(
+        &zip,
+        &[
+            ("manifest.json", &bad_manifest, deflated()),
+            ("registry/good.reg", REG, deflated()),
+        ],
+    );
+    let r = run(&zip, Limits::default());
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.message.contains("artifacts[1].sha256")),
+        "{:?}",
+        r.problems
+    );
+    assert_good_read(&r, "registry/good.reg");
+}
+
+/// An evtx inside a zip is parsed from memory like any other (when the corpus is here).
+#[test]
+fn evtx_inside_a_zip_is_parsed() {
+    let Some(corpus) = common::corpus() else { return };
+    let s = common::Scratch::new("evtxzip");
+    let zip = s.path("logs.zip");
+    let rcm: PathBuf = corpus.join("evtx/rdp/attacksamples__RCM-Operational__1149_1136_1155_258_261.evtx");
+    let bytes = std::fs::read(rcm).unwrap();
+    write_zip(
+        &zip,
+        &[
+            ("logs/rcm.log", &bytes, deflated()),
+            ("../evil.evtx", &bytes, deflated()),
+        ],
+    );
+    let out = ingest(&[zip.clone()], &IngestOptions::default());
+    let r = &out.inputs[0];
+    let a = artifact(r, "logs/rcm.log");
+    assert_eq!(a.content, Some(ContentKind::Evtx));
+    assert_eq!(a.evtx.as_ref().unwrap().records_kept, 100);
+    assert!(rejected_reason(r, "../evil.evtx").contains("zip slip"));
+    assert_eq!(out.events.len(), 100);
+    assert!(
+        out.events
+            .iter()
+            .all(|e| &*e.artifact == "logs/rcm.log" && &*e.input == zip.display().to_string().as_str())
+    );
+    assert!(out.events.windows(2).all(|w| w[0].time_utc <= w[1].time_utc));
+}
