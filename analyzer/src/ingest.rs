@@ -59,6 +59,12 @@ pub struct ManifestSummary {
     pub since_utc: DateTime<Utc>,
     /// Collection window.
     pub until_utc: DateTime<Utc>,
+    /// Addresses of the host the manifest records (used to pair client and server).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub host_addresses: Vec<String>,
+    /// Clock offset the collector measured against a peer (peer minus host, ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_offset_ms: Option<i64>,
     /// Artifacts it lists.
     pub artifacts_listed: usize,
 }
@@ -73,6 +79,8 @@ impl ManifestSummary {
             collection_mode: m.collection_mode,
             since_utc: m.window.since_utc,
             until_utc: m.window.until_utc,
+            host_addresses: m.host.addresses.clone(),
+            measured_offset_ms: m.host.clock.as_ref().and_then(|c| c.measured_offset_ms),
             artifacts_listed: m.artifacts.len(),
         }
     }

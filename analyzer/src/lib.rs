@@ -11,11 +11,20 @@
 
 pub mod artifact;
 pub mod evtx_ingest;
+pub mod facts;
 pub mod ingest;
 pub mod input;
 pub mod inspect;
 pub mod model;
+pub mod registry;
+pub mod text_artifacts;
 
 pub use ingest::{Ingest, IngestOptions, InputReport, ingest};
 pub use inspect::{InspectReport, inspect, render_json, render_text};
 pub use model::{Event, EvtxStats, FieldValue, Location, Problem, Severity};
+pub mod analyze;
+pub mod correlate;
+pub mod diagnose;
+pub mod report;
+pub mod rules;
+pub mod timeline;

@@ -7,8 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use rdpdiag::analyze::{AnalyzeOptions, analyze};
 use rdpdiag::evtx_ingest::Interest;
 use rdpdiag::input::Limits;
+use rdpdiag::report::{self, Format as ReportFormat};
+use rdpdiag::rules::{Catalog, check_dir};
 use rdpdiag::{IngestOptions, inspect, render_json, render_text};
 
 /// Diagnoses Windows Remote Desktop failures ("Error code 0x904, Extended error code 0x7").
@@ -27,6 +30,91 @@ enum Command {
     /// zips or folders of .evtx/.reg/.txt files, or single files. Nothing is extracted to disk.
     /// Exit status 1 when an input could not be opened at all.
     Inspect(InspectArgs),
+    /// Diagnose a ticket: pair client and server, correct clock skew, name the root cause.
+    ///
+    /// PATH may be bundles, MSRD-Collect results, ad-hoc zips/folders, single files, or a ticket
+    /// folder holding such bundles. Exit status: 0 a cause was diagnosed, 1 nothing failed
+    /// (or no client attempt was found), 2 bad input or usage, 3 failures found but the
+    /// evidence is insufficient (the report says what to collect next).
+    Analyze(AnalyzeArgs),
+    /// Explain a disconnect reason and, optionally, an extended reason (decimal or 0x hex).
+    Explain {
+        /// Disconnect reason, e.g. 0x904 or 2308.
+        code: String,
+        /// Extended reason, e.g. 0x7.
+        ext: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// One merged, skew-corrected timeline of both hosts.
+    Timeline(TimelineArgs),
+    /// List or check the rule catalog.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// List the rules in force (embedded, plus --rules DIR).
+    List {
+        /// Folder of rule files that add to or override the embedded ones.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Validate every rule file in DIR; errors name the file and line. Exit 2 on errors.
+    Check {
+        /// Folder of rule files.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct AnalyzeArgs {
+    /// Inputs (see `inspect`), or a ticket folder of them.
+    paths: Vec<PathBuf>,
+    /// Inputs to treat as the client, whatever they look like.
+    #[arg(long)]
+    client: Vec<PathBuf>,
+    /// Inputs to treat as the server, whatever they look like.
+    #[arg(long)]
+    server: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Folder of rule files that add to or override the embedded rules.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct TimelineArgs {
+    /// Inputs (see `inspect`), or a ticket folder of them.
+    paths: Vec<PathBuf>,
+    /// Inputs to treat as the client.
+    #[arg(long)]
+    client: Vec<PathBuf>,
+    /// Inputs to treat as the server.
+    #[arg(long)]
+    server: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Text)]
+    format: TimelineFormat,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TimelineFormat {
+    Text,
+    Csv,
+    Jsonl,
 }
 
 #[derive(Debug, clap::Args)]
@@ -67,9 +155,131 @@ fn main() -> ExitCode {
     }
 }
 
+fn catalog(dir: Option<&PathBuf>) -> anyhow::Result<Catalog> {
+    let c = match dir {
+        Some(d) => Catalog::with_overrides(d),
+        None => Catalog::embedded(),
+    };
+    c.map_err(|errs| {
+        anyhow::anyhow!(
+            "{}",
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+        )
+    })
+}
+
+fn write_out(output: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("writing to standard output"),
+    }
+}
+
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Analyze(args) => {
+            if args.paths.is_empty() && args.client.is_empty() && args.server.is_empty() {
+                anyhow::bail!("give at least one input (bundle, zip, folder or file)");
+            }
+            let cat = catalog(args.rules.as_ref())?;
+            let mut paths = args.paths.clone();
+            paths.extend(args.client.iter().cloned());
+            paths.extend(args.server.iter().cloned());
+            let opts = AnalyzeOptions {
+                force_client: args.client,
+                force_server: args.server,
+                ..AnalyzeOptions::default()
+            };
+            let a = analyze(&paths, &cat, &opts);
+            let unreadable = a.inputs.iter().all(|i| i.container.is_none());
+            write_out(args.output.as_ref(), &report::render(&a.report, args.format))?;
+            if unreadable {
+                eprintln!("rdpdiag: no input could be read");
+                return Ok(ExitCode::from(2));
+            }
+            Ok(ExitCode::from(match a.report.verdict.as_str() {
+                "diagnosed" => 0,
+                "insufficient-evidence" => 3,
+                _ => 1,
+            }))
+        }
+        Command::Explain { code, ext, format } => {
+            let c = rdpdiag_schemas::codes::parse_code(&code)
+                .with_context(|| format!("disconnect reason {code:?}"))?;
+            let e = match ext {
+                Some(x) => Some(
+                    rdpdiag_schemas::codes::parse_code(&x)
+                        .with_context(|| format!("extended reason {x:?}"))?,
+                ),
+                None => None,
+            };
+            let ex = rdpdiag_schemas::codes::explain(c, e);
+            let text = match format {
+                Format::Text => format!("{ex}"),
+                Format::Json => serde_json::to_string_pretty(&ex).context("rendering JSON")? + "\n",
+            };
+            write_out(None, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Timeline(args) => {
+            let cat = catalog(None)?;
+            let mut paths = args.paths.clone();
+            paths.extend(args.client.iter().cloned());
+            paths.extend(args.server.iter().cloned());
+            let opts = AnalyzeOptions {
+                force_client: args.client,
+                force_server: args.server,
+                ..AnalyzeOptions::default()
+            };
+            let a = analyze(&paths, &cat, &opts);
+            let rows = rdpdiag::timeline::merged(&a.ticket, &a.correlation);
+            let text = match args.format {
+                TimelineFormat::Text => rdpdiag::timeline::to_text(&rows, &a.correlation),
+                TimelineFormat::Csv => rdpdiag::timeline::to_csv(&rows),
+                TimelineFormat::Jsonl => rdpdiag::timeline::to_jsonl(&rows),
+            };
+            write_out(args.output.as_ref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules {
+            command: RulesCommand::List { rules },
+        } => {
+            let cat = catalog(rules.as_ref())?;
+            let mut s = String::new();
+            for r in &cat.rules {
+                let sup = r.evidence.iter().filter(|e| e.weight > 0.0).count();
+                let refu = r.evidence.len() - sup;
+                s.push_str(&format!(
+                    "{:<28} prior {:.2}  {} supporting, {} refuting  {}  [{}]\n",
+                    r.id.to_string(),
+                    r.prior,
+                    sup,
+                    refu,
+                    r.title,
+                    r.origin
+                ));
+            }
+            write_out(None, &s)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => {
+            let (rules, errors) = check_dir(&dir);
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            println!("{} rule file(s) valid, {} error(s)", rules.len(), errors.len());
+            Ok(if errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
         Command::Inspect(args) => {
             let limits = Limits {
                 max_entry_bytes: args.max_entry_mib.saturating_mul(1 << 20),

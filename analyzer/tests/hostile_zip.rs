@@ -408,7 +408,7 @@ fn evtx_inside_a_zip_is_parsed() {
             ("../evil.evtx", &bytes, deflated()),
         ],
     );
-    let out = ingest(&[zip.clone()], &IngestOptions::default());
+    let out = ingest(std::slice::from_ref(&zip), &IngestOptions::default());
     let r = &out.inputs[0];
     let a = artifact(r, "logs/rcm.log");
     assert_eq!(a.content, Some(ContentKind::Evtx));
@@ -421,4 +421,38 @@ fn evtx_inside_a_zip_is_parsed() {
             .all(|e| &*e.artifact == "logs/rcm.log" && &*e.input == zip.display().to_string().as_str())
     );
     assert!(out.events.windows(2).all(|w| w[0].time_utc <= w[1].time_utc));
+}
+
+/// Two central-directory entries pointing at the same bytes (the overlapping-files zip bomb).
+#[test]
+fn overlapping_entries_are_rejected() {
+    let s = common::Scratch::new("overlap");
+    let zip = s.path("overlap.zip");
+    let payload = vec![b'x'; 4096];
+    write_zip(
+        &zip,
+        &[
+            ("a.txt", &payload, stored()),
+            ("b.txt", &payload, stored()),
+            ("rdp.txt", REG, deflated()),
+        ],
+    );
+    let mut bytes = std::fs::read(&zip).unwrap();
+    // Central directory headers: signature PK\x01\x02; local header offset at +42, name at +46.
+    let cd_of = |bytes: &[u8], name: &[u8]| {
+        (0..bytes.len() - 50)
+            .find(|&i| bytes[i..i + 4] == *b"PK\x01\x02" && bytes[i + 46..].starts_with(name))
+            .unwrap()
+    };
+    let a = cd_of(&bytes, b"a.txt");
+    let b = cd_of(&bytes, b"b.txt");
+    let a_offset: [u8; 4] = bytes[a + 42..a + 46].try_into().unwrap();
+    bytes[b + 42..b + 46].copy_from_slice(&a_offset);
+    std::fs::write(&zip, &bytes).unwrap();
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "rdp.txt");
+    for name in ["a.txt", "b.txt"] {
+        let why = rejected_reason(&r, name);
+        assert!(why.contains("overlap"), "{name}: {why}");
+    }
 }

@@ -35,7 +35,7 @@ fn folder_input_sniffs_content_and_skips_symlinks() {
         )
         .unwrap();
     }
-    let out = ingest(&[root.clone()], &IngestOptions::default());
+    let out = ingest(std::slice::from_ref(&root), &IngestOptions::default());
     let r = &out.inputs[0];
     assert_eq!(r.layout.as_ref().unwrap().kind, LayoutKind::AdHoc);
     let by_path = |p: &str| r.artifacts.iter().find(|a| a.path == p).unwrap();

@@ -217,6 +217,11 @@ impl BundleWriter {
         self
     }
 
+    /// Changes the size cap (`None`: no cap) of a writer already in use.
+    pub fn set_max_size(&mut self, cap: Option<u64>) {
+        self.max_size = cap;
+    }
+
     /// Artifacts recorded so far.
     pub fn artifacts(&self) -> &[Artifact] {
         &self.artifacts
@@ -255,13 +260,42 @@ impl BundleWriter {
         self.write_entry(path, reader).map(|_| ())
     }
 
-    fn write_entry(&mut self, path: &str, mut reader: impl Read) -> Result<(u64, String), BundleError> {
+    /// Bytes of file content written so far (what the size cap counts).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Bytes that may still be added under the size cap (`None`: no cap).
+    pub fn remaining(&self) -> Option<u64> {
+        self.max_size.map(|cap| cap.saturating_sub(self.bytes))
+    }
+
+    fn write_entry(&mut self, path: &str, reader: impl Read) -> Result<(u64, String), BundleError> {
         check_bundle_path(path).map_err(BundleError::BadPath)?;
         if path == MANIFEST_FILE || !self.names.insert(path.to_string()) {
             return Err(BundleError::BadPath(format!(
                 "duplicate or reserved path {path:?}"
             )));
         }
+        let result = self.stream_entry(path, reader);
+        if result.is_err() {
+            // A source that fails half-way (or the size cap) must not leave a truncated entry
+            // that the manifest does not describe; the path stays free for a failed-step record.
+            self.names.remove(path);
+            match self.sink.as_mut() {
+                Some(Sink::Zip(zip)) => {
+                    let _ = zip.abort_file();
+                }
+                Some(Sink::Dir(root)) => {
+                    let _ = std::fs::remove_file(root.join(path));
+                }
+                None => {}
+            }
+        }
+        result
+    }
+
+    fn stream_entry(&mut self, path: &str, mut reader: impl Read) -> Result<(u64, String), BundleError> {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 256 * 1024];
@@ -295,13 +329,13 @@ impl BundleWriter {
                 break;
             }
             size += n as u64;
-            if let Some(cap) = cap {
-                if self.bytes + size > cap {
-                    return Err(BundleError::TooLarge {
-                        cap,
-                        entry: path.into(),
-                    });
-                }
+            if let Some(cap) = cap
+                && self.bytes + size > cap
+            {
+                return Err(BundleError::TooLarge {
+                    cap,
+                    entry: path.into(),
+                });
             }
             hasher.update(&buf[..n]);
             let chunk = &buf[..n];
@@ -521,6 +555,42 @@ mod tests {
             w.add_bytes("a/b", b"y", meta()),
             Err(BundleError::BadPath(_))
         ));
+    }
+
+    #[test]
+    fn a_failed_entry_leaves_no_trace_and_frees_its_path() {
+        struct Failing(usize);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("disk went away"));
+                }
+                self.0 -= 1;
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("b.zip");
+        let mut w = BundleWriter::create_zip(&target).unwrap().max_size(100);
+        w.add_bytes("ok.txt", b"fine", meta()).unwrap();
+        assert!(w.add_reader("bad.txt", Failing(3), meta()).is_err());
+        assert!(w.add_bytes("big.txt", &[0u8; 200], meta()).is_err());
+        assert_eq!(w.remaining(), Some(96));
+        let mut m = meta();
+        m.status = ArtifactStatus::Failed;
+        w.record_step("bad.txt", m).unwrap();
+        w.finish(header()).unwrap();
+        let mut z = zip::ZipArchive::new(File::open(&target).unwrap()).unwrap();
+        let names: Vec<String> = z.file_names().map(|n| n.unwrap().to_string()).collect();
+        assert!(names.contains(&"ok.txt".to_string()));
+        assert!(
+            !names.iter().any(|n| n == "bad.txt" || n == "big.txt"),
+            "{names:?}"
+        );
+        let mut s = String::new();
+        z.by_name("ok.txt").unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "fine");
     }
 
     #[test]

@@ -1,22 +1,36 @@
 //! `rdpdiag-collect`: builds a diagnostic bundle for an RDP 0x904 / extended 0x7 failure.
 #![forbid(unsafe_code)]
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rdpdiag_collect::collect::{self, CollectOptions, Progress, RoleChoice, Since, StepResult};
+use rdpdiag_collect::notice::{NoticeFacts, notice};
 use rdpdiag_collect::pack::{PackOptions, pack};
-use rdpdiag_schemas::Role;
+use rdpdiag_collect::plan::{Source, Step};
+use rdpdiag_schemas::{ArtifactStatus, Role};
 
 #[derive(Parser)]
 #[command(
     name = "rdpdiag-collect",
     version,
-    about = "Collect a diagnostic bundle for a failing Remote Desktop connection (0x904 / 0x7)"
+    about = "Collect a diagnostic bundle for a failing Remote Desktop connection (0x904 / 0x7)",
+    long_about = "Collect a diagnostic bundle for a failing Remote Desktop connection \
+                  (\"Error code 0x904, Extended error code 0x7\").\n\n\
+                  Without a subcommand it collects from this Windows machine with its built-in tools \
+                  (run it as administrator), or from an offline Windows volume with --from-volume \
+                  (any OS), into one zip. Run it on the client and, if you can, on the server.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    collect: CollectArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -25,6 +39,65 @@ enum RoleArg {
     Server,
     Both,
     Unknown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CollectRoleArg {
+    /// Server when the RDP listener is enabled, client otherwise (on a volume: from its hives and logs).
+    Auto,
+    /// The machine running mstsc / MSRDC / Windows App.
+    Client,
+    /// The machine accepting RDP connections.
+    Server,
+    /// Both (e.g. a jump host).
+    Both,
+}
+
+#[derive(Args)]
+struct CollectArgs {
+    /// Role of this machine in the failing connection.
+    #[arg(long, value_enum, default_value = "auto")]
+    role: CollectRoleArg,
+    /// Start of the window: a duration back from now (7d, 36h, 90m, 2w) or a UTC time
+    /// (2024-01-15, 2024-01-15T08:00:00Z).
+    #[arg(long, default_value = "7d", value_name = "WHEN")]
+    since: String,
+    /// Support ticket id, recorded in the manifest.
+    #[arg(long)]
+    ticket: Option<String>,
+    /// Bundle to write (.zip), or a folder to write rdpdiag-<host>-<role>-<time>.zip into.
+    #[arg(short, long, default_value = ".", value_name = "PATH")]
+    output: PathBuf,
+    /// Print every step that would be taken, then stop (nothing is run or written).
+    #[arg(long)]
+    dry_run: bool,
+    /// Replace user names, host names and IP addresses in text artifacts with salted hashes.
+    #[arg(long)]
+    redact: bool,
+    /// Cap on the uncompressed size of the bundle's files (e.g. 500M, 2G; a bare number is bytes).
+    #[arg(long, default_value = "2G", value_name = "SIZE")]
+    max_size: String,
+    /// Collect from an offline Windows volume mounted or copied at DIR, on any OS.
+    #[arg(long, value_name = "DIR")]
+    from_volume: Option<PathBuf>,
+    /// Host name to record (default: the computer name, read from the host or volume).
+    #[arg(long)]
+    host: Option<String>,
+    /// Probe this RDP server from here: TCP connect, X.224 negotiation, TLS handshake (no credentials).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    server: Option<String>,
+    /// Timeout of each probe phase, milliseconds.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    probe_timeout: u64,
+    /// Also collect the Security event log (every logon of every user: opt-in).
+    #[arg(long)]
+    security: bool,
+    /// Step ids not to run (see --dry-run), or a group: evtx, reg, hive, traces, probe ...
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    skip: Vec<String>,
+    /// Do not ask for confirmation after the personal-data notice.
+    #[arg(short, long)]
+    yes: bool,
 }
 
 #[derive(Subcommand)]
@@ -50,21 +123,236 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         max_file_mib: u64,
     },
+    /// Probe an RDP server and print the result as JSON (what --server stores in probe/probe.json).
+    Probe {
+        /// HOST[:PORT] (default port 3389).
+        server: String,
+        /// Timeout of each phase, milliseconds.
+        #[arg(long, default_value_t = 5000, value_name = "MS")]
+        timeout: u64,
+    },
+    /// Print the JSON Schema of probe/probe.json.
+    ProbeSchema,
+}
+
+/// `7d`, `36h`, `90m`, `2w`, `600s`, or a date/time (UTC).
+fn parse_since(s: &str) -> Result<Since> {
+    let t = s.trim();
+    if let Some(unit) = t.chars().last().filter(|c| c.is_ascii_alphabetic()) {
+        let num = &t[..t.len() - 1];
+        if let Ok(n) = num.parse::<i64>() {
+            let d = match unit.to_ascii_lowercase() {
+                'w' => chrono::Duration::try_weeks(n),
+                'd' => chrono::Duration::try_days(n),
+                'h' => chrono::Duration::try_hours(n),
+                'm' => chrono::Duration::try_minutes(n),
+                's' => chrono::Duration::try_seconds(n),
+                _ => None,
+            };
+            return match d {
+                Some(d) if n > 0 => Ok(Since::Ago(d)),
+                _ => bail!("--since {s:?}: use a positive number with w, d, h, m or s"),
+            };
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(t) {
+        return Ok(Since::At(t.with_timezone(&Utc)));
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(Since::At(t.and_utc()));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(Since::At(t.and_utc()));
+    }
+    bail!("--since {s:?}: expected e.g. 7d, 36h, 2024-01-15 or 2024-01-15T08:00:00Z")
+}
+
+/// `500M`, `2G`, `1.5GiB`, `1048576`.
+fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("--max-size {s:?}: not a number"))?;
+    let mult: u64 = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => bail!("--max-size {s:?}: unknown unit {unit:?} (use K, M, G, T)"),
+    };
+    let bytes = n * mult as f64;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        bail!("--max-size {s:?} is too small");
+    }
+    Ok(bytes as u64)
+}
+
+/// One line per step on stderr: `[ 3/41] evtx:System  ok  1.2 s  1 file(s), 12.0 MB`.
+struct StderrProgress {
+    tty: bool,
+}
+
+impl Progress for StderrProgress {
+    fn started(&mut self, index: usize, total: usize, step: &Step) {
+        if self.tty {
+            eprint!("[{index:>2}/{total}] {:<52} ", step.id);
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn finished(&mut self, index: usize, total: usize, step: &Step, r: &StepResult) {
+        let status = match r.status {
+            ArtifactStatus::Ok => "ok",
+            ArtifactStatus::Partial => "partial",
+            ArtifactStatus::Failed => "FAILED",
+            ArtifactStatus::Skipped => "skipped",
+        };
+        let mut detail = r.detail.clone();
+        if detail.chars().count() > 110 {
+            detail = detail.chars().take(107).collect::<String>() + "...";
+        }
+        if !self.tty {
+            eprint!("[{index:>2}/{total}] {:<52} ", step.id);
+        }
+        eprintln!("{status:<7} {:>6.1} s  {detail}", r.elapsed.as_secs_f64());
+    }
+}
+
+fn role_of(r: CollectRoleArg) -> RoleChoice {
+    match r {
+        CollectRoleArg::Auto => RoleChoice::Auto,
+        CollectRoleArg::Client => RoleChoice::Fixed(Role::Client),
+        CollectRoleArg::Server => RoleChoice::Fixed(Role::Server),
+        CollectRoleArg::Both => RoleChoice::Fixed(Role::Both),
+    }
+}
+
+fn run_collect(a: CollectArgs) -> Result<()> {
+    let since = parse_since(&a.since)?;
+    let opts = CollectOptions {
+        source: match &a.from_volume {
+            Some(dir) => Source::Volume(dir.clone()),
+            None => Source::Live,
+        },
+        role: role_of(a.role),
+        since,
+        ticket: a.ticket.clone(),
+        output: a.output.clone(),
+        redact: a.redact,
+        max_size: parse_size(&a.max_size)?,
+        security: a.security,
+        server: a.server.clone(),
+        probe_timeout: Duration::from_millis(a.probe_timeout.max(1)),
+        host: a.host.clone(),
+        skip: a.skip.clone(),
+    };
+    if opts.source == Source::Live && !cfg!(windows) && !a.dry_run {
+        eprintln!(
+            "note: live collection uses Windows' own tools; on {} every such step will be recorded as failed \
+             (use --from-volume DIR for an offline Windows volume)",
+            std::env::consts::OS
+        );
+    }
+    let prepared = collect::prepare(&opts, a.dry_run)?;
+    let days = (prepared.window.until_utc - prepared.window.since_utc)
+        .num_days()
+        .max(1);
+    let text = notice(&NoticeFacts {
+        output: &prepared.output.display().to_string(),
+        role: prepared.role,
+        volume: matches!(opts.source, Source::Volume(_)),
+        security: opts.security,
+        redact: opts.redact,
+        server: opts.server.as_deref(),
+        days,
+    });
+    if a.dry_run {
+        println!(
+            "Dry run: nothing is run or written. Source: {}. Role: {:?} ({}).",
+            match &opts.source {
+                Source::Live => "this machine (live)".to_string(),
+                Source::Volume(d) => format!("volume {}", d.display()),
+            },
+            prepared.role,
+            prepared.role_reason
+        );
+        println!(
+            "Window: {} .. {}. Bundle: {}\n",
+            prepared.window.since_utc.to_rfc3339(),
+            prepared.window.until_utc.to_rfc3339(),
+            prepared.output.display()
+        );
+        print!("{}", prepared.plan.render());
+        println!("\nThe user is shown this notice first:\n\n{text}");
+        return Ok(());
+    }
+    eprintln!("{text}");
+    if !a.yes && std::io::stdin().is_terminal() {
+        eprint!("Collect now? [Y/n] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "n" | "no") {
+            bail!("cancelled: nothing was collected");
+        }
+    }
+    eprintln!(
+        "Collecting as {:?} ({}), window {} .. {}",
+        prepared.role,
+        prepared.role_reason,
+        prepared.window.since_utc.to_rfc3339(),
+        prepared.window.until_utc.to_rfc3339()
+    );
+    let mut progress = StderrProgress {
+        tty: std::io::stderr().is_terminal(),
+    };
+    let done = collect::collect(prepared, &opts, &mut progress)?;
+    let failed = done
+        .steps
+        .iter()
+        .filter(|s| s.status == ArtifactStatus::Failed)
+        .count();
+    let partial = done
+        .steps
+        .iter()
+        .filter(|s| s.status == ArtifactStatus::Partial)
+        .count();
+    eprintln!(
+        "{} steps: {} failed, {} partial (details in collection-log.txt inside the bundle)",
+        done.steps.len(),
+        failed,
+        partial
+    );
+    println!("bundle: {}", done.bundle.display());
+    Ok(())
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Pack {
+        None => run_collect(cli.collect)?,
+        Some(Command::Pack {
             source,
             output,
             host,
             role,
             ticket,
             max_file_mib,
-        } => {
+        }) => {
             if !source.is_dir() {
-                anyhow::bail!("{} is not a folder", source.display());
+                bail!("{} is not a folder", source.display());
             }
             let role = match role {
                 RoleArg::Client => Role::Client,
@@ -89,6 +377,68 @@ fn main() -> Result<()> {
             }
             println!("bundle: {}", report.bundle.display());
         }
+        Some(Command::Probe { server, timeout }) => probe_command(&server, timeout)?,
+        Some(Command::ProbeSchema) => probe_schema_command()?,
     }
     Ok(())
+}
+
+#[cfg(feature = "probe")]
+fn probe_command(server: &str, timeout_ms: u64) -> Result<()> {
+    let report = rdpdiag_collect::probe::probe(server, Duration::from_millis(timeout_ms.max(1)));
+    eprintln!("{}", report.verdict);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+#[cfg(feature = "probe")]
+fn probe_schema_command() -> Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&rdpdiag_collect::probe::probe_schema())?
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "probe"))]
+fn probe_command(_server: &str, _timeout_ms: u64) -> Result<()> {
+    bail!("this build has no probe (built without the `probe` feature)")
+}
+
+#[cfg(not(feature = "probe"))]
+fn probe_schema_command() -> Result<()> {
+    bail!("this build has no probe (built without the `probe` feature)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_forms() {
+        assert_eq!(parse_since("7d").unwrap(), Since::Ago(chrono::Duration::days(7)));
+        assert_eq!(
+            parse_since("36h").unwrap(),
+            Since::Ago(chrono::Duration::hours(36))
+        );
+        assert!(
+            matches!(parse_since("2024-01-15").unwrap(), Since::At(t) if t.to_rfc3339() == "2024-01-15T00:00:00+00:00")
+        );
+        assert!(matches!(
+            parse_since("2024-01-15T08:00:00Z").unwrap(),
+            Since::At(_)
+        ));
+        assert!(parse_since("0d").is_err());
+        assert!(parse_since("yesterday").is_err());
+    }
+
+    #[test]
+    fn size_forms() {
+        assert_eq!(parse_size("2G").unwrap(), 2 << 30);
+        assert_eq!(parse_size("500M").unwrap(), 500 << 20);
+        assert_eq!(parse_size("1.5GiB").unwrap(), 3 << 29);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("0").is_err());
+    }
 }

@@ -374,7 +374,11 @@ fn output_is_deterministic() {
 #[ignore = "benchmark; run in release"]
 fn bench_write_throughput() {
     use std::io::BufWriter;
-    let events: Vec<Event> = (0..20_000).map(|i| event(14, i)).collect();
+    // The generator's mix without its artificial multi-KB shape: typical RDP events of 0.3-1.5 KB.
+    let events: Vec<Event> = (0..20_000)
+        .filter(|i| i % SHAPES != 11)
+        .map(|i| event(14, i))
+        .collect();
     let target: u64 = std::env::var("RDPDIAG_BENCH_MB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -399,4 +403,73 @@ fn bench_write_throughput() {
         bytes as f64 / 1e6 / secs,
         n as f64 / secs
     );
+}
+
+/// Chunks are packed: with records of one shape, a chunk holds its first record (which defines
+/// the names and templates) and as many of the following (smaller, referencing) records as fit,
+/// so the chunk count is the ceiling of records over records-per-chunk.
+#[test]
+fn chunk_count_is_ceil_of_records_per_chunk() {
+    let mut e = event(15, 2); // RdpCoreTS 131
+    e.activity_id = None;
+    let n = 5_000u64;
+    let events: Vec<Event> = (0..n).map(|_| e.clone()).collect();
+    let data = write_evtx_to_vec(&events, WriterOptions::default()).unwrap();
+    let c0 = &data[HEADER..HEADER + CHUNK];
+    let first_size = u32::from_le_bytes(c0[516..520].try_into().unwrap()) as usize;
+    let next_size =
+        u32::from_le_bytes(c0[512 + first_size + 4..512 + first_size + 8].try_into().unwrap()) as usize;
+    assert!(
+        first_size > next_size,
+        "the first record of a chunk carries the definitions"
+    );
+    let per_chunk = 1 + (CHUNK - 512 - first_size) / next_size;
+    let expected_chunks = n.div_ceil(per_chunk as u64) as usize;
+    assert_eq!((data.len() - HEADER) / CHUNK, expected_chunks);
+    let (records, chunks) = read_with_evtx(data).unwrap();
+    assert_eq!(chunks, expected_chunks);
+    assert_eq!(records.len() as u64, n);
+}
+
+/// A sink that fails: the error comes back (no panic) and the writer refuses to go on, instead
+/// of producing a file with a hole that looks valid.
+#[test]
+fn sink_failure_is_reported_and_sticky() {
+    use std::io::{Seek, SeekFrom, Write};
+    struct Failing {
+        inner: Cursor<Vec<u8>>,
+        budget: usize,
+    }
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.inner.get_ref().len() + buf.len() > self.budget {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.inner.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Seek for Failing {
+        fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+    let sink = Failing {
+        inner: Cursor::new(Vec::new()),
+        budget: HEADER + 2 * CHUNK,
+    };
+    let mut w = EvtxWriter::new(sink, WriterOptions::default()).unwrap();
+    let mut failed_at = None;
+    for i in 0..10_000 {
+        if let Err(e) = w.write_event(&event(16, i)) {
+            assert!(matches!(e, EvtxWriteError::Io(_)), "{e}");
+            failed_at = Some(i);
+            break;
+        }
+    }
+    assert!(failed_at.is_some(), "the third chunk does not fit the sink");
+    assert!(matches!(w.write_event(&event(16, 0)), Err(EvtxWriteError::Io(_))));
+    assert!(matches!(w.finish(), Err(EvtxWriteError::Io(_))));
 }

@@ -55,10 +55,10 @@ impl InterestRule {
         if !ev.channel.eq_ignore_ascii_case(self.channel) || !self.has_id(ev.event_id) {
             return false;
         }
-        if let Some(p) = self.provider {
-            if !ev.provider.eq_ignore_ascii_case(p) {
-                return false;
-            }
+        if let Some(p) = self.provider
+            && !ev.provider.eq_ignore_ascii_case(p)
+        {
+            return false;
         }
         match self.condition {
             Condition::Always => true,
@@ -75,10 +75,10 @@ impl InterestRule {
 }
 
 fn scm_is_about(ev: &Event, service: &str, display_names: &[&str]) -> bool {
-    if let Some(p1) = ev.field_text("param1") {
-        if display_names.iter().any(|d| d.eq_ignore_ascii_case(p1.trim())) {
-            return true;
-        }
+    if let Some(p1) = ev.field_text("param1")
+        && display_names.iter().any(|d| d.eq_ignore_ascii_case(p1.trim()))
+    {
+        return true;
     }
     ev.field_text("Binary")
         .and_then(|hex| utf16le_hex_to_string(&hex))

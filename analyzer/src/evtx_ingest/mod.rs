@@ -6,7 +6,7 @@
 //! 1. every record's header and BinXml are read (`EvtxChunk::iter`), which is where damaged
 //!    records show up; each failure is reported with its chunk and record id or offset;
 //! 2. the record's channel and event id are read from its substitution values
-//!    ([`template_slots`]) and records no rule wants are skipped unrendered;
+//!    ([`raw_instance`], [`template_slots`]) and records no rule wants are skipped unrendered;
 //! 3. the rest are rendered to JSON, normalized ([`json_tree`]) and checked against the whole
 //!    rule ([`Interest::matches`]).
 //!
@@ -23,6 +23,7 @@
 
 pub mod interest;
 pub mod json_tree;
+mod raw_instance;
 mod template_slots;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ use evtx::{EvtxParser, ParserSettings};
 
 pub use interest::{Condition, Interest, InterestRule};
 pub use json_tree::Provenance;
+use raw_instance::RawInstance;
 use template_slots::{Decision, TemplateSlots};
 
 use crate::model::{Event, EvtxStats, Location, Problem, Severity};
@@ -279,17 +281,20 @@ fn read_chunk(
         if record.timestamp.as_second() != FILETIME_ZERO_SECONDS {
             c.time(header_time);
         }
-        let instances = if interest.keeps_everything() {
+        let start = usize::try_from(record.binxml_offset).unwrap_or(usize::MAX);
+        let size = record.binxml_size as usize;
+        let outer = if interest.keeps_everything() {
             None
         } else {
-            record.template_instances().ok()
+            RawInstance::parse(record.chunk.data, start, size)
         };
-        let outer = instances.as_ref().and_then(|i| i.first());
-        if let Some(t) = outer {
-            let start = usize::try_from(record.binxml_offset).unwrap_or(usize::MAX);
-            let end = start.saturating_add(record.binxml_size as usize);
-            let raw = record.chunk.data.get(start..end).unwrap_or(&[]);
-            let (decision, channel) = slots.decide(t.template_def_offset, &t.values, raw, interest);
+        if let Some(values) = &outer {
+            let raw = record
+                .chunk
+                .data
+                .get(start..start.saturating_add(size))
+                .unwrap_or(&[]);
+            let (decision, channel) = slots.decide(values, raw, interest);
             if decision == Decision::Skip {
                 if let Some(channel) = channel {
                     c.count_channel(channel);
@@ -320,10 +325,10 @@ fn read_chunk(
                 continue;
             }
         };
-        if let Some(t) = outer {
-            if !slots.observe(t.template_def_offset, &t.values, event.event_id, &event.channel) {
-                c.out.stats.filter_layout_mismatches += 1;
-            }
+        if let Some(values) = &outer
+            && !slots.observe(values, event.event_id, &event.channel)
+        {
+            c.out.stats.filter_layout_mismatches += 1;
         }
         c.count_channel(event.channel.clone());
         if interest.matches(&event) {

@@ -1,9 +1,8 @@
 //! Reading a record's channel and event id without rendering it.
 //!
 //! An EVTX record is a `TemplateInstance`: a template (XML with holes, defined once per chunk)
-//! plus the record's substitution values. The evtx crate hands out those values cheaply
-//! (`EvtxRecord::template_instances`, about a tenth of the cost of rendering JSON), but not
-//! which hole is which. Windows' manifest events put `EventID` in hole 3 and `Channel` in hole
+//! plus the record's substitution values, which [`RawInstance`] reads without rendering; but
+//! nothing says which hole is which. Windows' manifest events put `EventID` in hole 3 and `Channel` in hole
 //! 16; classic events (`ReportEvent`) have the channel, and sometimes more, written literally
 //! into the template.
 //!
@@ -16,9 +15,8 @@
 
 use std::collections::HashMap;
 
-use evtx::binxml::value_variant::BinXmlValue;
-
 use super::interest::Interest;
+use super::raw_instance::RawInstance;
 
 /// Canonical hole of `EventID` in Windows' System template.
 const EVENT_ID_SLOT: usize = 3;
@@ -61,54 +59,25 @@ pub(crate) struct TemplateSlots {
     layouts: HashMap<u32, Layout>,
 }
 
-fn value_u64(v: &BinXmlValue<'_>) -> Option<u64> {
-    match v {
-        BinXmlValue::UInt8Type(n) => Some(u64::from(*n)),
-        BinXmlValue::UInt16Type(n) => Some(u64::from(*n)),
-        BinXmlValue::UInt32Type(n) | BinXmlValue::HexInt32Type(n) => Some(u64::from(*n)),
-        BinXmlValue::UInt64Type(n) | BinXmlValue::HexInt64Type(n) => Some(*n),
-        BinXmlValue::Int8Type(n) => u64::try_from(*n).ok(),
-        BinXmlValue::Int16Type(n) => u64::try_from(*n).ok(),
-        BinXmlValue::Int32Type(n) => u64::try_from(*n).ok(),
-        BinXmlValue::Int64Type(n) => u64::try_from(*n).ok(),
-        BinXmlValue::StringType(_) | BinXmlValue::AnsiStringType(_) => {
-            value_string(v).and_then(|s| crate::model::parse_number(&s))
-        }
-        _ => None,
-    }
-}
-
-fn value_string(v: &BinXmlValue<'_>) -> Option<String> {
-    match v {
-        BinXmlValue::StringType(s) => s.to_string().ok(),
-        BinXmlValue::AnsiStringType(s) => Some((*s).to_string()),
-        _ => None,
-    }
-}
-
 impl TemplateSlots {
     /// Decides from the substitution values of a record's outer template instance (and, for
     /// rules with raw hints, the record's BinXml bytes); also returns the record's channel when
     /// the template's layout tells it.
     pub(crate) fn decide(
         &self,
-        template_offset: u32,
-        values: &[BinXmlValue<'_>],
+        values: &RawInstance<'_>,
         raw: &[u8],
         interest: &Interest,
     ) -> (Decision, Option<String>) {
-        let Some(Layout::Known { id, channel }) = self.layouts.get(&template_offset) else {
+        let Some(Layout::Known { id, channel }) = self.layouts.get(&values.template_offset) else {
             return (Decision::Render, None);
         };
         let id = match id {
-            IdSlot::At(i) => values
-                .get(*i)
-                .and_then(value_u64)
-                .and_then(|n| u32::try_from(n).ok()),
+            IdSlot::At(i) => values.u64_at(*i).and_then(|n| u32::try_from(n).ok()),
             IdSlot::Literal(n) => Some(*n),
         };
         let channel = match channel {
-            ChannelSlot::At(i) => values.get(*i).and_then(value_string),
+            ChannelSlot::At(i) => values.string_at(*i),
             ChannelSlot::Literal(s) => Some(s.clone()),
         };
         let wanted = match (&channel, id) {
@@ -125,11 +94,11 @@ impl TemplateSlots {
     /// `rendered_channel`. Returns false when a learned layout disagreed with the record.
     pub(crate) fn observe(
         &mut self,
-        template_offset: u32,
-        values: &[BinXmlValue<'_>],
+        values: &RawInstance<'_>,
         rendered_id: u32,
         rendered_channel: &str,
     ) -> bool {
+        let template_offset = values.template_offset;
         match self.layouts.get(&template_offset) {
             None => {
                 let layout = learn(values, rendered_id, rendered_channel);
@@ -139,13 +108,11 @@ impl TemplateSlots {
             Some(Layout::Unknown) => true,
             Some(Layout::Known { id, channel }) => {
                 let id_ok = match id {
-                    IdSlot::At(i) => values.get(*i).and_then(value_u64) == Some(u64::from(rendered_id)),
+                    IdSlot::At(i) => values.u64_at(*i) == Some(u64::from(rendered_id)),
                     IdSlot::Literal(n) => *n == rendered_id,
                 };
                 let channel_ok = match channel {
-                    ChannelSlot::At(i) => {
-                        values.get(*i).and_then(value_string).as_deref() == Some(rendered_channel)
-                    }
+                    ChannelSlot::At(i) => values.string_at(*i).as_deref() == Some(rendered_channel),
                     ChannelSlot::Literal(s) => s == rendered_channel,
                 };
                 if !(id_ok && channel_ok) {
@@ -157,22 +124,23 @@ impl TemplateSlots {
     }
 }
 
-fn learn(values: &[BinXmlValue<'_>], rendered_id: u32, rendered_channel: &str) -> Layout {
+fn learn(values: &RawInstance<'_>, rendered_id: u32, rendered_channel: &str) -> Layout {
     let id_text = rendered_id.to_string();
-    let holds_id = |v: &BinXmlValue<'_>| {
-        value_u64(v) == Some(u64::from(rendered_id)) || value_string(v).is_some_and(|s| s.trim() == id_text)
+    let holds_id = |i: usize| {
+        values.u64_at(i) == Some(u64::from(rendered_id))
+            || values.string_at(i).is_some_and(|s| s.trim() == id_text)
     };
-    let id = if values.get(EVENT_ID_SLOT).is_some_and(holds_id) {
+    let id = if holds_id(EVENT_ID_SLOT) {
         Some(IdSlot::At(EVENT_ID_SLOT))
-    } else if !values.iter().any(holds_id) {
+    } else if !(0..values.len()).any(holds_id) {
         Some(IdSlot::Literal(rendered_id))
     } else {
         None
     };
-    let holds_channel = |v: &BinXmlValue<'_>| value_string(v).as_deref() == Some(rendered_channel);
-    let channel = if values.get(CHANNEL_SLOT).is_some_and(holds_channel) {
+    let holds_channel = |i: usize| values.string_at(i).as_deref() == Some(rendered_channel);
+    let channel = if holds_channel(CHANNEL_SLOT) {
         Some(ChannelSlot::At(CHANNEL_SLOT))
-    } else if !values.iter().any(holds_channel) {
+    } else if !(0..values.len()).any(holds_channel) {
         Some(ChannelSlot::Literal(rendered_channel.to_string()))
     } else {
         None
@@ -185,72 +153,97 @@ fn learn(values: &[BinXmlValue<'_>], rendered_id: u32, rendered_channel: &str) -
 
 #[cfg(test)]
 mod tests {
+    use super::super::raw_instance::tests::{instance, utf16};
     use super::*;
 
-    fn utf16(s: &str) -> Vec<u8> {
-        s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    const UINT16: u8 = 0x06;
+    const STRING: u8 = 0x01;
+
+    /// A record of template `def` with `n` null holes, then the given ones set.
+    fn record(def: u32, n: usize, set: &[(usize, u8, Vec<u8>)]) -> Vec<u8> {
+        let mut values: Vec<(u8, Vec<u8>)> = vec![(0, vec![]); n];
+        for (i, t, v) in set {
+            values[*i] = (*t, v.clone());
+        }
+        instance(def, &values)
+    }
+
+    fn parse(rec: &[u8]) -> RawInstance<'_> {
+        RawInstance::parse(rec, 0, rec.len()).unwrap()
     }
 
     #[test]
     fn learns_canonical_slots_and_skips_other_ids() {
-        let sec = utf16("Security");
-        let mut values = vec![BinXmlValue::NullType; 17];
-        values[3] = BinXmlValue::UInt16Type(4625);
-        values[16] = BinXmlValue::StringType(evtx::Utf16LeSlice::new(&sec, 8));
         let interest = Interest::default();
         let mut slots = TemplateSlots::default();
-        assert_eq!(slots.decide(7, &values, &[], &interest).0, Decision::Render);
-        assert!(slots.observe(7, &values, 4625, "Security"));
-        assert_eq!(slots.decide(7, &values, &[], &interest).0, Decision::Render);
-        values[3] = BinXmlValue::UInt16Type(4672);
-        assert_eq!(slots.decide(7, &values, &[], &interest).0, Decision::Skip);
+        let sec = |id: u16| {
+            record(
+                7,
+                17,
+                &[
+                    (3, UINT16, id.to_le_bytes().to_vec()),
+                    (16, STRING, utf16("Security")),
+                ],
+            )
+        };
+        let r4625 = sec(4625);
+        assert_eq!(slots.decide(&parse(&r4625), &[], &interest).0, Decision::Render);
+        assert!(slots.observe(&parse(&r4625), 4625, "Security"));
+        let (d, channel) = slots.decide(&parse(&r4625), &[], &interest);
+        assert_eq!((d, channel.as_deref()), (Decision::Render, Some("Security")));
+        assert_eq!(slots.decide(&parse(&sec(4672)), &[], &interest).0, Decision::Skip);
         // Another template in the same chunk is not learned yet.
-        assert_eq!(slots.decide(8, &values, &[], &interest).0, Decision::Render);
+        let other = record(8, 17, &[(3, UINT16, 4672u16.to_le_bytes().to_vec())]);
+        assert_eq!(slots.decide(&parse(&other), &[], &interest).0, Decision::Render);
     }
 
     #[test]
     fn literal_channel_of_classic_templates() {
-        let mut values = vec![BinXmlValue::NullType; 20];
-        values[3] = BinXmlValue::UInt16Type(6011);
         let interest = Interest::default();
         let mut slots = TemplateSlots::default();
-        assert!(slots.observe(1, &values, 6011, "System"));
+        let sys = |id: u16| record(1, 20, &[(3, UINT16, id.to_le_bytes().to_vec())]);
+        assert!(slots.observe(&parse(&sys(6011)), 6011, "System"));
+        assert_eq!(slots.decide(&parse(&sys(6011)), &[], &interest).0, Decision::Skip);
+        // 7036 of SCM needs TermService in the raw bytes.
         assert_eq!(
-            slots.decide(1, &values, b"TermService", &interest).0,
-            Decision::Skip
-        );
-        values[3] = BinXmlValue::UInt16Type(7036);
-        assert_eq!(
-            slots.decide(1, &values, b"TermService", &interest).0,
+            slots.decide(&parse(&sys(7036)), b"TermService", &interest).0,
             Decision::Render
+        );
+        assert_eq!(
+            slots.decide(&parse(&sys(7036)), b"Spooler", &interest).0,
+            Decision::Skip
         );
     }
 
     #[test]
     fn value_in_an_unexpected_hole_means_render_everything() {
-        let sys = utf16("System");
-        let mut values = vec![BinXmlValue::NullType; 20];
-        values[3] = BinXmlValue::UInt16Type(6011);
-        values[18] = BinXmlValue::StringType(evtx::Utf16LeSlice::new(&sys, 6));
         let mut slots = TemplateSlots::default();
-        assert!(slots.observe(1, &values, 6011, "System"));
-        values[3] = BinXmlValue::UInt16Type(1);
+        let r = |id: u16| {
+            record(
+                1,
+                20,
+                &[
+                    (3, UINT16, id.to_le_bytes().to_vec()),
+                    (18, STRING, utf16("System")),
+                ],
+            )
+        };
+        assert!(slots.observe(&parse(&r(6011)), 6011, "System"));
         assert_eq!(
-            slots.decide(1, &values, &[], &Interest::default()).0,
+            slots.decide(&parse(&r(1)), &[], &Interest::default()).0,
             Decision::Render
         );
     }
 
     #[test]
     fn disagreement_turns_the_template_unknown() {
-        let mut values = vec![BinXmlValue::NullType; 20];
-        values[3] = BinXmlValue::UInt16Type(6011);
         let mut slots = TemplateSlots::default();
-        assert!(slots.observe(1, &values, 6011, "System"));
-        assert!(!slots.observe(1, &values, 7036, "System"));
-        values[3] = BinXmlValue::UInt16Type(1);
+        let r = record(1, 20, &[(3, UINT16, 6011u16.to_le_bytes().to_vec())]);
+        assert!(slots.observe(&parse(&r), 6011, "System"));
+        assert!(!slots.observe(&parse(&r), 7036, "System"));
+        let r1 = record(1, 20, &[(3, UINT16, 1u16.to_le_bytes().to_vec())]);
         assert_eq!(
-            slots.decide(1, &values, &[], &Interest::default()).0,
+            slots.decide(&parse(&r1), &[], &Interest::default()).0,
             Decision::Render
         );
     }

@@ -111,15 +111,16 @@ pub(crate) fn load_and_attach(input: &mut OpenedInput, limits: &Limits) {
 /// Compares what was read with what the manifest says.
 pub(crate) fn verify(listed: &ListedArtifact, sha256: &str, size: u64, content: ContentKind) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if let Some(expected) = &listed.sha256 {
-        if !expected.eq_ignore_ascii_case(sha256) {
-            problems.push(Problem::whole(
-                Severity::Error,
-                format!(
-                    "SHA-256 mismatch: the manifest says {expected}, the content is {sha256} (changed or damaged after collection; parsed anyway)"
-                ),
-            ));
-        }
+    if let Some(expected) = &listed.sha256
+        && !expected.eq_ignore_ascii_case(sha256)
+    {
+        problems.push(Problem::whole(
+            Severity::Error,
+            format!(
+                "SHA-256 mismatch: the manifest says {expected}, the content is {sha256} \
+                 (changed or damaged after collection; parsed anyway)"
+            ),
+        ));
     }
     if listed.size != size && listed.sha256.is_some() {
         problems.push(Problem::whole(

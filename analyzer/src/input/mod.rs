@@ -255,10 +255,10 @@ fn read_capped(
         if size > cap {
             return Err(ReadError::TooLarge { cap });
         }
-        if let Some((limit, max)) = ratio {
-            if size > limit {
-                return Err(ReadError::Ratio { max });
-            }
+        if let Some((limit, max)) = ratio
+            && size > limit
+        {
+            return Err(ReadError::Ratio { max });
         }
         if !budget.take(n as u64) {
             return Err(ReadError::TotalCap { cap: total_cap });

@@ -214,11 +214,11 @@ pub(crate) fn open_zip(
     let mut overlapping = vec![false; candidates.len()];
     let mut reach: Option<(u64, usize)> = None;
     for &(start, end, i) in &spans {
-        if let Some((reach_end, j)) = reach {
-            if start < reach_end {
-                overlapping[i] = true;
-                overlapping[j] = true;
-            }
+        if let Some((reach_end, j)) = reach
+            && start < reach_end
+        {
+            overlapping[i] = true;
+            overlapping[j] = true;
         }
         if reach.is_none_or(|(reach_end, _)| end > reach_end) {
             reach = Some((end, i));

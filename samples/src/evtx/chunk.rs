@@ -54,8 +54,8 @@ impl StringTable {
         }
         let off = chunk_offset(out.len() + 4)?;
         let units = name.encode_utf16().count();
-        let len = u16::try_from(units)
-            .map_err(|_| EncodeError::Invalid(format!("name of {units} UTF-16 units is too long")))?;
+        // A name longer than its 16-bit length field could not fit a chunk either.
+        let len = u16::try_from(units).map_err(|_| EncodeError::TooLarge(units * 2))?;
         let hash = x65599(name.encode_utf16());
         let bucket = hash as usize % STRING_BUCKETS;
         out.extend_from_slice(&off.to_le_bytes());
@@ -99,8 +99,7 @@ impl TemplateTable {
         self.defs.get(key).copied()
     }
 
-    /// Links a definition written at `offset` into its bucket; returns the previous bucket
-    /// head, which the caller stores as the definition's `next` link.
+    /// Current head of the GUID's bucket: a new definition stores it as its `next` link.
     pub(crate) fn bucket_head(&self, guid: &[u8; 16]) -> u32 {
         self.heads[template_bucket(guid)]
     }

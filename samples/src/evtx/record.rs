@@ -1,6 +1,8 @@
-//! Event record: `2a 2a 00 00`, size, record identifier, FILETIME written, BinXml, zero padding
-//! to a multiple of 8 bytes, and a copy of the size (libevtx "Event record"; the padding is what
-//! Windows writes: every record in the corpus logs is 8-byte aligned).
+//! Event record: `2a 2a 00 00`, size, record identifier, FILETIME written, BinXml, padding to a
+//! multiple of 8 bytes, and a copy of the size (libevtx "Event record"; every record of the
+//! corpus logs is 8-byte aligned, Windows leaving stale bytes in the padding where the writer
+//! puts zeros). The written time is the event's TimeCreated: Windows stamps it when the record
+//! is committed, microseconds later.
 
 use crate::evtx::binxml::EncodeError;
 use crate::evtx::binxml::template::{self, sub};

@@ -31,7 +31,7 @@ impl Default for WriterOptions {
 /// Why an event or the file could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum EvtxWriteError {
-    /// The sink failed.
+    /// The sink failed. The file is incomplete; the writer refuses further events.
     #[error("writing EVTX output failed: {0}")]
     Io(#[from] std::io::Error),
     /// The event's record needs more than one chunk (or one value exceeds the 65,535 bytes a
@@ -76,6 +76,9 @@ pub struct EvtxWriter<W: Write + Seek> {
     next_id: u64,
     chunks_written: u16,
     records: u64,
+    /// Set when the sink failed: the file is then incomplete at an unknown point, so further
+    /// writes are refused rather than producing a file that looks valid.
+    failed: bool,
 }
 
 impl<W: Write + Seek> EvtxWriter<W> {
@@ -102,6 +105,7 @@ impl<W: Write + Seek> EvtxWriter<W> {
             next_id: options.first_record_id,
             chunks_written: 0,
             records: 0,
+            failed: false,
         })
     }
 
@@ -110,6 +114,7 @@ impl<W: Write + Seek> EvtxWriter<W> {
     /// On error nothing is written and the identifier is not consumed, so the writer can go
     /// on with the next event.
     pub fn write_event(&mut self, event: &Event) -> Result<u64, EvtxWriteError> {
+        self.check_not_failed()?;
         let id = self.next_id;
         if !self.try_append(id, event)? {
             if self.chunk.is_empty() {
@@ -119,6 +124,10 @@ impl<W: Write + Seek> EvtxWriter<W> {
                     size: CHUNK_SIZE,
                     max: MAX_RECORD_SIZE,
                 });
+            }
+            // The current chunk is the last one the header can count: keep it for `finish`.
+            if self.chunks_written >= u16::MAX - 1 {
+                return Err(EvtxWriteError::TooManyChunks);
             }
             self.flush_chunk()?;
             if !self.try_append(id, event)? {
@@ -147,6 +156,7 @@ impl<W: Write + Seek> EvtxWriter<W> {
     /// Flushes the last chunk, rewrites the file header (chunk count, next record id, CRC) and
     /// returns the sink, positioned at the end of the file.
     pub fn finish(mut self) -> Result<W, EvtxWriteError> {
+        self.check_not_failed()?;
         if !self.chunk.is_empty() {
             self.flush_chunk()?;
         }
@@ -156,11 +166,21 @@ impl<W: Write + Seek> EvtxWriter<W> {
             minor_version: self.options.minor_version,
             flags: 0,
         };
+        let end = self.base + self.bytes_written();
         self.out.seek(SeekFrom::Start(self.base))?;
         self.out.write_all(&header.to_block())?;
-        self.out.seek(SeekFrom::Start(self.bytes_written() + self.base))?;
+        self.out.seek(SeekFrom::Start(end))?;
         self.out.flush()?;
         Ok(self.out)
+    }
+
+    fn check_not_failed(&self) -> Result<(), EvtxWriteError> {
+        if self.failed {
+            return Err(EvtxWriteError::Io(std::io::Error::other(
+                "an earlier write to the EVTX sink failed; the file is incomplete",
+            )));
+        }
+        Ok(())
     }
 
     /// Encodes the record into the current chunk. `Ok(false)`: it does not fit (the chunk is
@@ -212,7 +232,10 @@ impl<W: Write + Seek> EvtxWriter<W> {
             return Err(EvtxWriteError::TooManyChunks);
         }
         let image = self.chunk.finish();
-        self.out.write_all(image)?;
+        if let Err(e) = self.out.write_all(image) {
+            self.failed = true;
+            return Err(e.into());
+        }
         self.chunks_written += 1;
         self.chunk.reset();
         Ok(())
@@ -229,4 +252,78 @@ pub fn write_evtx_to_vec<'a>(
         w.write_event(e)?;
     }
     Ok(w.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evtx::model::{Payload, Provider};
+    use chrono::{TimeZone, Utc};
+
+    /// Accepts any write and seek without storing anything.
+    struct NullSink(u64);
+    impl Write for NullSink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Seek for NullSink {
+        fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+            if let SeekFrom::Start(p) = pos {
+                self.0 = p;
+            }
+            Ok(self.0)
+        }
+    }
+
+    fn big_event() -> Event {
+        Event {
+            provider: Provider {
+                name: "P".into(),
+                guid: None,
+                event_source_name: None,
+            },
+            event_id: 1,
+            qualifiers: None,
+            version: 0,
+            level: 4,
+            task: 0,
+            opcode: 0,
+            keywords: 0,
+            time_created: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().unwrap(),
+            activity_id: None,
+            related_activity_id: None,
+            process_id: 1,
+            thread_id: 1,
+            channel: "C".into(),
+            computer: "H".into(),
+            user_id: None,
+            payload: Payload::Classic {
+                data: vec![],
+                binary: Some(vec![0; 40_000]),
+            },
+        }
+    }
+
+    #[test]
+    fn chunk_count_limit_keeps_the_last_chunk() {
+        let mut w = EvtxWriter::new(NullSink(0), WriterOptions::default()).unwrap();
+        // Pretend the file already holds all but two chunks.
+        w.chunks_written = u16::MAX - 2;
+        // One 40 KB record per chunk: the 2nd fills chunk 65534, the 3rd would need chunk 65536.
+        assert!(w.write_event(&big_event()).is_ok());
+        assert!(w.write_event(&big_event()).is_ok());
+        let third = w.write_event(&big_event());
+        assert!(matches!(third, Err(EvtxWriteError::TooManyChunks)), "{third:?}");
+        assert_eq!(w.records_written(), 2);
+        let sink = w.finish().unwrap();
+        assert_eq!(
+            sink.0,
+            FILE_HEADER_BLOCK_SIZE as u64 + u64::from(u16::MAX) * CHUNK_SIZE as u64
+        );
+    }
 }

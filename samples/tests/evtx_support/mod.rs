@@ -351,7 +351,7 @@ pub fn all_type_values(r: &mut Mix) -> Vec<(String, Value)> {
     let blob_len = 1 + r.below(40) as usize;
     vec![
         ("Null".into(), Value::Null),
-        ("String".into(), s("Zürich – 東京 <&> 'q' \"dq\"")),
+        ("String".into(), s("Zürich – 東京 😀 <&> 'q' \"dq\"")),
         ("EmptyString".into(), s("")),
         ("AnsiString".into(), Value::AnsiString("ANSI text 123".into())),
         ("Int8".into(), Value::Int8(-128 + r.below(3) as i8)),

@@ -384,12 +384,18 @@ fn classic_typed(
         em.end_element(b)?;
         em.end_element(ed)
     })?;
-    let binary_value = binary.map(|b| Value::Binary(b.to_vec()));
-    let null = Value::Null;
-    let values = data
-        .iter()
-        .chain(std::iter::once(binary_value.as_ref().unwrap_or(&null)));
-    write_values(&mut chunk.data, values, data.len() + 1)
+    let out = &mut chunk.data;
+    let mut vw = ValuesWriter::begin(out, data.len() + 1)?;
+    for v in data {
+        vw.put(out, value::stored_type(v), |out| value::write_value(out, v))?;
+    }
+    match binary {
+        Some(b) => vw.put(out, BINARY, |out| {
+            out.extend_from_slice(b);
+            Ok(())
+        }),
+        None => vw.put(out, NULL, |_| Ok(())),
+    }
 }
 
 /// `<UserData>` payload: the element tree is the template; element and attribute names and
@@ -406,9 +412,9 @@ fn user_data(chunk: &mut Chunk, root: &Element, key: &mut Vec<u8>) -> Result<(),
         let mut next = 0u16;
         tree_body(em, root, &mut next)
     })?;
-    let mut values = Vec::with_capacity(count);
-    collect_tree_values(root, &mut values);
-    write_values(&mut chunk.data, values.into_iter(), count)
+    let out = &mut chunk.data;
+    let mut vw = ValuesWriter::begin(out, count)?;
+    write_tree_values(&mut vw, out, root)
 }
 
 /// Literal `xmlns` declarations stay in the template like Windows writes them.
@@ -477,18 +483,20 @@ fn tree_body(em: &mut Emitter<'_>, el: &Element, next: &mut u16) -> Result<(), E
     em.end_element(e)
 }
 
-fn collect_tree_values<'e>(el: &'e Element, out: &mut Vec<&'e Value>) {
+/// The tree's substitution values, in [`tree_body`]'s numbering.
+fn write_tree_values(vw: &mut ValuesWriter, out: &mut Vec<u8>, el: &Element) -> Result<(), EncodeError> {
     for (n, v) in &el.attributes {
         if literal_attribute(n, v).is_none() {
-            out.push(v);
+            vw.put(out, value::stored_type(v), |out| value::write_value(out, v))?;
         }
     }
     for c in &el.children {
         match c {
-            Node::Element(child) => collect_tree_values(child, out),
-            Node::Value(v) => out.push(v),
+            Node::Element(child) => write_tree_values(vw, out, child)?,
+            Node::Value(v) => vw.put(out, value::stored_type(v), |out| value::write_value(out, v))?,
         }
     }
+    Ok(())
 }
 
 /// Substitution indices are 16-bit.

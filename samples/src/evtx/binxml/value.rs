@@ -137,10 +137,49 @@ pub(crate) fn write_utf16(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// ANSI strings are stored in the writer's code page; Latin-1 characters map to themselves in
-/// Windows-1252 for letters and digits, anything else becomes `?` like a lossy WideCharToMultiByte.
+/// ANSI strings are stored in the writer's code page, Windows-1252 on Western systems (and the
+/// evtx crate's default for decoding them); characters outside it become `?`, as a lossy
+/// WideCharToMultiByte does.
 fn write_ansi(out: &mut Vec<u8>, s: &str) {
-    out.extend(s.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')));
+    out.extend(s.chars().map(windows_1252));
+}
+
+/// Windows-1252 byte of `c`: ASCII and U+00A0..U+00FF map to themselves; 0x80..0x9F hold the
+/// typographic characters below.
+fn windows_1252(c: char) -> u8 {
+    const HIGH: [(char, u8); 27] = [
+        ('\u{20AC}', 0x80),
+        ('\u{201A}', 0x82),
+        ('\u{0192}', 0x83),
+        ('\u{201E}', 0x84),
+        ('\u{2026}', 0x85),
+        ('\u{2020}', 0x86),
+        ('\u{2021}', 0x87),
+        ('\u{02C6}', 0x88),
+        ('\u{2030}', 0x89),
+        ('\u{0160}', 0x8A),
+        ('\u{2039}', 0x8B),
+        ('\u{0152}', 0x8C),
+        ('\u{017D}', 0x8E),
+        ('\u{2018}', 0x91),
+        ('\u{2019}', 0x92),
+        ('\u{201C}', 0x93),
+        ('\u{201D}', 0x94),
+        ('\u{2022}', 0x95),
+        ('\u{2013}', 0x96),
+        ('\u{2014}', 0x97),
+        ('\u{02DC}', 0x98),
+        ('\u{2122}', 0x99),
+        ('\u{0161}', 0x9A),
+        ('\u{203A}', 0x9B),
+        ('\u{0153}', 0x9C),
+        ('\u{017E}', 0x9E),
+        ('\u{0178}', 0x9F),
+    ];
+    match u32::from(c) {
+        0..=0x7F | 0xA0..=0xFF => c as u8,
+        _ => HIGH.iter().find(|(h, _)| *h == c).map_or(b'?', |(_, b)| *b),
+    }
 }
 
 /// FILETIME of `t` (truncated to 100 ns, as Windows stores it).
@@ -226,6 +265,13 @@ mod tests {
         let mut out = Vec::new();
         write_sid(&mut out, &Sid::parse("S-1-5-20").unwrap()).unwrap();
         assert_eq!(out, [1, 1, 0, 0, 0, 0, 0, 5, 20, 0, 0, 0]);
+    }
+
+    #[test]
+    fn ansi_is_windows_1252() {
+        let mut out = Vec::new();
+        write_value(&mut out, &Value::AnsiString("aé€–✓".into())).unwrap();
+        assert_eq!(out, [b'a', 0xE9, 0x80, 0x96, b'?']);
     }
 
     #[test]

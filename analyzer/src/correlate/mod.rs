@@ -1,0 +1,223 @@
+//! Correlation: rebuild each connection attempt on each host, estimate the client/server clock
+//! skew, and pair every client attempt with what the server saw of it (or nothing).
+//!
+//! Input: normalized events per host ([`HostEvidence`]). Output: [`Correlation`]. This stage
+//! knows the evidence model before it and nothing about rules or reports after it.
+
+pub mod attempt;
+pub mod connection;
+pub mod skew;
+
+use chrono::{DateTime, Duration, Utc};
+use rdpdiag_schemas::Role;
+use serde::Serialize;
+
+pub use attempt::{ClientAttempt, client_attempts};
+pub use connection::{ServerConnection, Sighting, SightingKind, server_connections, sightings};
+pub use skew::{ClockSkew, SkewBasis, estimate_skew};
+
+use crate::model::Event;
+
+/// Everything known about one host of a ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostEvidence {
+    /// Host name (manifest, MSRD folder name, or the events' Computer).
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Addresses of the host, as far as known.
+    pub addresses: Vec<String>,
+    /// Inputs that make up this host.
+    pub inputs: Vec<String>,
+    /// Kept events, by time.
+    #[serde(skip)]
+    pub events: Vec<Event>,
+    /// Typed host facts as JSON (paths like `listener.port`), `Null` when none were read.
+    pub facts: serde_json::Value,
+    /// A clock offset measured by the collector (peer minus host, ms), when one was recorded.
+    pub measured_offset_ms: Option<i64>,
+    /// Collection window of the host's bundle (its own clock), when known.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// One client attempt and what the server saw of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedAttempt {
+    /// The client's view.
+    pub attempt: ClientAttempt,
+    /// Index into [`Correlation::connections`] of the server connection that is this attempt.
+    pub connection: Option<usize>,
+    /// The attempt's start on the server clock (client start minus skew).
+    pub server_time: DateTime<Utc>,
+    /// Whether the server saw the attempt at all: `None` when it cannot be told (no server
+    /// logs, or unknown skew and client address).
+    pub reached_server: Option<bool>,
+    /// Whether authentication finished (RCM 1149 of the connection, or client 1027).
+    pub authenticated: bool,
+    /// The address the server saw the attempt come from.
+    pub seen_from: Option<String>,
+    /// The server saw it from an address other than the client's (a hop in between).
+    pub seen_from_other_ip: Option<bool>,
+    /// The 1024 target names the server (name or address).
+    pub target_is_server: Option<bool>,
+}
+
+/// The result of correlation for one ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct Correlation {
+    /// Client clock minus server clock.
+    pub skew: ClockSkew,
+    /// The client's addresses (known or inferred from the pairing).
+    pub client_addresses: Vec<String>,
+    /// Every client attempt, in time order.
+    pub attempts: Vec<PairedAttempt>,
+    /// Every inbound connection the server logged.
+    pub connections: Vec<ServerConnection>,
+}
+
+/// Strips `:port` (and IPv6 brackets) from an address.
+pub fn ip_only(s: &str) -> String {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest).to_string();
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            host.to_string()
+        }
+        _ => s.to_string(),
+    }
+}
+
+fn names_match(target: &str, server: &HostEvidence, server_computers: &[String]) -> bool {
+    let t = ip_only(target).to_ascii_lowercase();
+    let t = t.trim_end_matches('.');
+    if t.is_empty() {
+        return false;
+    }
+    let short = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
+    let candidates = std::iter::once(server.name.as_str())
+        .chain(server.addresses.iter().map(String::as_str))
+        .chain(server_computers.iter().map(String::as_str));
+    for c in candidates {
+        let c = c.to_ascii_lowercase();
+        if c == t
+            || (!t.contains('.') && short(&c) == t)
+            || (t.contains('.') && !c.contains('.') && short(t) == c)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Correlates a ticket: client and server may each be absent.
+pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -> Correlation {
+    let attempts = client.map(|c| client_attempts(&c.events)).unwrap_or_default();
+    let connections = server.map(|s| server_connections(&s.events)).unwrap_or_default();
+    let sights = server
+        .map(|s| sightings(&s.events, &connections))
+        .unwrap_or_default();
+    let known_client_ips: Vec<String> = client
+        .map(|c| c.addresses.iter().map(|a| ip_only(a)).collect())
+        .unwrap_or_default();
+    let manifest_offset = client
+        .and_then(|c| c.measured_offset_ms)
+        .or_else(|| server.and_then(|s| s.measured_offset_ms.map(|m| -m)));
+    let skew = estimate_skew(&attempts, &sights, &known_client_ips, manifest_offset);
+
+    let mut client_addresses = known_client_ips.clone();
+    if client_addresses.is_empty() {
+        if let Some(ip) = &skew.matched_ip {
+            client_addresses.push(ip.clone());
+        }
+    }
+    let server_computers: Vec<String> = server
+        .map(|s| {
+            let mut v: Vec<String> = s.events.iter().take(2000).map(|e| e.host.clone()).collect();
+            v.sort();
+            v.dedup();
+            v
+        })
+        .unwrap_or_default();
+
+    let tolerance = Duration::milliseconds(2500) + skew.uncertainty.unwrap_or_else(Duration::zero);
+    let mut paired = Vec::new();
+    let mut used = vec![false; connections.len()];
+    for a in attempts {
+        let server_time = a.start - skew.offset;
+        let mut best: Option<(usize, Duration)> = None;
+        if skew.is_known() {
+            for (i, c) in connections.iter().enumerate() {
+                if used[i] {
+                    continue;
+                }
+                let ip_ok = match (&skew.matched_ip, &c.client_ip) {
+                    (Some(m), Some(ip)) => ip_only(ip) == *m,
+                    _ => true,
+                };
+                let d = (c.accept - server_time).abs();
+                if ip_ok && d <= tolerance && best.is_none_or(|(_, bd)| d < bd) {
+                    best = Some((i, d));
+                }
+            }
+        }
+        let connection = best.map(|(i, _)| i);
+        if let Some(i) = connection {
+            used[i] = true;
+        }
+        let conn = connection.and_then(|i| connections.get(i));
+        let reached_server = match (server, conn) {
+            (None, _) => None,
+            (_, Some(_)) => Some(true),
+            (Some(_), None) if skew.is_known() => Some(false),
+            // Unknown skew: the server saw it only if the client's address ever connected.
+            (Some(_), None) => {
+                let any_from_client = !client_addresses.is_empty()
+                    && connections.iter().any(|c| {
+                        c.client_ip
+                            .as_deref()
+                            .map(ip_only)
+                            .is_some_and(|ip| client_addresses.contains(&ip))
+                    });
+                if any_from_client { None } else { Some(false) }
+            }
+        };
+        let seen_from = conn.and_then(|c| c.client_ip.as_deref().map(ip_only));
+        let seen_from_other_ip = match (&seen_from, known_client_ips.is_empty()) {
+            (Some(ip), false) => Some(!known_client_ips.contains(ip)),
+            _ => None,
+        };
+        let target_is_server = match (server, a.target.as_deref()) {
+            (Some(s), Some(t)) => {
+                let is_ip = ip_only(t).parse::<std::net::IpAddr>().is_ok();
+                if names_match(t, s, &server_computers) {
+                    Some(true)
+                } else if is_ip && s.addresses.is_empty() {
+                    // An address we cannot compare with anything: unknown, not "another host".
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            _ => None,
+        };
+        let authenticated = a.logged_on || conn.is_some_and(|c| c.authenticated);
+        paired.push(PairedAttempt {
+            attempt: a,
+            connection,
+            server_time,
+            reached_server,
+            authenticated,
+            seen_from,
+            seen_from_other_ip,
+            target_is_server,
+        });
+    }
+    Correlation {
+        skew,
+        client_addresses,
+        attempts: paired,
+        connections,
+    }
+}

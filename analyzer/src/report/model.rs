@@ -1,0 +1,204 @@
+//! The report as data: what `--format json` prints, and what every other format renders.
+//! Field names are part of the product's contract (JSON Schema `report.v1`).
+
+use chrono::{DateTime, Utc};
+use rdpdiag_schemas::RootCauseId;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// Version of the report format.
+pub const REPORT_VERSION: u32 = 1;
+
+/// The analysis of one ticket.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Report {
+    /// Always 1.
+    pub schema_version: u32,
+    /// Program and version.
+    pub tool: String,
+    /// Verdict over all attempts: `diagnosed`, `insufficient-evidence`, `nothing-failed`, `no-attempts`.
+    pub verdict: String,
+    /// The most likely cause over all failed attempts; null when nothing failed.
+    pub top_cause: Option<RootCauseId>,
+    /// Causes ranked over the ticket.
+    pub causes: Vec<ReportCause>,
+    /// Clock skew applied.
+    pub skew: ReportSkew,
+    /// The hosts read.
+    pub hosts: Vec<ReportHost>,
+    /// Every client attempt (failed ones carry findings).
+    pub attempts: Vec<ReportAttempt>,
+    /// Problems met while reading the inputs.
+    pub problems: Vec<ReportProblem>,
+}
+
+/// A ranked cause.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportCause {
+    /// Root-cause id.
+    pub id: RootCauseId,
+    /// Title.
+    pub title: String,
+    /// Mean confidence over the failed attempts, 0..1.
+    pub confidence: f64,
+    /// Failed attempts where it is the best cause.
+    pub top_in_attempts: usize,
+}
+
+/// The skew applied.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportSkew {
+    /// Client clock minus server clock, milliseconds.
+    pub offset_ms: i64,
+    /// Half-width of the uncertainty, ms; null when unknown.
+    pub uncertainty_ms: Option<i64>,
+    /// `matched-attempts`, `measured` or `unknown`.
+    pub basis: String,
+    /// Human description.
+    pub description: String,
+}
+
+/// A host.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportHost {
+    /// `client`, `server`, `both`, `unknown`.
+    pub role: String,
+    /// Name.
+    pub name: String,
+    /// Addresses as far as known.
+    pub addresses: Vec<String>,
+    /// Inputs (paths).
+    pub inputs: Vec<String>,
+    /// Events kept for analysis.
+    pub events: usize,
+}
+
+/// One client attempt.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportAttempt {
+    /// 1-based number in time order.
+    pub number: usize,
+    /// 1024 time on the client's clock.
+    pub client_start_utc: DateTime<Utc>,
+    /// The same instant on the server's clock.
+    pub server_start_utc: DateTime<Utc>,
+    /// Target as typed.
+    pub target: Option<String>,
+    /// Disconnect reason (decimal) and its meaning.
+    pub disconnect_reason: Option<u32>,
+    /// `0x904` style.
+    pub disconnect_hex: Option<String>,
+    /// Meaning of the reason.
+    pub disconnect_meaning: Option<String>,
+    /// Seconds from 1024 to 1026.
+    pub duration_s: Option<f64>,
+    /// Ended with an error.
+    pub failed: bool,
+    /// Whether the server logged the connection (null: cannot tell).
+    pub reached_server: Option<bool>,
+    /// Authentication finished.
+    pub authenticated: bool,
+    /// Address the server saw.
+    pub seen_from: Option<String>,
+    /// Verdict for this attempt (failed ones).
+    pub verdict: Option<String>,
+    /// Causes, best first (failed attempts only).
+    pub findings: Vec<ReportFinding>,
+    /// What to collect next when the evidence is thin.
+    pub collect_next: Vec<String>,
+    /// Both hosts' events around the attempt, skew-corrected.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One cause for one attempt.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportFinding {
+    /// Root-cause id.
+    pub id: RootCauseId,
+    /// Title.
+    pub title: String,
+    /// Confidence 0..1.
+    pub confidence: f64,
+    /// Where it started.
+    pub prior: f64,
+    /// What moved it.
+    pub evidence: Vec<ReportEvidence>,
+    /// Remediation steps.
+    pub fix: Vec<String>,
+    /// References.
+    pub references: Vec<String>,
+}
+
+/// One item that raised or lowered a confidence.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportEvidence {
+    /// Rule evidence id.
+    pub id: String,
+    /// What it says.
+    pub says: String,
+    /// Weight: positive raised, negative lowered.
+    pub weight: f64,
+    /// Confidence before.
+    pub before: f64,
+    /// Confidence after.
+    pub after: f64,
+    /// How many records matched.
+    pub matched: usize,
+    /// The records (a few).
+    pub lines: Vec<ReportLine>,
+}
+
+/// One record or fact behind an evidence item.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportLine {
+    /// `client` or `server`.
+    pub host: String,
+    /// Channel (or fact path).
+    pub channel: String,
+    /// Event id (0 for facts).
+    pub event_id: u32,
+    /// Record id (0 for facts).
+    pub record_id: u64,
+    /// Time on the host's clock.
+    pub host_time_utc: Option<DateTime<Utc>>,
+    /// Time on the server clock (skew-corrected).
+    pub server_time_utc: Option<DateTime<Utc>>,
+    /// Input and artifact.
+    pub source: String,
+    /// Summary of the record.
+    pub summary: String,
+}
+
+/// One event on the two-lane timeline.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TimelineEntry {
+    /// `client` or `server`.
+    pub lane: String,
+    /// Server-clock time.
+    pub server_time_utc: DateTime<Utc>,
+    /// Milliseconds from the attempt's start (server clock).
+    pub offset_ms: i64,
+    /// Channel.
+    pub channel: String,
+    /// Event id.
+    pub event_id: u32,
+    /// Record id.
+    pub record_id: u64,
+    /// Summary.
+    pub summary: String,
+    /// Whether an evidence item of the top finding cites this record.
+    pub cited: bool,
+}
+
+/// A problem met while reading.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportProblem {
+    /// Input.
+    pub input: String,
+    /// Artifact and location, if any.
+    pub location: String,
+    /// `note`, `warning`, `error`.
+    pub severity: String,
+    /// What happened.
+    pub message: String,
+}

@@ -1,0 +1,161 @@
+//! Plain-text report for a terminal.
+
+use std::fmt::Write;
+
+use super::model::Report;
+
+fn pct(c: f64) -> String {
+    format!("{:>3.0}%", c * 100.0)
+}
+
+/// Renders the report as text.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "rdpdiag: {}", r.verdict.replace('-', " ").to_uppercase());
+    match (&r.top_cause, r.causes.first()) {
+        (Some(top), Some(c)) => {
+            let _ = writeln!(
+                s,
+                "Most likely cause: {top} — {} ({} confidence)",
+                c.title,
+                pct(c.confidence).trim()
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "No failed attempt found.");
+        }
+    }
+    for h in &r.hosts {
+        let _ = writeln!(
+            s,
+            "  {:<7} {} ({} events kept; {})",
+            h.role,
+            h.name,
+            h.events,
+            h.inputs.join(", ")
+        );
+    }
+    let _ = writeln!(s, "Clock skew applied: {}", r.skew.description);
+    let ranked: Vec<_> = r.causes.iter().filter(|c| c.confidence >= 0.1).take(5).collect();
+    if !ranked.is_empty() {
+        let _ = writeln!(s, "\nCauses over all failed attempts:");
+        for c in ranked {
+            let _ = writeln!(s, "  {}  {:<28} {}", pct(c.confidence), c.id.to_string(), c.title);
+        }
+    }
+    for a in &r.attempts {
+        let code = match (&a.disconnect_hex, a.disconnect_reason) {
+            (Some(h), Some(d)) => format!("{h} ({d}) {}", a.disconnect_meaning.clone().unwrap_or_default()),
+            _ => "no disconnect logged".into(),
+        };
+        let _ = writeln!(
+            s,
+            "\nAttempt {} at {} (server clock {}) to {} — {}{}",
+            a.number,
+            a.client_start_utc.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+            a.server_start_utc.format("%H:%M:%S%.3f"),
+            a.target.as_deref().unwrap_or("?"),
+            if a.failed { "FAILED " } else { "ok " },
+            code
+        );
+        let reached = match a.reached_server {
+            Some(true) => format!(
+                "server saw it{}",
+                a.seen_from
+                    .as_ref()
+                    .map(|ip| format!(" from {ip}"))
+                    .unwrap_or_default()
+            ),
+            Some(false) => "server never saw it".into(),
+            None => "cannot tell whether the server saw it".into(),
+        };
+        let dur = a
+            .duration_s
+            .map(|d| format!("{d:.3} s after 1024"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {reached}; {}; {dur}",
+            if a.authenticated {
+                "authenticated"
+            } else {
+                "not authenticated"
+            }
+        );
+        if !a.failed {
+            continue;
+        }
+        if let Some(v) = &a.verdict {
+            if v == "insufficient-evidence" {
+                let _ = writeln!(s, "  INSUFFICIENT EVIDENCE. Collect next:");
+                for c in &a.collect_next {
+                    let _ = writeln!(s, "    - {c}");
+                }
+            }
+        }
+        for (k, f) in a
+            .findings
+            .iter()
+            .filter(|f| f.confidence >= 0.15)
+            .take(3)
+            .enumerate()
+        {
+            let _ = writeln!(s, "  #{} {} {} — {}", k + 1, pct(f.confidence), f.id, f.title);
+            for e in &f.evidence {
+                let arrow = if e.weight > 0.0 { "+" } else { "-" };
+                let _ = writeln!(
+                    s,
+                    "     {arrow} {:.2}→{:.2} {}{}",
+                    e.before,
+                    e.after,
+                    e.says,
+                    if e.matched > 1 {
+                        format!(" (×{})", e.matched)
+                    } else {
+                        String::new()
+                    }
+                );
+                for l in e.lines.iter().take(2) {
+                    if l.event_id == 0 {
+                        let _ = writeln!(s, "         {} fact {}", l.host, l.summary);
+                    } else {
+                        let t = l
+                            .server_time_utc
+                            .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                            .unwrap_or_default();
+                        let _ = writeln!(
+                            s,
+                            "         {} {} #{} rec {} @{} {}",
+                            l.host,
+                            short_channel(&l.channel),
+                            l.event_id,
+                            l.record_id,
+                            t,
+                            l.summary
+                        );
+                    }
+                }
+            }
+            if k == 0 {
+                let _ = writeln!(s, "     Fix:");
+                for (n, step) in f.fix.iter().enumerate() {
+                    let _ = writeln!(s, "       {}. {step}", n + 1);
+                }
+            }
+        }
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(s, "\nProblems reading the inputs ({}):", r.problems.len());
+        for p in r.problems.iter().take(20) {
+            let _ = writeln!(s, "  {} {} {}: {}", p.severity, p.input, p.location, p.message);
+        }
+    }
+    s
+}
+
+/// `Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational` -> `RdpCoreTS/Operational`.
+pub fn short_channel(c: &str) -> String {
+    let c = c.strip_prefix("Microsoft-Windows-").unwrap_or(c);
+    let c = c.strip_prefix("TerminalServices-").unwrap_or(c);
+    c.strip_prefix("RemoteDesktopServices-").unwrap_or(c).to_string()
+}

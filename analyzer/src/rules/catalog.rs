@@ -1,0 +1,112 @@
+//! The rule catalog: embedded defaults, optionally overridden by a folder of rule files.
+
+use std::path::Path;
+
+use rdpdiag_schemas::RootCauseId;
+
+use super::load::{RuleError, check_dir, parse_rule};
+use super::spec::Rule;
+
+/// The default rules, compiled into the binary: (file name, text).
+pub const EMBEDDED_RULES: &[(&str, &str)] = &[
+    (
+        "cert-key-unreadable.toml",
+        include_str!("../../rules/cert-key-unreadable.toml"),
+    ),
+    (
+        "cert-expired-or-mismatched.toml",
+        include_str!("../../rules/cert-expired-or-mismatched.toml"),
+    ),
+    (
+        "nla-credssp-mismatch.toml",
+        include_str!("../../rules/nla-credssp-mismatch.toml"),
+    ),
+    (
+        "firewall-or-av-interference.toml",
+        include_str!("../../rules/firewall-or-av-interference.toml"),
+    ),
+    (
+        "listener-or-port-problem.toml",
+        include_str!("../../rules/listener-or-port-problem.toml"),
+    ),
+    (
+        "max-outstanding-connections.toml",
+        include_str!("../../rules/max-outstanding-connections.toml"),
+    ),
+    (
+        "user-profile-corrupt.toml",
+        include_str!("../../rules/user-profile-corrupt.toml"),
+    ),
+    (
+        "network-transport.toml",
+        include_str!("../../rules/network-transport.toml"),
+    ),
+    (
+        "outdated-client.toml",
+        include_str!("../../rules/outdated-client.toml"),
+    ),
+    (
+        "tls-or-fips-mismatch.toml",
+        include_str!("../../rules/tls-or-fips-mismatch.toml"),
+    ),
+    (
+        "proxy-or-bastion-in-path.toml",
+        include_str!("../../rules/proxy-or-bastion-in-path.toml"),
+    ),
+];
+
+/// The rules in force, one per root cause at most.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Rules, in root-cause order.
+    pub rules: Vec<Rule>,
+}
+
+impl Catalog {
+    /// The embedded rules (a broken embedded rule is a build bug; tests check them all).
+    pub fn embedded() -> Result<Catalog, Vec<RuleError>> {
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        for (name, text) in EMBEDDED_RULES {
+            match parse_rule(&format!("(embedded) {name}"), text) {
+                Ok(r) => rules.push(r),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut c = Catalog { rules };
+        c.sort();
+        Ok(c)
+    }
+
+    /// The embedded rules, with every rule of `dir` added or replacing the one of the same id.
+    pub fn with_overrides(dir: &Path) -> Result<Catalog, Vec<RuleError>> {
+        let mut c = Catalog::embedded()?;
+        let (rules, errors) = check_dir(dir);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for r in rules {
+            c.rules.retain(|x| x.id != r.id);
+            c.rules.push(r);
+        }
+        c.sort();
+        Ok(c)
+    }
+
+    fn sort(&mut self) {
+        self.rules.sort_by_key(|r| {
+            RootCauseId::ALL
+                .iter()
+                .position(|c| *c == r.id)
+                .unwrap_or(usize::MAX)
+        });
+    }
+
+    /// The rule for a cause.
+    pub fn get(&self, id: RootCauseId) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}

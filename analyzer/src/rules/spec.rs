@@ -1,0 +1,187 @@
+//! The rule file format (see `analyzer/rules/README.md`), validated into typed rules.
+
+use chrono::Duration;
+use rdpdiag_schemas::RootCauseId;
+use serde::{Deserialize, Serialize};
+
+/// Which host an evidence item is looked for on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostSel {
+    /// The RDP client.
+    Client,
+    /// The RDP server.
+    Server,
+    /// Either.
+    Any,
+}
+
+/// Comparison of a field or fact with the rule's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Equal (numbers as numbers, text case-insensitively).
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Equal to one of the values.
+    In,
+    /// Equal to none of the values.
+    NotIn,
+    /// Text contains the value.
+    Contains,
+    /// Text starts with the value.
+    StartsWith,
+    /// Number greater or equal.
+    Ge,
+    /// Number less or equal.
+    Le,
+}
+
+/// A predicate on one event field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Predicate {
+    /// Field name (EventData Data Name, or UserData leaf name).
+    pub field: String,
+    /// Comparison.
+    pub op: Op,
+    /// Values compared with (as text; numbers parse from text).
+    pub values: Vec<String>,
+}
+
+/// Which events an evidence item matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventMatch {
+    /// Channel (case-insensitive), if restricted.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Provider name (case-insensitive), if restricted.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Event IDs.
+    pub ids: Vec<u32>,
+}
+
+/// A property of the connection attempt itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptMatch {
+    /// The server logged the connection (RdpCoreTS 131 / RCM 261).
+    #[serde(default)]
+    pub reached_server: Option<bool>,
+    /// Authentication finished (RCM 1149 or client 1027).
+    #[serde(default)]
+    pub authenticated: Option<bool>,
+    /// The client logged on (1027).
+    #[serde(default)]
+    pub client_logged_on: Option<bool>,
+    /// Seconds between 1024 and 1026, inclusive range.
+    #[serde(default)]
+    pub duration_s: Option<[f64; 2]>,
+    /// Disconnect reason is one of these.
+    #[serde(default)]
+    pub disconnect_reason: Option<Vec<u32>>,
+    /// The 1024 target names the server (its name or address).
+    #[serde(default)]
+    pub target_is_server: Option<bool>,
+    /// The server saw the connection from an address other than the client's.
+    #[serde(default)]
+    pub seen_from_other_ip: Option<bool>,
+    /// Other attempts of the same client in the window succeeded.
+    #[serde(default)]
+    pub other_attempts_succeeded: Option<bool>,
+}
+
+/// A predicate on a typed host fact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactMatch {
+    /// Dotted path into the host's facts (`listener.port`, `derived.listener_cert_in_store`).
+    pub path: String,
+    /// Comparison.
+    pub op: Op,
+    /// Value compared with.
+    pub value: toml::Value,
+}
+
+/// When, relative to the attempt, an event counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Window {
+    /// Anywhere in the collection window.
+    Anywhere,
+    /// From `from` to `to` around the attempt's anchor on the server clock.
+    Around {
+        /// Start offset (negative: before).
+        from: Duration,
+        /// End offset.
+        to: Duration,
+    },
+}
+
+/// One evidence item, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceSpec {
+    /// Id, unique within the rule.
+    pub id: String,
+    /// Sentence for the report.
+    pub says: String,
+    /// Weight: > 0 supports, < 0 refutes.
+    pub weight: f64,
+    /// Host to look on.
+    pub host: HostSel,
+    /// What to look for.
+    pub kind: EvidenceKind,
+    /// Line in the rule file (for messages).
+    pub line: usize,
+}
+
+/// The three kinds of evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidenceKind {
+    /// Events.
+    Event {
+        /// Which events.
+        matcher: EventMatch,
+        /// When.
+        window: Window,
+        /// Field predicates, all must hold.
+        predicates: Vec<Predicate>,
+        /// Only events of the paired server connection (same ActivityID).
+        same_connection: bool,
+        /// For events without ActivityID: the field that must hold the client's address.
+        client_ip_field: Option<String>,
+        /// At least this many matching events.
+        min_count: u32,
+    },
+    /// A property of the attempt.
+    Attempt(AttemptMatch),
+    /// A host fact.
+    Fact(FactMatch),
+}
+
+/// A validated rule: one root cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// The cause.
+    pub id: RootCauseId,
+    /// Title.
+    pub title: String,
+    /// Belief before evidence.
+    pub prior: f64,
+    /// Disconnect reasons the cause produces.
+    pub explains_disconnect: Vec<u32>,
+    /// Extended reasons the cause produces.
+    pub explains_extended: Vec<u32>,
+    /// Remediation steps.
+    pub fix: Vec<String>,
+    /// What to collect when evidence is thin.
+    pub collect_next: Vec<String>,
+    /// References.
+    pub references: Vec<String>,
+    /// Evidence items.
+    pub evidence: Vec<EvidenceSpec>,
+    /// Where the rule came from (embedded name or file path).
+    pub origin: String,
+}

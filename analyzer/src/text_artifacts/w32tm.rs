@@ -1,0 +1,133 @@
+//! `w32tm /query /status`: where the host takes its time from and when it last synchronised.
+//! A host on `Local CMOS Clock` (never synchronised) can be minutes off, which breaks Kerberos
+//! (NLA) and makes client/server correlation rely on skew estimation.
+//!
+//! Shape: `Label: value` lines (`Leap Indicator`, `Stratum`, `Precision`, `Root Delay`,
+//! `Root Dispersion`, `ReferenceId`, `Last Successful Sync Time`, `Source`, `Poll Interval`);
+//! when the service is stopped w32tm prints only an error line.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::{LineProblem, TextError, parse_local_datetime, prepare};
+
+/// A parsed `w32tm /query /status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct W32tmStatus {
+    /// Leap indicator (3 = not synchronised).
+    pub leap: Option<u8>,
+    /// Stratum (0 = unspecified).
+    pub stratum: Option<u32>,
+    /// ReferenceId text.
+    pub reference_id: Option<String>,
+    /// `Last Successful Sync Time` as printed (`unspecified` when never).
+    pub last_sync_text: Option<String>,
+    /// Last sync, local time of the host (naive).
+    pub last_sync_local: Option<NaiveDateTime>,
+    /// `Source` (`time.windows.com,0x9`, `DC01.contoso.com`, `Local CMOS Clock`).
+    pub source: Option<String>,
+    /// Poll interval exponent.
+    pub poll_interval: Option<u32>,
+    /// Root dispersion in seconds.
+    pub root_dispersion_s: Option<f64>,
+    /// An error w32tm printed instead of the status (e.g. the service is not started).
+    pub error: Option<String>,
+    /// Lines that could not be understood.
+    pub problems: Vec<LineProblem>,
+}
+
+impl W32tmStatus {
+    /// The host synchronises from a real source: a source other than the local clock, a
+    /// successful sync time, leap indicator not 3.
+    pub fn synced(&self) -> bool {
+        let local_clock = self.source.as_deref().is_none_or(|s| {
+            let s = s.to_ascii_lowercase();
+            s.contains("local cmos clock") || s.contains("free-running")
+        });
+        !local_clock && self.last_sync_local.is_some() && self.leap != Some(3) && self.error.is_none()
+    }
+}
+
+/// Parses `w32tm /query /status` output.
+pub fn parse(bytes: &[u8]) -> Result<W32tmStatus, TextError> {
+    let prepared = prepare(bytes)?;
+    let mut s = W32tmStatus {
+        leap: None,
+        stratum: None,
+        reference_id: None,
+        last_sync_text: None,
+        last_sync_local: None,
+        source: None,
+        poll_interval: None,
+        root_dispersion_s: None,
+        error: None,
+        problems: prepared.problems,
+    };
+    let mut known = 0;
+    let first_number = |v: &str| -> Option<i64> {
+        let digits: String = v
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        digits.parse().ok()
+    };
+    for (_, line) in &prepared.lines {
+        let t = line.text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t.starts_with("The following error occurred") || t.contains("(0x8") {
+            s.error = Some(t.to_string());
+            known += 1;
+            continue;
+        }
+        let Some((label, value)) = t.split_once(':') else {
+            s.problems
+                .push(LineProblem::new(line.no, "line without `Label:`"));
+            continue;
+        };
+        let value = value.trim();
+        match label.trim().to_ascii_lowercase().as_str() {
+            "leap indicator" => s.leap = first_number(value).and_then(|n| u8::try_from(n).ok()),
+            "stratum" => s.stratum = first_number(value).and_then(|n| u32::try_from(n).ok()),
+            "referenceid" => s.reference_id = Some(value.to_string()),
+            "last successful sync time" => {
+                s.last_sync_text = Some(value.to_string());
+                s.last_sync_local = parse_local_datetime(value);
+                if s.last_sync_local.is_none() && !value.eq_ignore_ascii_case("unspecified") {
+                    s.problems.push(LineProblem::new(
+                        line.no,
+                        format!("sync time {value:?} is in a date format not recognised"),
+                    ));
+                }
+            }
+            "source" => s.source = Some(value.to_string()),
+            "poll interval" => s.poll_interval = first_number(value).and_then(|n| u32::try_from(n).ok()),
+            "root dispersion" => s.root_dispersion_s = value.trim_end_matches('s').trim().parse().ok(),
+            "precision"
+            | "root delay"
+            | "state machine"
+            | "time source flags"
+            | "server role"
+            | "last sync error"
+            | "time since last good sync time"
+            | "phase offset"
+            | "clockrate" => {}
+            _ => {
+                s.problems.push(LineProblem::new(
+                    line.no,
+                    format!("unknown label {:?}", label.trim()),
+                ));
+                continue;
+            }
+        }
+        known += 1;
+    }
+    if known == 0 {
+        return Err(TextError::Format(
+            "no `Leap Indicator`/`Stratum`/`Source` line: not `w32tm /query /status` output".into(),
+        ));
+    }
+    Ok(s)
+}

@@ -1,0 +1,313 @@
+//! Live mode: facts about the running Windows host, read with built-in tools.
+//!
+//! These few read-only queries run before the plan is built: they name the host for the
+//! manifest, give the OEM code page that console output is decoded with, and decide
+//! `--role auto` (server when the RDP listener is enabled, client otherwise; both when the
+//! listener is enabled and this machine's RDP client log also has records). Every query has a
+//! short timeout and a failure only leaves the fact unknown (under Wine most of them fail).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use rdpdiag_schemas::manifest::{ClockStatus, OsInfo, TimeZoneInfo};
+
+use crate::exec::{CommandSpec, RunLimits, run};
+
+/// Timeout of each fact query.
+const FACT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What the live queries found.
+#[derive(Debug, Clone, Default)]
+pub struct LiveFacts {
+    /// Computer name.
+    pub computer_name: Option<String>,
+    /// DNS domain.
+    pub domain: Option<String>,
+    /// OS version.
+    pub os: Option<OsInfo>,
+    /// Time zone.
+    pub time_zone: Option<TimeZoneInfo>,
+    /// OEM code page (console output).
+    pub oem_cp: Option<u16>,
+    /// `fDenyTSConnections` (policy first) says RDP is allowed.
+    pub rdp_enabled: Option<bool>,
+    /// Records in the RDP client's Operational log.
+    pub client_log_records: Option<u64>,
+    /// The user running the collector.
+    pub user: Option<String>,
+    /// One line per query: command and outcome (for the collection log).
+    pub log: Vec<String>,
+}
+
+/// One value of `reg query` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegQueryValue {
+    /// Value name (`(Default)` for the default value).
+    pub name: String,
+    /// `REG_SZ`, `REG_DWORD` ...
+    pub ty: String,
+    /// Data as printed.
+    pub data: String,
+}
+
+/// Parses `reg query KEY` output: value lines are indented by four spaces and separated by
+/// four spaces (`    ProductName    REG_SZ    Windows 10 Pro`).
+pub fn parse_reg_query(text: &str) -> Vec<RegQueryValue> {
+    text.lines()
+        .filter(|l| l.starts_with("    "))
+        .filter_map(|l| {
+            let mut parts = l.trim_start().splitn(3, "    ");
+            let name = parts.next()?.to_string();
+            let ty = parts.next()?.trim().to_string();
+            let data = parts.next().unwrap_or("").trim().to_string();
+            ty.starts_with("REG_").then_some(RegQueryValue { name, ty, data })
+        })
+        .collect()
+}
+
+/// A `REG_DWORD` as `reg query` prints it (`0x1f`).
+pub fn reg_dword(data: &str) -> Option<u32> {
+    let d = data.trim();
+    match d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => d.parse().ok(),
+    }
+}
+
+/// Reads the OS facts from `reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"`.
+pub fn os_from_reg_query(values: &[RegQueryValue]) -> Option<OsInfo> {
+    let get = |n: &str| {
+        values
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(n))
+            .map(|v| v.data.clone())
+    };
+    let build = get("CurrentBuild")
+        .or_else(|| get("CurrentBuildNumber"))
+        .and_then(|b| b.parse().ok())?;
+    Some(OsInfo {
+        product: get("ProductName")?,
+        build,
+        ubr: get("UBR").and_then(|u| reg_dword(&u)),
+        display_version: get("DisplayVersion").or_else(|| get("ReleaseId")),
+        installation_type: get("InstallationType"),
+    })
+}
+
+/// Clock facts from `w32tm /query /status` (en-US labels; other languages leave them unknown,
+/// the artifact itself is still collected). `utc_offset_minutes` converts the local sync time.
+pub fn clock_from_w32tm(text: &str, utc_offset_minutes: Option<i32>, now: DateTime<Utc>) -> ClockStatus {
+    let field = |label: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(label).map(|r| r.trim().to_string()))
+    };
+    let stratum = field("Stratum:").and_then(|s| s.split_whitespace().next()?.parse().ok());
+    let last_sync_utc = match (field("Last Successful Sync Time:"), utc_offset_minutes) {
+        (Some(t), Some(off)) => NaiveDateTime::parse_from_str(&t, "%m/%d/%Y %I:%M:%S %p")
+            .ok()
+            .and_then(|local| {
+                Utc.from_local_datetime(&local)
+                    .single()
+                    .map(|u| u - chrono::Duration::minutes(i64::from(off)))
+            }),
+        _ => None,
+    };
+    ClockStatus {
+        host_utc_at_collection: now,
+        sync_source: field("Source:").filter(|s| !s.is_empty()),
+        last_sync_utc,
+        stratum,
+        measured_offset_ms: None,
+    }
+}
+
+/// IPv4 addresses on lines that mention IPv4 in `ipconfig /all` output (any language).
+pub fn addresses_from_ipconfig(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| l.contains("IPv4")) {
+        let Some((_, value)) = line.split_once(':') else {
+            continue;
+        };
+        let candidate: String = value
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        if let Ok(ip) = candidate.parse::<std::net::Ipv4Addr>()
+            && !ip.is_loopback()
+            && !ip.is_unspecified()
+            && !out.contains(&candidate)
+        {
+            out.push(candidate);
+        }
+    }
+    out
+}
+
+fn query(spec: CommandSpec, facts: &mut LiveFacts) -> Option<String> {
+    let out = run(
+        &spec,
+        None,
+        RunLimits {
+            timeout: FACT_TIMEOUT,
+            max_stdout: 4 * 1024 * 1024,
+            ..RunLimits::default()
+        },
+    );
+    match out.failure() {
+        None => {
+            facts.log.push(format!("fact query ok: {}", spec.display()));
+            Some(crate::decode::decode_console(&out.stdout, facts.oem_cp))
+        }
+        Some(why) => {
+            facts
+                .log
+                .push(format!("fact query failed: {}: {why}", spec.display()));
+            None
+        }
+    }
+}
+
+fn reg_query(key: &str, value: Option<&str>, facts: &mut LiveFacts) -> Vec<RegQueryValue> {
+    let mut args = vec!["query".to_string(), key.to_string()];
+    if let Some(v) = value {
+        args.push("/v".into());
+        args.push(v.into());
+    }
+    query(CommandSpec::new("reg", args), facts)
+        .map(|t| parse_reg_query(&t))
+        .unwrap_or_default()
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Queries the running host. Read-only; never fails (unknown facts stay `None`).
+pub fn gather(want_client_log: bool) -> LiveFacts {
+    let mut f = LiveFacts {
+        computer_name: env("COMPUTERNAME"),
+        user: env("USERNAME"),
+        ..LiveFacts::default()
+    };
+    let cp = reg_query(
+        r"HKLM\SYSTEM\CurrentControlSet\Control\Nls\CodePage",
+        Some("OEMCP"),
+        &mut f,
+    );
+    f.oem_cp = cp.first().and_then(|v| v.data.parse().ok());
+    let cv = reg_query(r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion", None, &mut f);
+    f.os = os_from_reg_query(&cv);
+    let tcpip = reg_query(
+        r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters",
+        None,
+        &mut f,
+    );
+    let get = |vals: &[RegQueryValue], n: &str| {
+        vals.iter()
+            .find(|v| v.name.eq_ignore_ascii_case(n))
+            .map(|v| v.data.clone())
+            .filter(|d| !d.is_empty())
+    };
+    if f.computer_name.is_none() {
+        f.computer_name = get(&tcpip, "Hostname");
+    }
+    f.domain = get(&tcpip, "Domain").or_else(|| env("USERDNSDOMAIN"));
+    let tz = reg_query(
+        r"HKLM\SYSTEM\CurrentControlSet\Control\TimeZoneInformation",
+        None,
+        &mut f,
+    );
+    let bias = get(&tz, "ActiveTimeBias").and_then(|b| reg_dword(&b));
+    if let (Some(name), Some(bias)) = (get(&tz, "TimeZoneKeyName"), bias) {
+        f.time_zone = Some(TimeZoneInfo {
+            name,
+            utc_offset_minutes: -(bias as i32),
+        });
+    }
+    let local = reg_query(
+        r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server",
+        Some("fDenyTSConnections"),
+        &mut f,
+    );
+    let policy = reg_query(
+        r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services",
+        Some("fDenyTSConnections"),
+        &mut f,
+    );
+    f.rdp_enabled = policy
+        .first()
+        .or(local.first())
+        .and_then(|v| reg_dword(&v.data))
+        .map(|deny| deny == 0);
+    if want_client_log && f.rdp_enabled == Some(true) {
+        let gli = query(
+            CommandSpec::new(
+                "wevtutil",
+                ["gli", "Microsoft-Windows-TerminalServices-RDPClient/Operational"],
+            ),
+            &mut f,
+        );
+        f.client_log_records = gli.and_then(|t| {
+            t.lines()
+                .find_map(|l| {
+                    l.trim()
+                        .strip_prefix("numberOfLogRecords:")
+                        .map(|n| n.trim().parse().ok())
+                })
+                .flatten()
+        });
+    }
+    f
+}
+
+/// Where traces are looked for live: every profile under `%SystemDrive%\Users`, plus the current
+/// user's `%TEMP%\DiagOutputDir\RdClientAutoTrace` (per-session TEMP folders on RDS hosts).
+pub fn trace_roots() -> (PathBuf, Vec<PathBuf>) {
+    let users = env("USERPROFILE")
+        .and_then(|p| PathBuf::from(p).parent().map(PathBuf::from))
+        .or_else(|| env("SystemDrive").map(|d| PathBuf::from(format!(r"{d}\Users"))))
+        .unwrap_or_else(|| PathBuf::from(r"C:\Users"));
+    let extra = env("TEMP")
+        .map(|t| vec![PathBuf::from(t).join(r"DiagOutputDir\RdClientAutoTrace")])
+        .unwrap_or_default();
+    (users, extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CV: &str = "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n    SystemRoot    REG_SZ    C:\\WINDOWS\r\n    CurrentBuild    REG_SZ    20348\r\n    UBR    REG_DWORD    0x8f4\r\n    ProductName    REG_SZ    Windows Server 2022 Datacenter\r\n    DisplayVersion    REG_SZ    21H2\r\n    InstallationType    REG_SZ    Server\r\n    Empty    REG_SZ    \r\n\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Accessibility\r\n";
+
+    #[test]
+    fn reg_query_values_and_os() {
+        let v = parse_reg_query(CV);
+        assert_eq!(v.len(), 7);
+        assert_eq!(v[6].data, "");
+        let os = os_from_reg_query(&v).unwrap();
+        assert_eq!(os.build, 20348);
+        assert_eq!(os.ubr, Some(0x8f4));
+        assert_eq!(os.product, "Windows Server 2022 Datacenter");
+        assert_eq!(os.installation_type.as_deref(), Some("Server"));
+    }
+
+    #[test]
+    fn w32tm_status_is_read() {
+        let text = "Leap Indicator: 0(no warning)\r\nStratum: 3 (secondary reference - syncd by (S)NTP)\r\n\
+                    Last Successful Sync Time: 1/15/2024 9:37:00 AM\r\nSource: dc01.corp.contoso.com\r\n";
+        let now = Utc::now();
+        let c = clock_from_w32tm(text, Some(60), now);
+        assert_eq!(c.stratum, Some(3));
+        assert_eq!(c.sync_source.as_deref(), Some("dc01.corp.contoso.com"));
+        assert_eq!(c.last_sync_utc.unwrap().to_rfc3339(), "2024-01-15T08:37:00+00:00");
+        assert_eq!(c.host_utc_at_collection, now);
+    }
+
+    #[test]
+    fn ipconfig_addresses() {
+        let t = "   IPv4 Address. . . . . . . . . . . : 10.20.0.15(Preferred) \r\n   IPv4-Adresse  . . : 192.168.1.4\r\n   Subnet Mask . . : 255.255.0.0\r\n";
+        assert_eq!(addresses_from_ipconfig(t), ["10.20.0.15", "192.168.1.4"]);
+    }
+}
