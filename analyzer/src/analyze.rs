@@ -9,9 +9,9 @@ use crate::correlate::{Correlation, HostEvidence, correlate};
 use crate::diagnose::{Diagnosis, diagnose};
 use crate::ingest::{Ingest, IngestOptions, InputReport, ingest};
 use crate::model::Event;
-use crate::report::model::ReportProblem;
 use crate::report::{Report, TicketInput, build_report};
 use crate::rules::Catalog;
+use rdpdiag_schemas::report::ReportProblem;
 
 /// How to analyze.
 #[derive(Debug, Clone, Default)]
@@ -112,7 +112,7 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
     let mut client: Option<HostEvidence> = None;
     let mut server: Option<HostEvidence> = None;
     let mut problems = Vec::new();
-    for rep in &ing.inputs {
+    for (k, rep) in ing.inputs.iter().enumerate() {
         for p in &rep.problems {
             problems.push(ReportProblem {
                 input: rep.input.clone(),
@@ -143,7 +143,7 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
                 r => r,
             };
         }
-        let (addresses, measured, window) = match &rep.manifest {
+        let (mut addresses, measured, window) = match &rep.manifest {
             Some(m) => (
                 m.host_addresses.clone(),
                 m.measured_offset_ms,
@@ -151,6 +151,8 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
             ),
             None => (vec![], None, None),
         };
+        addresses.extend(ing.addresses.get(k).cloned().unwrap_or_default());
+        let facts = ing.facts.get(k).cloned().flatten();
         let name = rep
             .host
             .clone()
@@ -169,13 +171,20 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
             addresses: vec![],
             inputs: vec![],
             events: vec![],
-            facts: serde_json::Value::Null,
+            facts: None,
             measured_offset_ms: None,
             window: None,
         });
         host.inputs.push(rep.input.clone());
-        host.addresses.extend(addresses);
-        host.addresses.dedup();
+        for a in addresses {
+            if !host.addresses.contains(&a) {
+                host.addresses.push(a);
+            }
+        }
+        // Several inputs of one host: the first with facts wins (facts do not merge).
+        if host.facts.is_none() {
+            host.facts = facts;
+        }
         host.measured_offset_ms = host.measured_offset_ms.or(measured);
         host.window = host.window.or(window);
         host.events.extend(evs.into_iter().cloned());

@@ -676,11 +676,11 @@ impl HostFacts {
         let mut logs_of: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut is_log = vec![false; items.len()];
         for (i, (name, kind, _)) in items.iter().enumerate() {
-            if *kind == ContentKind::Hive {
-                if let Some(stem) = log_stem(name) {
-                    logs_of.entry(stem.to_ascii_lowercase()).or_default().push(i);
-                    is_log[i] = true;
-                }
+            if *kind == ContentKind::Hive
+                && let Some(stem) = log_stem(name)
+            {
+                logs_of.entry(stem.to_ascii_lowercase()).or_default().push(i);
+                is_log[i] = true;
             }
         }
         let parsed: Vec<Parsed> = items
@@ -801,12 +801,10 @@ impl HostFacts {
             if c.store
                 .as_deref()
                 .is_some_and(|s| stores.iter().any(|x| x.eq_ignore_ascii_case(s)))
+                && let Some(t) = &c.certificate.thumbprint
+                && !out.contains(t)
             {
-                if let Some(t) = &c.certificate.thumbprint {
-                    if !out.contains(t) {
-                        out.push(t.clone());
-                    }
-                }
+                out.push(t.clone());
             }
         }
         for r in &self.registry_certificates {
@@ -903,7 +901,7 @@ fn parse_text(format: TextFormat, bytes: &[u8]) -> Parsed {
             netsh_rules::parse(bytes).map_or_else(|e| fail("netsh firewall rules", e), Parsed::Netsh)
         }
         TextFormat::W32tmStatus => w32tm::parse(bytes).map_or_else(|e| fail("w32tm", e), Parsed::W32tm),
-        TextFormat::Other => Parsed::Skipped("text of no recognised command output".into()),
+        _ => Parsed::Skipped("text of a format with no host facts (or not recognised)".into()),
     }
 }
 

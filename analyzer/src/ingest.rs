@@ -15,10 +15,12 @@ use sha2::{Digest, Sha256};
 
 use crate::artifact::{self, ArtifactReport, Outcome, Parsed};
 use crate::evtx_ingest::{Interest, Provenance};
+use crate::facts::HostFacts;
+use crate::input::sniff::ContentKind;
 use crate::input::{
     self, Container, Layout, LayoutKind, Limits, OpenedInput, PlannedEntry, manifest_check, sniff,
 };
-use crate::model::{Event, Problem, Severity};
+use crate::model::{Event, Location, Problem, Severity};
 
 /// What the caller can tune.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +126,11 @@ pub struct Ingest {
     pub inputs: Vec<InputReport>,
     /// The kept events of all inputs, by time (then input, artifact, record id).
     pub events: Vec<Event>,
+    /// Typed host facts of each input (registry, command outputs), aligned with `inputs`;
+    /// `None` when the input held no such artifact.
+    pub facts: Vec<Option<HostFacts>>,
+    /// Addresses of each input's host from `ipconfig /all`, aligned with `inputs`.
+    pub addresses: Vec<Vec<String>>,
 }
 
 /// Opens, reads and parses every input.
@@ -139,27 +146,43 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
         }
     }
     work.sort_by_key(|&(i, j, size)| (std::cmp::Reverse(size), i, j));
-    let results: Vec<(usize, ArtifactReport, Vec<Event>)> = work
+    let results: Vec<(usize, ArtifactReport, Vec<Event>, Option<FactItem>)> = work
         .par_iter()
         .filter_map(|&(i, j, _)| {
             let input = opened.get(i)?.as_ref().ok()?;
             let entry = input.entries.get(j)?;
-            let (report, events) = process_entry(input, entry, opts);
-            Some((i, report, events))
+            let (report, events, fact) = process_entry(input, entry, opts);
+            Some((i, report, events, fact))
         })
         .collect();
 
-    let mut per_input: Vec<(Vec<ArtifactReport>, Vec<Event>)> =
-        paths.iter().map(|_| (Vec::new(), Vec::new())).collect();
-    for (i, report, events) in results {
+    type Slot = (Vec<ArtifactReport>, Vec<Event>, Vec<FactItem>);
+    let mut per_input: Vec<Slot> = paths
+        .iter()
+        .map(|_| (Vec::new(), Vec::new(), Vec::new()))
+        .collect();
+    for (i, report, events, fact) in results {
         if let Some(slot) = per_input.get_mut(i) {
             slot.0.push(report);
             slot.1.extend(events);
+            slot.2.extend(fact);
         }
     }
     let mut inputs = Vec::new();
     let mut all_events = Vec::new();
-    for ((path, opened), (mut artifacts, events)) in paths.iter().zip(opened).zip(per_input) {
+    let mut all_facts = Vec::new();
+    let mut all_addresses = Vec::new();
+    for ((path, opened), (mut artifacts, events, fact_items)) in paths.iter().zip(opened).zip(per_input) {
+        // Registry exports, hives and command outputs become typed host facts, per input.
+        let facts = (!fact_items.is_empty()).then(|| facts_of(&fact_items, &mut artifacts));
+        all_facts.push(facts);
+        all_addresses.push(
+            fact_items
+                .iter()
+                .filter(|(_, k, _)| *k == ContentKind::Text(rdpdiag_schemas::domain::TextFormat::Ipconfig))
+                .flat_map(|(_, _, b)| crate::host_addresses::ipconfig_addresses(b))
+                .collect::<Vec<_>>(),
+        );
         let report = match opened {
             Err(e) => InputReport {
                 input: path.display().to_string(),
@@ -219,7 +242,47 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
     Ingest {
         inputs,
         events: all_events,
+        facts: all_facts,
+        addresses: all_addresses,
     }
+}
+
+/// A non-EVTX artifact kept for the host-facts stage: (path, kind, bytes).
+type FactItem = (String, ContentKind, Vec<u8>);
+
+fn facts_of(items: &[FactItem], artifacts: &mut [ArtifactReport]) -> HostFacts {
+    let facts = HostFacts::from_artifacts(items.iter().map(|(p, k, b)| (p.as_str(), *k, b.as_slice())));
+    for a in artifacts.iter_mut() {
+        if let Some(u) = facts.artifacts.iter().find(|u| *u.artifact == *a.path) {
+            a.outcome = if u.parsed {
+                Outcome::Parsed
+            } else {
+                Outcome::NotParsed {
+                    reason: u.used_as.clone(),
+                }
+            };
+        }
+        for p in facts.problems.iter().filter(|p| *p.artifact == *a.path) {
+            let location = match p.line {
+                Some(l) => Location::Record {
+                    chunk: None,
+                    record_id: None,
+                    offset: Some(l),
+                },
+                None => Location::Whole,
+            };
+            let message = match p.line {
+                Some(l) => format!("line {l}: {}", p.message),
+                None => p.message.clone(),
+            };
+            a.problems.push(Problem {
+                severity: p.severity,
+                location,
+                message,
+            });
+        }
+    }
+    facts
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -239,7 +302,7 @@ fn process_entry(
     input: &OpenedInput,
     entry: &PlannedEntry,
     opts: &IngestOptions,
-) -> (ArtifactReport, Vec<Event>) {
+) -> (ArtifactReport, Vec<Event>, Option<FactItem>) {
     let mut report = ArtifactReport {
         path: entry.path.clone(),
         content: None,
@@ -259,7 +322,7 @@ fn process_entry(
             report
                 .problems
                 .push(Problem::whole(Severity::Error, format!("unreadable: {e}")));
-            return (report, Vec::new());
+            return (report, Vec::new(), None);
         }
     };
     let sha = sha256_hex(&bytes);
@@ -274,6 +337,19 @@ fn process_entry(
     report.content = Some(content);
     report.size = Some(size);
     report.sha256 = Some(sha);
+    if matches!(
+        content,
+        ContentKind::Reg
+            | ContentKind::Hive
+            | ContentKind::Text(_)
+            | ContentKind::Json
+            | ContentKind::Etl
+            | ContentKind::TraceXml
+            | ContentKind::TraceCsv
+    ) {
+        // Parsed with the input's other fact artifacts (hives need their .LOG1/.LOG2 beside them).
+        return (report, Vec::new(), Some((entry.path.clone(), content, bytes)));
+    }
     let prov = Provenance {
         input: input.label.clone(),
         artifact: Arc::from(entry.path.as_str()),
@@ -285,11 +361,11 @@ fn process_entry(
         Ok(Parsed::Evtx(out)) => {
             report.problems.extend(out.problems);
             report.evtx = Some(out.stats);
-            (report, out.events)
+            (report, out.events, None)
         }
         Ok(Parsed::NotParsed(reason)) => {
             report.outcome = Outcome::NotParsed { reason };
-            (report, Vec::new())
+            (report, Vec::new(), None)
         }
         Err(p) => {
             let msg = panic_message(p.as_ref());
@@ -300,7 +376,7 @@ fn process_entry(
                 Severity::Error,
                 format!("parser panicked (a bug; please report it with this file): {msg}"),
             ));
-            (report, Vec::new())
+            (report, Vec::new(), None)
         }
     }
 }

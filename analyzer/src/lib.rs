@@ -12,6 +12,7 @@
 pub mod artifact;
 pub mod evtx_ingest;
 pub mod facts;
+pub mod host_addresses;
 pub mod ingest;
 pub mod input;
 pub mod inspect;

@@ -17,7 +17,10 @@ fn corpus() -> Option<PathBuf> {
     if dir.join("reg").is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: corpus not found at {} (set RDPDIAG_CORPUS)", dir.display());
+        eprintln!(
+            "skipping: corpus not found at {} (set RDPDIAG_CORPUS)",
+            dir.display()
+        );
         None
     }
 }
@@ -65,7 +68,10 @@ fn corpus_schannel_export_every_key_and_value() {
     let mut reg = Registry::new();
     f.apply(&mut reg, &Arc::from("schannel.reg"));
     let v = reg
-        .value(&format!(r"HKEY_LOCAL_MACHINE\{}\Protocols\SSL 2.0\client", &S[5..]), "disabledbydefault")
+        .value(
+            &format!(r"HKEY_LOCAL_MACHINE\{}\Protocols\SSL 2.0\client", &S[5..]),
+            "disabledbydefault",
+        )
         .unwrap();
     assert_eq!(v.data, RegData::Dword(1));
     assert_eq!(v.origin.line, Some(19));
@@ -88,23 +94,44 @@ fn every_type_export() -> RegExport {
             vec![
                 RegValue::named("PortNumber", W::Dword(0xD3E)),
                 RegValue::named("SSLCertificateSHA1Hash", W::Binary((1..=20).collect())),
-                RegValue::named("LoadableProtocol_Object", W::Sz("{5828227c-20cf-4408-b73f-73ab70b8849f}".into())),
+                RegValue::named(
+                    "LoadableProtocol_Object",
+                    W::Sz("{5828227c-20cf-4408-b73f-73ab70b8849f}".into()),
+                ),
                 RegValue::default_value(W::Sz("default \"quoted\" C:\\path\\".into())),
                 RegValue::named(r#"odd "name" \ with escapes"#, W::Sz(String::new())),
                 RegValue::named("Expand", W::ExpandSz(r"%SystemRoot%\system32\svchost.exe".into())),
-                RegValue::named("Multi", W::MultiSz(vec!["one".into(), "two".into(), "três".into()])),
+                RegValue::named(
+                    "Multi",
+                    W::MultiSz(vec!["one".into(), "two".into(), "três".into()]),
+                ),
                 RegValue::named("EmptyMulti", W::MultiSz(vec![])),
                 RegValue::named("Q", W::Qword(0x0123_4567_89AB_CDEF)),
                 RegValue::named("NoneValue", W::None(vec![0xde, 0xad])),
                 RegValue::named("EmptyBinary", W::Binary(vec![])),
                 RegValue::named("Long", W::Binary(long.clone())),
                 RegValue::named(&"N".repeat(90), W::Binary(long.clone())),
-                RegValue::named("Resource", W::Typed { kind: 8, bytes: vec![1, 2, 3] }),
-                RegValue::named("FileTime", W::Typed { kind: 0x10, bytes: vec![9; 8] }),
+                RegValue::named(
+                    "Resource",
+                    W::Typed {
+                        kind: 8,
+                        bytes: vec![1, 2, 3],
+                    },
+                ),
+                RegValue::named(
+                    "FileTime",
+                    W::Typed {
+                        kind: 0x10,
+                        bytes: vec![9; 8],
+                    },
+                ),
                 RegValue::named("Unicode ключ", W::Sz("значение ✓".into())),
             ],
         ),
-        RegKey::new(r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client\Default", vec![]),
+        RegKey::new(
+            r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client\Default",
+            vec![],
+        ),
         RegKey::deletion(r"HKEY_LOCAL_MACHINE\SOFTWARE\Gone"),
         RegKey::new(
             r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services",

@@ -85,12 +85,13 @@ fn healthy_listener_selects_ssl_and_completes_tls() {
         .map(|b| format!("{b:02X}"))
         .collect();
     let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert_der.clone()], key_der)
-        .unwrap();
+    let config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert_der.clone()], key_der)
+            .unwrap();
     let (addr, h) = server(move |mut s| {
         read_connection_request(&mut s);
         confirm(&mut s, selected(SecurityProtocol::SSL));
@@ -141,7 +142,10 @@ fn reset_right_after_client_hello() {
     let r = probe(&addr.to_string(), TIMEOUT);
     h.join().unwrap();
     check_schema(&r);
-    assert_eq!(r.x224.as_ref().unwrap().selected_protocol.as_deref(), Some("HYBRID"));
+    assert_eq!(
+        r.x224.as_ref().unwrap().selected_protocol.as_deref(),
+        Some("HYBRID")
+    );
     let t = r.tls.as_ref().unwrap();
     assert_eq!(t.outcome, Outcome::Reset, "{t:?}");
     assert!(t.certificate.is_none());

@@ -69,6 +69,8 @@ pub enum TextFormat {
     FirewallRules,
     /// `w32tm /query /status`.
     W32tmStatus,
+    /// `ipconfig /all`.
+    Ipconfig,
     /// Anything else: kept for the reader, not parsed.
     Other,
 }

@@ -3,6 +3,7 @@
 //! - [`manifest`]: bundle manifest v1 (`manifest.json` at the root of a bundle zip).
 //! - [`domain`]: names shared by every crate: host roles, artifact kinds, root-cause ids.
 //! - [`codes`]: disconnect reasons, extended reasons and the layer decoding of reason codes.
+//! - [`report`]: the analysis report (`rdpdiag analyze --format json`).
 //!
 //! Every type here derives `serde` and `schemars`; the JSON Schemas under `schemas/json/` are
 //! generated from them (see [`json_schemas`]) and a test fails when they are stale.
@@ -11,6 +12,7 @@
 pub mod codes;
 pub mod domain;
 pub mod manifest;
+pub mod report;
 
 pub use domain::{ArtifactKind, ArtifactStatus, Role, RootCauseId};
 pub use manifest::{Manifest, ManifestError};
@@ -27,6 +29,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
             "explanation.v1.schema.json",
             serde_json::to_value(schemars::schema_for!(codes::Explanation))
                 .unwrap_or(serde_json::Value::Null),
+        ),
+        (
+            "report.v1.schema.json",
+            serde_json::to_value(schemars::schema_for!(report::Report)).unwrap_or(serde_json::Value::Null),
         ),
         (
             "codes.v1.schema.json",

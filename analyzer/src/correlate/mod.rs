@@ -32,8 +32,9 @@ pub struct HostEvidence {
     /// Kept events, by time.
     #[serde(skip)]
     pub events: Vec<Event>,
-    /// Typed host facts as JSON (paths like `listener.port`), `Null` when none were read.
-    pub facts: serde_json::Value,
+    /// Typed host facts (registry, command outputs), when any were read.
+    #[serde(skip)]
+    pub facts: Option<crate::facts::HostFacts>,
     /// A clock offset measured by the collector (peer minus host, ms), when one was recorded.
     pub measured_offset_ms: Option<i64>,
     /// Collection window of the host's bundle (its own clock), when known.

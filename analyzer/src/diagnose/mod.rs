@@ -147,11 +147,13 @@ pub fn diagnose(
     let cidx = client.map(HostIndex::new);
     let sidx = server.map(HostIndex::new);
     let cfacts = client
-        .map(|c| facts_view::view(&c.facts, corr, true))
-        .unwrap_or(serde_json::Value::Null);
+        .and_then(|c| c.facts.as_ref())
+        .map(|f| facts_view::view(f, corr))
+        .unwrap_or_default();
     let sfacts = server
-        .map(|s| facts_view::view(&s.facts, corr, false))
-        .unwrap_or(serde_json::Value::Null);
+        .and_then(|s| s.facts.as_ref())
+        .map(|f| facts_view::view(f, corr))
+        .unwrap_or_default();
     let mut attempts = Vec::new();
     for (i, pa) in corr.attempts.iter().enumerate() {
         if !pa.attempt.failed() {

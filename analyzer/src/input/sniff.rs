@@ -66,6 +66,7 @@ impl ContentKind {
             ContentKind::Text(TextFormat::Netstat) => "text/netstat",
             ContentKind::Text(TextFormat::FirewallRules) => "text/firewall-rules",
             ContentKind::Text(TextFormat::W32tmStatus) => "text/w32tm",
+            ContentKind::Text(TextFormat::Ipconfig) => "text/ipconfig",
             ContentKind::Text(TextFormat::Other) => "text",
             ContentKind::Zip => "zip",
             ContentKind::Binary => "binary",
@@ -166,6 +167,8 @@ fn sniff_text(text: &str) -> ContentKind {
         TextFormat::FirewallRules
     } else if has("Leap Indicator:") || (has("Stratum:") && has("Source:")) {
         TextFormat::W32tmStatus
+    } else if has("Windows IP Configuration") {
+        TextFormat::Ipconfig
     } else {
         TextFormat::Other
     };

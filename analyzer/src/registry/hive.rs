@@ -241,6 +241,13 @@ pub fn read_hive(
     let dirty = u32_at(primary, 4) != u32_at(primary, 8);
     let embedded = embedded_name(primary);
     let mut notes = Vec::new();
+    let bins = u32_at(primary, 0x28) as usize;
+    if BASE_BLOCK_LEN.saturating_add(bins) > primary.len() {
+        notes.push(format!(
+            "the file is truncated: the base block declares {bins} bytes of hive bins, the file holds {}",
+            primary.len() - BASE_BLOCK_LEN
+        ));
+    }
 
     let build = |with_logs: bool| -> Result<Parser, HiveError> {
         let primary = primary.to_vec();
@@ -315,6 +322,13 @@ fn walk(
     } else {
         Vec::new()
     };
+    let declared = root.detail.number_of_sub_keys() as usize;
+    if top.len() < declared {
+        notes.push(format!(
+            "root key: {declared} subkeys declared, {} readable (damaged subkey list or key cells)",
+            top.len()
+        ));
+    }
     let top_names: Vec<String> = top
         .iter()
         .filter(|k| !k.cell_state.is_deleted())
@@ -341,10 +355,10 @@ fn walk(
         }
         let mut rel = parent;
         rel.push(node.key_name.clone());
-        if let Some(p) = &patterns {
-            if !wanted(p, &singles, &rel) {
-                continue;
-            }
+        if let Some(p) = &patterns
+            && !wanted(p, &singles, &rel)
+        {
+            continue;
         }
         if keys.len() >= opts.max_keys {
             dropped += 1;
@@ -356,11 +370,20 @@ fn walk(
         });
         if node.detail.number_of_sub_keys() > 0 {
             let children = node.read_sub_keys(&mut parser);
-            if node.logs.has_logs() && notes.len() < 64 {
-                if let Some(l) = node.logs.get() {
-                    for entry in l.iter().take(4) {
-                        notes.push(format!("{}: {}", rel.join("\\"), entry.text));
-                    }
+            let declared = node.detail.number_of_sub_keys() as usize;
+            if children.len() < declared && notes.len() < 64 {
+                notes.push(format!(
+                    "{}: {declared} subkeys declared, {} readable (damaged subkey list or key cells)",
+                    rel.join("\\"),
+                    children.len()
+                ));
+            }
+            if node.logs.has_logs()
+                && notes.len() < 64
+                && let Some(l) = node.logs.get()
+            {
+                for entry in l.iter().take(4) {
+                    notes.push(format!("{}: {}", rel.join("\\"), entry.text));
                 }
             }
             for c in children.into_iter().rev() {

@@ -454,7 +454,7 @@ mod tests {
         assert!(f.keys[1].delete);
         assert_eq!(
             k.values.iter().find(|v| v.name == "multi").map(|v| v.line),
-            Some(15)
+            Some(16)
         );
     }
 

@@ -4,9 +4,9 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 
-use super::model::*;
 use crate::correlate::{Correlation, HostEvidence, SkewBasis};
 use crate::diagnose::{Diagnosis, EvidenceLine, Verdict};
+use rdpdiag_schemas::report::*;
 
 /// The hosts of a ticket and the problems met reading them.
 #[derive(Debug, Clone, Default)]

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::model::{Report, ReportAttempt};
 use super::text::short_channel;
+use rdpdiag_schemas::report::{Report, ReportAttempt};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {

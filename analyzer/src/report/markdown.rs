@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::model::Report;
 use super::text::short_channel;
+use rdpdiag_schemas::report::Report;
 
 /// Escapes Markdown (and inline HTML) metacharacters.
 pub fn esc(s: &str) -> String {

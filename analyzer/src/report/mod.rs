@@ -6,11 +6,10 @@
 pub mod build;
 pub mod html;
 pub mod markdown;
-pub mod model;
 pub mod text;
 
 pub use build::{TicketInput, build_report};
-pub use model::Report;
+pub use rdpdiag_schemas::report::Report;
 
 /// Output formats of `rdpdiag analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::Report;
+use rdpdiag_schemas::report::Report;
 
 fn pct(c: f64) -> String {
     format!("{:>3.0}%", c * 100.0)

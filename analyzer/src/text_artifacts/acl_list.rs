@@ -244,11 +244,12 @@ pub fn parse(bytes: &[u8]) -> Result<AclFile, TextError> {
         }
         // A continuation of a long value: indented to the value column.
         let indent = raw.len() - raw.trim_start().len();
-        if let Some(last) = block.last_mut() {
-            if value_column > 0 && indent >= value_column.saturating_sub(1) {
-                last.2.push_str(raw.trim());
-                continue;
-            }
+        if let Some(last) = block.last_mut()
+            && value_column > 0
+            && indent >= value_column.saturating_sub(1)
+        {
+            last.2.push_str(raw.trim());
+            continue;
         }
         file.problems.push(LineProblem::new(
             line.no,

@@ -256,18 +256,18 @@ pub fn parse_lines(lines: &[Line]) -> Result<CertutilDump, TextError> {
                 continue;
             }
             Section::Eku if indented && !t.contains(": Flags =") => {
-                if let Some(oid) = eku_oid(t) {
-                    if c.eku.len() < 64 {
-                        c.eku.push(oid);
-                    }
+                if let Some(oid) = eku_oid(t)
+                    && c.eku.len() < 64
+                {
+                    c.eku.push(oid);
                 }
                 continue;
             }
             Section::San if indented && !t.contains(": Flags =") => {
-                if let Some(dns) = t.strip_prefix("DNS Name=") {
-                    if c.dns_names.len() < 256 {
-                        c.dns_names.push(dns.trim().to_string());
-                    }
+                if let Some(dns) = t.strip_prefix("DNS Name=")
+                    && c.dns_names.len() < 256
+                {
+                    c.dns_names.push(dns.trim().to_string());
                 }
                 continue;
             }

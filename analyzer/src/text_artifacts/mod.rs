@@ -218,20 +218,21 @@ pub fn strip_msrd_frames(lines: Vec<Line>) -> (Vec<(Option<usize>, Line)>, Vec<M
     let mut current: Option<usize> = None;
     while i < lines.len() {
         let is_sep = |l: &Line| l.text.trim() == MSRD_SEPARATOR;
-        if is_sep(&lines[i]) && i + 2 < lines.len() && is_sep(&lines[i + 2]) {
-            if let Some((ts, cmd)) = lines[i + 1].text.split_once(" : ") {
-                let ts = ts.trim();
-                if ts.len() >= 10 && ts.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-                    frames.push(MsrdFrame {
-                        line: lines[i + 1].no,
-                        timestamp: ts.to_string(),
-                        command: cmd.trim().to_string(),
-                    });
-                    current = Some(frames.len() - 1);
-                    i += 3;
-                    continue;
-                }
-            }
+        if is_sep(&lines[i])
+            && i + 2 < lines.len()
+            && is_sep(&lines[i + 2])
+            && let Some((ts, cmd)) = lines[i + 1].text.split_once(" : ")
+            && ts.trim().len() >= 10
+            && ts.trim().as_bytes().first().is_some_and(u8::is_ascii_digit)
+        {
+            frames.push(MsrdFrame {
+                line: lines[i + 1].no,
+                timestamp: ts.trim().to_string(),
+                command: cmd.trim().to_string(),
+            });
+            current = Some(frames.len() - 1);
+            i += 3;
+            continue;
         }
         out.push((current, lines[i].clone()));
         i += 1;

@@ -158,7 +158,7 @@ enum Part {
 
 fn parse_xml(text: &str) -> Result<TraceEvents, TextError> {
     let mut reader = quick_xml::Reader::from_str(text);
-    reader.config_mut().trim_text(true);
+    reader.config_mut().trim_text(false);
     let mut out = TraceEvents {
         format: "xml",
         events: Vec::new(),
@@ -279,38 +279,32 @@ fn parse_xml(text: &str) -> Result<TraceEvents, TextError> {
                 if !empty {
                     stack.push(name);
                     text_buf.clear();
-                } else if part == Part::EventData && stack.len() == 2 {
-                    if let (Some(n), Some(ev_out)) = (data_name.take(), cur.as_mut()) {
-                        if ev_out.fields.len() < MAX_FIELDS {
-                            ev_out.fields.push((n, String::new()));
-                        }
-                    }
+                } else if part == Part::EventData
+                    && stack.len() == 2
+                    && let (Some(n), Some(ev_out)) = (data_name.take(), cur.as_mut())
+                    && ev_out.fields.len() < MAX_FIELDS
+                {
+                    ev_out.fields.push((n, String::new()));
                 }
             }
-            XmlEvent::Text(t) => {
-                if cur.is_some() && text_buf.len() < MAX_VALUE {
-                    text_buf.push_str(&t.xml10_content());
-                }
+            XmlEvent::Text(t) if cur.is_some() && text_buf.len() < MAX_VALUE => {
+                text_buf.push_str(&t.xml10_content());
             }
-            XmlEvent::CData(t) => {
-                if cur.is_some() && text_buf.len() < MAX_VALUE {
-                    text_buf.push_str(&t.xml10_content());
-                }
+            XmlEvent::CData(t) if cur.is_some() && text_buf.len() < MAX_VALUE => {
+                text_buf.push_str(&t.xml10_content());
             }
-            XmlEvent::GeneralRef(r) => {
-                if cur.is_some() {
-                    let s: &str = &r;
-                    let c = match s {
-                        "amp" => Some('&'),
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        _ => r.resolve_char_ref().ok().flatten(),
-                    };
-                    if let Some(c) = c {
-                        text_buf.push(c);
-                    }
+            XmlEvent::GeneralRef(r) if cur.is_some() => {
+                let s: &str = &r;
+                let c = match s {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    _ => r.resolve_char_ref().ok().flatten(),
+                };
+                if let Some(c) = c {
+                    text_buf.push(c);
                 }
             }
             XmlEvent::End(e) => {

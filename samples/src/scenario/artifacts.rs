@@ -49,6 +49,8 @@ pub enum FileId {
     SecurityProducts,
     /// Versions of the RDP client binaries (JSON).
     ClientVersions,
+    /// `ipconfig /all`.
+    Ipconfig,
 }
 
 /// Local wall-clock time of a host with a fixed UTC offset.
@@ -215,6 +217,7 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         text::netsh_show_rules(&rules),
     ));
     out.push(w32tm_file(w.facts.server_time_synced, collected, tz));
+    out.push(ipconfig_file(&w.server.short_name, &w.server.ip));
     if w.server_cfg.os.installation_type == "Client" {
         out.push(products_file(&w.facts.security_products));
     }
@@ -228,6 +231,7 @@ pub fn client_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
             .reg_files(&format!("{}\\{}", w.client.domain, w.client.user_name)),
     );
     out.push(w32tm_file(w.facts.client_time_synced, collected, tz));
+    out.push(ipconfig_file(&w.client.short_name, &w.client.ip));
     out.push(products_file(&[(
         "AntiVirusProduct".into(),
         "Microsoft Defender Antivirus".into(),
@@ -268,6 +272,33 @@ fn reg_files(files: Vec<super::config::RegFile>) -> Vec<HostFile> {
             content: f.export.to_utf16le_bytes(),
         })
         .collect()
+}
+
+fn ipconfig_file(host: &str, ip: &str) -> HostFile {
+    let gateway = match ip.rsplit_once('.') {
+        Some((net, _)) => format!("{net}.1"),
+        None => String::new(),
+    };
+    let mac: String = crate::scenario::world::fnv(host).to_be_bytes()[2..]
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join("-");
+    let adapter = text::Adapter {
+        heading: "Ethernet adapter Ethernet".into(),
+        description: "Microsoft Hyper-V Network Adapter".into(),
+        physical: mac,
+        ipv4: ip.to_string(),
+        mask: "255.255.255.0".into(),
+        gateway,
+        dns: vec!["10.20.0.2".into(), "10.20.0.3".into()],
+    };
+    text_file(
+        FileId::Ipconfig,
+        TextFormat::Ipconfig,
+        "ipconfig /all",
+        text::ipconfig_all(host, "corp.contoso.com", &[adapter]),
+    )
 }
 
 fn w32tm_file(synced: bool, collected: DateTime<Utc>, tz: i32) -> HostFile {

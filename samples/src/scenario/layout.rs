@@ -699,6 +699,11 @@ fn place(f: &HostFile, layout: Layout, msrd_root: &str, c: &str) -> Option<Strin
             None,
             "client-versions.json".into(),
         ),
+        FileId::Ipconfig => (
+            "network/Ipconfig.txt".into(),
+            Some(format!("{c}_Networking/{c}_Ipconfig.txt")),
+            "ipconfig.txt".into(),
+        ),
     };
     match layout {
         Layout::Bundle => Some(bundle),

@@ -18,6 +18,7 @@
 pub mod acl;
 pub mod certutil;
 pub mod firewall;
+pub mod ipconfig;
 pub mod netstat;
 pub mod w32tm;
 
@@ -35,6 +36,7 @@ pub use firewall::{
     Direction, FirewallAction, FirewallRule, FirewallRuleString, NETSH_SHOW_RULES_COMMAND,
     default_rdp_rule_strings, default_rdp_rules, netsh_show_rules,
 };
+pub use ipconfig::{Adapter, ipconfig_all};
 pub use netstat::{NETSTAT_COMMAND, NetstatEntry, Protocol, netstat_anob};
 pub use w32tm::{REFERENCE_ID_UNSPECIFIED, W32TM_STATUS_COMMAND, W32tmStatus, w32tm_query_status};
 

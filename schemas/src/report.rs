@@ -1,16 +1,17 @@
-//! The report as data: what `--format json` prints, and what every other format renders.
+//! The analysis report as data: what `rdpdiag analyze --format json` prints, and what every
+//! other format renders.
 //! Field names are part of the product's contract (JSON Schema `report.v1`).
 
+use crate::RootCauseId;
 use chrono::{DateTime, Utc};
-use rdpdiag_schemas::RootCauseId;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Version of the report format.
 pub const REPORT_VERSION: u32 = 1;
 
 /// The analysis of one ticket.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// Always 1.
     pub schema_version: u32,
@@ -33,7 +34,7 @@ pub struct Report {
 }
 
 /// A ranked cause.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportCause {
     /// Root-cause id.
     pub id: RootCauseId,
@@ -46,7 +47,7 @@ pub struct ReportCause {
 }
 
 /// The skew applied.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportSkew {
     /// Client clock minus server clock, milliseconds.
     pub offset_ms: i64,
@@ -59,7 +60,7 @@ pub struct ReportSkew {
 }
 
 /// A host.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportHost {
     /// `client`, `server`, `both`, `unknown`.
     pub role: String,
@@ -74,7 +75,7 @@ pub struct ReportHost {
 }
 
 /// One client attempt.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportAttempt {
     /// 1-based number in time order.
     pub number: usize,
@@ -111,7 +112,7 @@ pub struct ReportAttempt {
 }
 
 /// One cause for one attempt.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportFinding {
     /// Root-cause id.
     pub id: RootCauseId,
@@ -130,7 +131,7 @@ pub struct ReportFinding {
 }
 
 /// One item that raised or lowered a confidence.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportEvidence {
     /// Rule evidence id.
     pub id: String,
@@ -149,7 +150,7 @@ pub struct ReportEvidence {
 }
 
 /// One record or fact behind an evidence item.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportLine {
     /// `client` or `server`.
     pub host: String,
@@ -170,7 +171,7 @@ pub struct ReportLine {
 }
 
 /// One event on the two-lane timeline.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TimelineEntry {
     /// `client` or `server`.
     pub lane: String,
@@ -191,7 +192,7 @@ pub struct TimelineEntry {
 }
 
 /// A problem met while reading.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportProblem {
     /// Input.
     pub input: String,
