@@ -414,3 +414,79 @@ fn host_facts_serialize_for_reports() {
             .any(|a| a["used_as"] == "netstat -anob")
     );
 }
+
+#[test]
+fn adhoc_layout_loose_files() {
+    let scratch = Scratch::new("adhoc");
+    let opts = GenerateOptions {
+        seed: 11,
+        attempts: 2,
+        noise: 20,
+        layout: Layout::Adhoc,
+        packaging: Packaging::Dir,
+        ..GenerateOptions::default()
+    };
+    let generated = generate(find("listener-or-port-problem").unwrap(), &opts, &scratch.0).unwrap();
+    let s = facts_of(&generated.server);
+    assert_eq!(
+        s.rdp_listener().unwrap().port_number.as_ref().map(|f| f.value),
+        Some(3390)
+    );
+    assert_eq!(s.tcp_port_owners(3389), vec!["nginx.exe"]);
+    assert!(s.rdp_key_acl().is_some());
+    assert!(s.profiles.iter().all(|p| !p.backup));
+    assert!(!s.firewall_rules.is_empty());
+}
+
+#[test]
+fn garbage_artifacts_become_problems_with_file_and_line() {
+    use rdpdiag::input::ContentKind as K;
+    use rdpdiag_schemas::domain::TextFormat as T;
+    let junk: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let items: Vec<(String, K, Vec<u8>)> = vec![
+        ("a.reg".into(), K::Reg, b"\r\nnot a reg file\r\n".to_vec()),
+        (
+            "b.reg".into(),
+            K::Reg,
+            b"Windows Registry Editor Version 5.00\r\n[HKEY_LOCAL_MACHINE\\X]\r\n\"v\"=dword:zz\r\n".to_vec(),
+        ),
+        ("SYSTEM".into(), K::Hive, junk.clone()),
+        (
+            "c.txt".into(),
+            K::Text(T::CertutilStore),
+            b"\r\nhello\r\n".to_vec(),
+        ),
+        ("d.txt".into(), K::Text(T::AclList), junk.clone()),
+        ("e.txt".into(), K::Text(T::Netstat), b"nothing here".to_vec()),
+        ("f.txt".into(), K::Text(T::FirewallRules), b"x".to_vec()),
+        ("g.txt".into(), K::Text(T::W32tmStatus), b"".to_vec()),
+        ("h.json".into(), K::Json, b"{\n  \"a\": [1, 2,\n".to_vec()),
+        ("i.etl".into(), K::Etl, junk.clone()),
+        (
+            "j.xml".into(),
+            K::TraceXml,
+            b"<Events><Event><System><<<".to_vec(),
+        ),
+        ("k.csv".into(), K::TraceCsv, b"a,b,c\r\n".to_vec()),
+        ("l.evtx".into(), K::Evtx, b"ElfFile\0".to_vec()),
+    ];
+    let f = HostFacts::from_artifacts(items);
+    let err = |a: &str| {
+        f.problems
+            .iter()
+            .find(|p| &*p.artifact == a && p.severity == Severity::Error)
+    };
+    assert_eq!(err("a.reg").unwrap().line, Some(2));
+    let b = f.problems.iter().find(|p| &*p.artifact == "b.reg").unwrap();
+    assert_eq!((b.severity, b.line), (Severity::Warning, Some(3)));
+    assert!(err("SYSTEM").is_some());
+    assert_eq!(err("c.txt").unwrap().line, Some(2));
+    for a in ["d.txt", "e.txt", "f.txt", "g.txt", "i.etl", "k.csv"] {
+        assert!(err(a).is_some(), "{a}: {:?}", f.problems);
+    }
+    assert_eq!(err("h.json").unwrap().line, Some(3));
+    assert!(f.artifacts.iter().any(|a| &*a.artifact == "l.evtx" && !a.parsed));
+    assert!(f.listeners.is_empty() && f.certificates.is_empty() && f.sockets.is_empty());
+}

@@ -110,7 +110,7 @@ fn every_type_export() -> RegExport {
                 RegValue::named("NoneValue", W::None(vec![0xde, 0xad])),
                 RegValue::named("EmptyBinary", W::Binary(vec![])),
                 RegValue::named("Long", W::Binary(long.clone())),
-                RegValue::named(&"N".repeat(90), W::Binary(long.clone())),
+                RegValue::named("N".repeat(90), W::Binary(long.clone())),
                 RegValue::named(
                     "Resource",
                     W::Typed {

@@ -165,7 +165,7 @@ fn machinekeys_acl_rdp_key_network_service() {
     }
     // A long identity wrapped over two lines is joined.
     let long = AclEntry::allow("FullControl", &format!("CONTOSO\\{}", "x".repeat(150)));
-    let text = wt::access_rules_format_list(&[long.clone()]);
+    let text = wt::access_rules_format_list(std::slice::from_ref(&long));
     let f = acl_list::parse(text.as_bytes()).unwrap();
     assert_eq!(f.objects[0].entries[0].identity, long.identity);
     assert!(f.objects[0].path.is_none());

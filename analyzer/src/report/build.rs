@@ -78,7 +78,10 @@ fn summary(e: &crate::model::Event) -> String {
     let parts: Vec<String> = e
         .fields
         .iter()
-        .filter_map(|(k, v)| v.as_text().filter(|t| !t.is_empty()).map(|t| format!("{k}={t}")))
+        .filter_map(|(k, v)| {
+            let t = v.as_text()?.split_whitespace().collect::<Vec<_>>().join(" ");
+            (!t.is_empty()).then(|| format!("{k}={t}"))
+        })
         .take(5)
         .collect();
     let mut s = parts.join(" ");

@@ -43,6 +43,7 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(s, "  {}  {:<28} {}", pct(c.confidence), c.id.to_string(), c.title);
         }
     }
+    let mut seen: Vec<(usize, String)> = Vec::new();
     for a in &r.attempts {
         let code = match (&a.disconnect_hex, a.disconnect_reason) {
             (Some(h), Some(d)) => format!("{h} ({d}) {}", a.disconnect_meaning.clone().unwrap_or_default()),
@@ -85,6 +86,36 @@ pub fn render(r: &Report) -> String {
         if !a.failed {
             continue;
         }
+        // Attempts that fail the same way get one full explanation.
+        let signature: String = a
+            .findings
+            .iter()
+            .filter(|f| f.confidence >= 0.15)
+            .take(3)
+            .map(|f| {
+                format!(
+                    "{}:{}:{}",
+                    f.id,
+                    f.confidence,
+                    f.evidence
+                        .iter()
+                        .map(|e| e.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        if let Some((n, _)) = seen.iter().find(|(_, sig)| *sig == signature) {
+            let top = a
+                .findings
+                .first()
+                .map(|f| format!("{} {}", pct(f.confidence).trim(), f.id))
+                .unwrap_or_default();
+            let _ = writeln!(s, "  same findings as attempt {n}: {top}");
+            continue;
+        }
+        seen.push((a.number, signature));
         if let Some(v) = &a.verdict {
             if v == "insufficient-evidence" {
                 let _ = writeln!(s, "  INSUFFICIENT EVIDENCE. Collect next:");
