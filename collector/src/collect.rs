@@ -247,6 +247,9 @@ pub fn prepare(opts: &CollectOptions, dry_run: bool) -> Result<Prepared, Collect
             if let Some(u) = &facts.user {
                 sensitive.push((u.clone(), Category::User));
             }
+            for s in &facts.mru_servers {
+                sensitive.push((s.clone(), Category::Host));
+            }
             let (users_root, _) = crate::live::trace_roots();
             for p in volume::user_profiles(&users_root) {
                 sensitive.push((p.name, Category::User));
@@ -294,6 +297,9 @@ pub fn prepare(opts: &CollectOptions, dry_run: bool) -> Result<Prepared, Collect
                 .unwrap_or(fallback_name);
             for p in volume::user_profiles(&v.users_root()) {
                 sensitive.push((p.name, Category::User));
+            }
+            for s in v.mru_servers() {
+                sensitive.push((s, Category::Host));
             }
             let host = HostInfo {
                 name,
@@ -1238,7 +1244,12 @@ pub fn collect(
         let mut r = Redactor::random().map_err(|e| CollectError::Random(e.to_string()))?;
         for (name, cat) in &prepared.sensitive {
             match cat {
-                Category::Host => r.add_host(name),
+                Category::Host => r.add_host(
+                    plan::split_target(name)
+                        .map(|(h, _)| h)
+                        .as_deref()
+                        .unwrap_or(name),
+                ),
                 c => r.add_name(name, *c),
             }
         }

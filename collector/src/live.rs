@@ -36,6 +36,8 @@ pub struct LiveFacts {
     pub client_log_records: Option<u64>,
     /// The user running the collector.
     pub user: Option<String>,
+    /// Servers the user connected to (RDP client MRU and `Servers` keys): names to redact.
+    pub mru_servers: Vec<String>,
     /// One line per query: command and outcome (for the collection log).
     pub log: Vec<String>,
 }
@@ -63,6 +65,18 @@ pub fn parse_reg_query(text: &str) -> Vec<RegQueryValue> {
             let data = parts.next().unwrap_or("").trim().to_string();
             ty.starts_with("REG_").then_some(RegQueryValue { name, ty, data })
         })
+        .collect()
+}
+
+/// Names of the direct subkeys in `reg query KEY` output (the lines naming `KEY\<name>`).
+pub fn subkey_names(text: &str) -> Vec<String> {
+    let mut lines = text.lines().map(str::trim).filter(|l| l.starts_with("HKEY_"));
+    let Some(parent) = lines.next() else {
+        return Vec::new();
+    };
+    lines
+        .filter_map(|l| l.strip_prefix(parent)?.strip_prefix('\\').map(str::to_string))
+        .filter(|n| !n.is_empty() && !n.contains('\\'))
         .collect()
 }
 
@@ -241,6 +255,19 @@ pub fn gather(want_client_log: bool) -> LiveFacts {
         .or(local.first())
         .and_then(|v| reg_dword(&v.data))
         .map(|deny| deny == 0);
+    let tsc = r"HKCU\Software\Microsoft\Terminal Server Client";
+    let mru = reg_query(&format!(r"{tsc}\Default"), None, &mut f);
+    f.mru_servers = mru
+        .iter()
+        .filter(|v| v.name.to_ascii_uppercase().starts_with("MRU"))
+        .map(|v| v.data.clone())
+        .collect();
+    if let Some(text) = query(
+        CommandSpec::new("reg", ["query".to_string(), format!(r"{tsc}\Servers")]),
+        &mut f,
+    ) {
+        f.mru_servers.extend(subkey_names(&text));
+    }
     if want_client_log && f.rdp_enabled == Some(true) {
         let gli = query(
             CommandSpec::new(
@@ -291,6 +318,14 @@ mod tests {
         assert_eq!(os.ubr, Some(0x8f4));
         assert_eq!(os.product, "Windows Server 2022 Datacenter");
         assert_eq!(os.installation_type.as_deref(), Some("Server"));
+    }
+
+    #[test]
+    fn subkeys_of_reg_query() {
+        let t = "\r\nHKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\r\n\
+                 HKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\\rds01.corp.local\r\n\
+                 HKEY_CURRENT_USER\\Software\\Microsoft\\Terminal Server Client\\Servers\\10.0.0.5\r\n";
+        assert_eq!(subkey_names(t), ["rds01.corp.local", "10.0.0.5"]);
     }
 
     #[test]

@@ -25,21 +25,28 @@ const MAX_HIVE_BYTES: u64 = 512 * 1024 * 1024;
 const NOT_USERS: &[&str] = &["Public", "Default", "Default User", "All Users", "defaultuser0"];
 
 /// `base` joined with `parts`, each matched case-insensitively when the exact name is absent.
+/// A tree copied onto a case-sensitive file system may hold two spellings of one folder
+/// (`Windows` and `WINDOWS`): every spelling is tried, the exact one first.
 pub fn resolve_ci(base: &Path, parts: &[&str]) -> Option<PathBuf> {
-    let mut cur = base.to_path_buf();
-    for part in parts {
-        let exact = cur.join(part);
-        if std::fs::symlink_metadata(&exact).is_ok() {
-            cur = exact;
-            continue;
-        }
-        let found = std::fs::read_dir(&cur)
-            .ok()?
-            .flatten()
-            .find(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(part))?;
-        cur = found.path();
+    let Some((part, rest)) = parts.split_first() else {
+        return Some(base.to_path_buf());
+    };
+    let exact = base.join(part);
+    let mut candidates = Vec::new();
+    if std::fs::symlink_metadata(&exact).is_ok() {
+        candidates.push(exact.clone());
     }
-    Some(cur)
+    if let Ok(rd) = std::fs::read_dir(base) {
+        let mut others: Vec<PathBuf> = rd
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(part))
+            .map(|e| e.path())
+            .filter(|p| *p != exact)
+            .collect();
+        others.sort();
+        candidates.extend(others);
+    }
+    candidates.into_iter().find_map(|c| resolve_ci(&c, rest))
 }
 
 /// Sibling transaction logs of a hive: `<name>.LOG1`, `<name>.LOG2` (any case), sorted.
@@ -325,6 +332,28 @@ impl VolumeLayout {
         facts
     }
 
+    /// Servers the volume's users connected to (RDP client MRU values and `Servers` keys of
+    /// each NTUSER.DAT): names for `--redact`.
+    pub fn mru_servers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in user_profiles(&self.users_root()) {
+            let Some(bytes) = resolve_ci(&p.path, &["NTUSER.DAT"]).and_then(|h| read_capped(&h).ok()) else {
+                continue;
+            };
+            let Some(hive) = Hive::new(&bytes) else { continue };
+            let tsc = r"Software\Microsoft\Terminal Server Client";
+            for i in 0..10 {
+                if let Some(v) = hive.value(&format!(r"{tsc}\Default"), &format!("MRU{i}")) {
+                    out.extend(v.as_str().map(str::to_string));
+                }
+            }
+            if let Some(k) = hive.key(&format!(r"{tsc}\Servers")) {
+                out.extend(k.subkeys().iter().map(|s| s.name()));
+            }
+        }
+        out
+    }
+
     /// Whether the volume's logs show client activity (RDPClient log with records, or traces)
     /// and server activity (RCM / RdpCoreTS logs with records).
     pub fn activity(&self) -> (bool, bool) {
@@ -424,6 +453,8 @@ mod tests {
         let logs = dir.path().join("WINDOWS/system32/WinEvt/LOGS");
         std::fs::create_dir_all(&logs).unwrap();
         std::fs::write(logs.join("system.EVTX"), b"ElfFile\0").unwrap();
+        // A second spelling of Windows without the logs must not hide them.
+        std::fs::create_dir_all(dir.path().join("Windows/System32/config")).unwrap();
         let v = VolumeLayout::scan(dir.path());
         assert_eq!(v.logs_dir().unwrap(), logs);
         assert_eq!(v.event_log("System").unwrap(), logs.join("system.EVTX"));

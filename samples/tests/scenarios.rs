@@ -30,7 +30,7 @@ fn logs(entries: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<Value>> {
         .collect()
 }
 
-fn find<'a>(logs: &'a BTreeMap<String, Vec<Value>>, id: u64) -> Vec<&'a Value> {
+fn find(logs: &BTreeMap<String, Vec<Value>>, id: u64) -> Vec<&Value> {
     logs.values().flatten().filter(|v| event_id(v) == id).collect()
 }
 

@@ -75,17 +75,17 @@ pub fn server_connections(events: &[Event]) -> Vec<ServerConnection> {
         let starts = is(e, RDPCORETS_CHANNEL, 131)
             || (is(e, RCM_CHANNEL, 261) && act.as_ref().is_none_or(|a| !by_act.contains_key(a)));
         if starts {
-            if let Some(a) = &act {
-                if let Some(&i) = by_act.get(a) {
-                    // 261 after its 131, or a second 131 of one activity: same connection.
-                    let c = &mut out[i];
-                    c.records.push(e.record_id);
-                    c.event_ids.push(e.event_id);
-                    if c.client_ip.is_none() {
-                        c.client_ip = e.field_text("ClientIP");
-                    }
-                    continue;
+            if let Some(a) = &act
+                && let Some(&i) = by_act.get(a)
+            {
+                // 261 after its 131, or a second 131 of one activity: same connection.
+                let c = &mut out[i];
+                c.records.push(e.record_id);
+                c.event_ids.push(e.event_id);
+                if c.client_ip.is_none() {
+                    c.client_ip = e.field_text("ClientIP");
                 }
+                continue;
             }
             out.push(ServerConnection {
                 activity_id: act.clone(),

@@ -128,10 +128,10 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
     let skew = estimate_skew(&attempts, &sights, &known_client_ips, manifest_offset);
 
     let mut client_addresses = known_client_ips.clone();
-    if client_addresses.is_empty() {
-        if let Some(ip) = &skew.matched_ip {
-            client_addresses.push(ip.clone());
-        }
+    if client_addresses.is_empty()
+        && let Some(ip) = &skew.matched_ip
+    {
+        client_addresses.push(ip.clone());
     }
     let server_computers: Vec<String> = server
         .map(|s| {

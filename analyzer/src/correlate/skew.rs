@@ -123,7 +123,7 @@ fn align(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Dur
     if diffs.is_empty() {
         return None;
     }
-    diffs.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    diffs.sort_unstable_by_key(|x| x.0);
     // Slide a 4 s window (131 comes within ms; other sightings within seconds after 1024).
     // Rank: attempts matched, then outcome agreement, then accepts, then tightness.
     let mut best: Option<(usize, f64, usize, i64, i64)> = None;

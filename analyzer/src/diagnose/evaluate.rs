@@ -153,10 +153,10 @@ impl Ctx<'_> {
                 };
                 for &i in &list[start..] {
                     let e = &h.events[i];
-                    if let Some((_, hi)) = range {
-                        if e.time_utc > hi {
-                            break;
-                        }
+                    if let Some((_, hi)) = range
+                        && e.time_utc > hi
+                    {
+                        break;
                     }
                     if m.channel
                         .as_deref()

@@ -163,12 +163,14 @@ pub fn view(f: &HostFacts, corr: &Correlation) -> Value {
         let owners = f.tcp_listeners_on(port as u16);
         let other = owners.iter().any(|s| {
             let svc = s.row.service.as_deref().unwrap_or("");
-            !svc.eq_ignore_ascii_case("TermService")
-                && !(svc.is_empty()
+            // TermService, or an svchost whose service netstat could not name.
+            let termservice = svc.eq_ignore_ascii_case("TermService")
+                || (svc.is_empty()
                     && s.row
                         .image
                         .as_deref()
-                        .is_some_and(|i| i.eq_ignore_ascii_case("svchost.exe")))
+                        .is_some_and(|i| i.eq_ignore_ascii_case("svchost.exe")));
+            !termservice
         });
         derived.insert("rdp_port_owned_by_other_process".into(), json!(other));
     }

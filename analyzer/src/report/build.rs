@@ -137,13 +137,17 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                     .collect()
             })
             .unwrap_or_default();
-        let cited: HashSet<(String, u64)> = findings
+        let cited: HashSet<(String, String, u64)> = findings
             .first()
             .map(|f| {
                 f.evidence
                     .iter()
                     .filter(|e| e.weight > 0.0)
-                    .flat_map(|e| e.lines.iter().map(|l| (l.host.clone(), l.record_id)))
+                    .flat_map(|e| {
+                        e.lines
+                            .iter()
+                            .map(|l| (l.host.clone(), l.channel.clone(), l.record_id))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -172,7 +176,7 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                     event_id: e.event_id,
                     record_id: e.record_id,
                     summary: summary(e),
-                    cited: cited.contains(&("client".to_string(), e.record_id)),
+                    cited: cited.contains(&("client".to_string(), e.channel.clone(), e.record_id)),
                 });
             }
             for e in c
@@ -190,7 +194,7 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                         event_id: e.event_id,
                         record_id: e.record_id,
                         summary: summary(e),
-                        cited: cited.contains(&("client".to_string(), e.record_id)),
+                        cited: cited.contains(&("client".to_string(), e.channel.clone(), e.record_id)),
                     });
                 }
             }
@@ -206,11 +210,11 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                 .filter(|e| e.time_utc >= lo && e.time_utc <= hi && on_timeline(&e.channel, e.event_id))
             {
                 // Other clients' connections are noise on this attempt's timeline.
-                if let (Some(act), Some(mine)) = (&e.activity_id, &conn_act) {
-                    if !act.eq_ignore_ascii_case(mine) && e.channel.to_ascii_lowercase().contains("rdpcorets")
-                    {
-                        continue;
-                    }
+                if let (Some(act), Some(mine)) = (&e.activity_id, &conn_act)
+                    && !act.eq_ignore_ascii_case(mine)
+                    && e.channel.to_ascii_lowercase().contains("rdpcorets")
+                {
+                    continue;
                 }
                 if conn_act.is_none() && e.activity_id.is_some() && (e.event_id == 131 || e.event_id == 261) {
                     continue;
@@ -223,7 +227,7 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                     event_id: e.event_id,
                     record_id: e.record_id,
                     summary: summary(e),
-                    cited: cited.contains(&("server".to_string(), e.record_id)),
+                    cited: cited.contains(&("server".to_string(), e.channel.clone(), e.record_id)),
                 });
             }
         }

@@ -171,6 +171,15 @@ pub fn render(r: &Report) -> String {
                     esc(&e.says)
                 );
                 for l in e.lines.iter().take(3) {
+                    if l.event_id == 0 {
+                        let _ = write!(
+                            s,
+                            "<div class=\"rec\">{} fact {}</div>",
+                            esc(&l.host),
+                            esc(&l.summary)
+                        );
+                        continue;
+                    }
                     let _ = write!(
                         s,
                         "<div class=\"rec\">{} {} {} record {} {} — {}</div>",
@@ -217,4 +226,21 @@ pub fn render(r: &Report) -> String {
     }
     let _ = write!(s, "<p class=\"muted\">{}</p></body></html>", esc(&r.tool));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn hostile_strings_render_as_text() {
+        let hostile = "<script>alert(1)</script>\"' onmouseover=x \u{202E}gnp.exe <img src=x onerror=y>";
+        let e = esc(hostile);
+        assert!(
+            !e.contains('<') && !e.contains('>') && !e.contains('"') && !e.contains('\''),
+            "{e}"
+        );
+        assert!(e.contains("&lt;script&gt;") && e.contains("&lt;U+202E&gt;"));
+        assert_eq!(esc("a & b"), "a &amp; b");
+    }
 }

@@ -122,3 +122,15 @@ pub fn render(r: &Report) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn markdown_metacharacters_are_escaped() {
+        let e = esc("[click](javascript:x) | <b>*x*</b>\n# h");
+        assert!(!e.contains("](") || e.contains("\\]\\("), "{e}");
+        assert!(e.contains("\\|") && e.contains("&lt;b") && !e.contains('\n'));
+    }
+}

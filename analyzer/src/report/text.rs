@@ -116,12 +116,12 @@ pub fn render(r: &Report) -> String {
             continue;
         }
         seen.push((a.number, signature));
-        if let Some(v) = &a.verdict {
-            if v == "insufficient-evidence" {
-                let _ = writeln!(s, "  INSUFFICIENT EVIDENCE. Collect next:");
-                for c in &a.collect_next {
-                    let _ = writeln!(s, "    - {c}");
-                }
+        if let Some(v) = &a.verdict
+            && v == "insufficient-evidence"
+        {
+            let _ = writeln!(s, "  INSUFFICIENT EVIDENCE. Collect next:");
+            for c in &a.collect_next {
+                let _ = writeln!(s, "    - {c}");
             }
         }
         for (k, f) in a

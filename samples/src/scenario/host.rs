@@ -63,18 +63,19 @@ pub fn base_event(
     let mut payload = payload;
     // Real RCM records declare a second namespace on EventXML (see the RCM log in
     // ../shared/corpus/evtx/rdp/); LSM's do not.
-    if src.name == super::providers::RCM_OPERATIONAL.name && src.event_source_name.is_none() {
-        if let Payload::UserData(root) = &mut payload {
-            if root.name == "EventXML" && !root.attributes.iter().any(|(n, _)| n == "xmlns:auto-ns2") {
-                root.attributes.insert(
-                    0,
-                    (
-                        "xmlns:auto-ns2".into(),
-                        s("http://schemas.microsoft.com/win/2004/08/events"),
-                    ),
-                );
-            }
-        }
+    if src.name == super::providers::RCM_OPERATIONAL.name
+        && src.event_source_name.is_none()
+        && let Payload::UserData(root) = &mut payload
+        && root.name == "EventXML"
+        && !root.attributes.iter().any(|(n, _)| n == "xmlns:auto-ns2")
+    {
+        root.attributes.insert(
+            0,
+            (
+                "xmlns:auto-ns2".into(),
+                s("http://schemas.microsoft.com/win/2004/08/events"),
+            ),
+        );
     }
     Event {
         provider: src.provider(),

@@ -356,10 +356,10 @@ impl Iterator for NoiseStream {
         loop {
             let can_generate = self.remaining > 0 && self.t < self.until;
             // `pending` is sorted latest-first; emit what no later batch can precede.
-            if let Some(e) = self.pending.last() {
-                if !can_generate || e.time_created <= self.t {
-                    return self.pending.pop();
-                }
+            if let Some(e) = self.pending.last()
+                && (!can_generate || e.time_created <= self.t)
+            {
+                return self.pending.pop();
             }
             if !can_generate {
                 return None;
@@ -372,7 +372,7 @@ impl Iterator for NoiseStream {
                     .into_iter()
                     .filter(|e| channel.is_none_or(|c| e.channel == c)),
             );
-            self.pending.sort_by(|a, b| b.time_created.cmp(&a.time_created));
+            self.pending.sort_by_key(|e| std::cmp::Reverse(e.time_created));
             // Batches, not events, are counted so that streams of one world stay in step.
             self.remaining -= 1;
             let gap = self.rng.range(

@@ -933,7 +933,7 @@ impl World {
             "server",
             "System Schannel 36870 ErrorCode 0x8009030D within 100 ms of each 131/261",
         );
-        if self.facts.rd_certs.first().is_some() {
+        if !self.facts.rd_certs.is_empty() {
             let subject = self.server.computer.clone();
             let thumb = hex_upper(&self.facts.rd_certs[0].thumbprint);
             self.server

@@ -350,10 +350,10 @@ fn cert_lines(lines: &mut Vec<String>, index: usize, c: &CertificateInfo) {
         let ksp = provider.contains("Key Storage Provider");
         lines.push("  CERT_KEY_PROV_INFO_PROP_ID(2):".to_string());
         lines.push(format!("    Key Container = {container}"));
-        if matches!(c.private_key, PrivateKeyState::Present { .. }) {
-            if let Some(unique) = &c.unique_container {
-                lines.push(format!("    Unique container name: {unique}"));
-            }
+        if matches!(c.private_key, PrivateKeyState::Present { .. })
+            && let Some(unique) = &c.unique_container
+        {
+            lines.push(format!("    Unique container name: {unique}"));
         }
         lines.push(format!("    Provider = {provider}"));
         lines.push(format!("    ProviderType = {}", if ksp { 0 } else { 1 }));
