@@ -163,7 +163,10 @@ fn inspect_json_parses_and_has_per_artifact_counts() {
     let inputs = v["inputs"].as_array().unwrap();
     assert_eq!(inputs.len(), args.len() - 3);
     assert_eq!(inputs[0]["artifacts"][0]["content"]["kind"], "reg");
-    assert_eq!(inputs[0]["artifacts"][0]["outcome"]["status"], "not-parsed");
+    assert_eq!(
+        inputs[0]["artifacts"][0]["outcome"]["status"], "parsed",
+        "a .reg export feeds host facts"
+    );
     assert!(
         inputs[1]["problems"][0]["message"]
             .as_str()

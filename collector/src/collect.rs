@@ -343,7 +343,13 @@ pub fn prepare(opts: &CollectOptions, dry_run: bool) -> Result<Prepared, Collect
         probe_timeout: opts.probe_timeout,
         skip: opts.skip.clone(),
     });
-    let output = resolve_output(&opts.output, &host.name, role, now);
+    // The file name is seen before the zip is opened: with --redact it does not name the host.
+    let name_in_file = if opts.redact {
+        "redacted"
+    } else {
+        host.name.as_str()
+    };
+    let output = resolve_output(&opts.output, name_in_file, role, now);
     Ok(Prepared {
         plan,
         role,

@@ -3,9 +3,28 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::*;
 use rdpdiag_samples::committed::{committed_set, readme};
 use rdpdiag_samples::scenario::{self, Layout};
+use sha2::Digest;
+
+/// Entry name -> SHA-256 of its content (the contract is the content, not zip bytes).
+fn digest(entries: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
+    entries
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k,
+                sha2::Sha256::digest(&v)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
+            )
+        })
+        .collect()
+}
 
 #[test]
 fn committed_bundles_match_the_generator() {
@@ -24,11 +43,15 @@ fn committed_bundles_match_the_generator() {
             );
             let size = std::fs::metadata(&theirs).unwrap().len();
             assert!(size < 1024 * 1024, "{name} is {size} bytes (limit 1 MiB)");
-            // Compare entries, not zip bytes: the contract is the content.
-            assert_eq!(
-                zip_entries(path),
-                zip_entries(&theirs),
-                "{name} differs from the generator; regenerate with `cargo run -p rdpdiag-samples -- committed`"
+            let (ours, committed) = (digest(zip_entries(path)), digest(zip_entries(&theirs)));
+            let differ: Vec<&String> = ours
+                .keys()
+                .chain(committed.keys())
+                .filter(|k| ours.get(*k) != committed.get(*k))
+                .collect();
+            assert!(
+                differ.is_empty(),
+                "{name}: entries {differ:?} differ from the generator; regenerate with `cargo run -p rdpdiag-samples -- committed`"
             );
             expected_files.push(name);
         }
@@ -37,7 +60,10 @@ fn committed_bundles_match_the_generator() {
         }
     }
     let text = std::fs::read_to_string(committed.join("README.md")).unwrap();
-    assert_eq!(text, readme(&worlds), "samples/bundles/README.md is stale");
+    assert!(
+        text == readme(&worlds),
+        "samples/bundles/README.md is stale; regenerate it"
+    );
     let mut present: Vec<String> = std::fs::read_dir(&committed)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())

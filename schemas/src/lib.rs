@@ -4,6 +4,7 @@
 //! - [`domain`]: names shared by every crate: host roles, artifact kinds, root-cause ids.
 //! - [`codes`]: disconnect reasons, extended reasons and the layer decoding of reason codes.
 //! - [`report`]: the analysis report (`rdpdiag analyze --format json`).
+//! - [`tables`]: the batch tables (`rdpdiag batch`): columns and types, and the batch summary.
 //!
 //! Every type here derives `serde` and `schemars`; the JSON Schemas under `schemas/json/` are
 //! generated from them (see [`json_schemas`]) and a test fails when they are stale.
@@ -13,6 +14,7 @@ pub mod codes;
 pub mod domain;
 pub mod manifest;
 pub mod report;
+pub mod tables;
 
 pub use domain::{ArtifactKind, ArtifactStatus, Role, RootCauseId};
 pub use manifest::{Manifest, ManifestError};
@@ -38,16 +40,26 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
             "codes.v1.schema.json",
             serde_json::to_value(schemars::schema_for!(codes::CodeTables)).unwrap_or(serde_json::Value::Null),
         ),
+        (
+            "batch-summary.v1.schema.json",
+            serde_json::to_value(schemars::schema_for!(tables::BatchSummary))
+                .unwrap_or(serde_json::Value::Null),
+        ),
     ]
 }
 
 /// Every committed file under `schemas/json/`: the schemas of [`json_schemas`] plus
-/// `codes.v1.json`, the code tables as data for tools that do not link this crate.
+/// `codes.v1.json`, the code tables as data for tools that do not link this crate, and
+/// `tables.v1.json`, the batch tables' columns and types.
 pub fn json_files() -> Vec<(&'static str, serde_json::Value)> {
     let mut files = json_schemas();
     files.push((
         "codes.v1.json",
         serde_json::to_value(codes::code_tables()).unwrap_or(serde_json::Value::Null),
+    ));
+    files.push((
+        "tables.v1.json",
+        serde_json::to_value(tables::tables_doc()).unwrap_or(serde_json::Value::Null),
     ));
     files
 }

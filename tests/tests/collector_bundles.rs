@@ -337,12 +337,14 @@ fn redacted_volume_bundle_hides_names_in_text() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("WKS-ALICE01");
     build_volume(&root, &dir.path().join("gen"));
-    let mut opts = CollectOptions::live(dir.path().join("red.zip"));
+    let mut opts = CollectOptions::live(dir.path().join("out/"));
     opts.source = Source::Volume(root.clone());
     opts.redact = true;
     opts.server = None;
     let prepared = collect::prepare(&opts, false).unwrap();
     let done = collect::collect(prepared, &opts, &mut Silent).unwrap();
+    let file_name = done.bundle.file_name().unwrap().to_string_lossy().to_string();
+    assert!(file_name.starts_with("rdpdiag-redacted-"), "{file_name}");
     let m = check_bundle(&done.bundle);
     let red = m.redaction.as_ref().expect("redaction recorded");
     assert_eq!(red.what, ["user-names", "host-names", "ip-addresses"]);

@@ -237,12 +237,16 @@ pub fn client_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         "Microsoft Defender Antivirus".into(),
     )]));
     let v = &w.client_cfg.mstsc_version;
-    let json = serde_json::json!({
-        "mstsc.exe": v,
-        "mstscax.dll": v,
-        "msrdc.exe": null,
-        "windows_app": null,
-    });
+    // A BTreeMap, not `json!`: its key order must not depend on serde_json features that other
+    // crates in the same build switch on (`preserve_order`).
+    let json: std::collections::BTreeMap<&str, Option<&str>> = [
+        ("mstsc.exe", Some(v.as_str())),
+        ("mstscax.dll", Some(v.as_str())),
+        ("msrdc.exe", None),
+        ("windows_app", None),
+    ]
+    .into_iter()
+    .collect();
     out.push(HostFile {
         what: FileId::ClientVersions,
         kind: ArtifactKind::Json,
@@ -320,11 +324,21 @@ fn w32tm_file(synced: bool, collected: DateTime<Utc>, tz: i32) -> HostFile {
 }
 
 fn products_file(products: &[(String, String)]) -> HostFile {
-    let list: Vec<serde_json::Value> = products
+    #[derive(serde::Serialize)]
+    struct Product<'a> {
+        class: &'a str,
+        #[serde(rename = "displayName")]
+        display_name: &'a str,
+        #[serde(rename = "productState")]
+        product_state: u32,
+    }
+    let list: Vec<Product> = products
         .iter()
-        .map(
-            |(class, name)| serde_json::json!({"class": class, "displayName": name, "productState": 397_568}),
-        )
+        .map(|(class, name)| Product {
+            class,
+            display_name: name,
+            product_state: 397_568,
+        })
         .collect();
     HostFile {
         what: FileId::SecurityProducts,
