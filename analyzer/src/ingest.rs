@@ -253,7 +253,10 @@ type FactItem = (String, ContentKind, Vec<u8>);
 fn facts_of(items: &[FactItem], artifacts: &mut [ArtifactReport]) -> HostFacts {
     let facts = HostFacts::from_artifacts(items.iter().map(|(p, k, b)| (p.as_str(), *k, b.as_slice())));
     for a in artifacts.iter_mut() {
-        if let Some(u) = facts.artifacts.iter().find(|u| *u.artifact == *a.path) {
+        if a.content == Some(ContentKind::Text(rdpdiag_schemas::domain::TextFormat::Ipconfig)) {
+            // Read for the host's addresses (see `host_addresses`), not for typed facts.
+            a.outcome = Outcome::Parsed;
+        } else if let Some(u) = facts.artifacts.iter().find(|u| *u.artifact == *a.path) {
             a.outcome = if u.parsed {
                 Outcome::Parsed
             } else {

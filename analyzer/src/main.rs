@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -54,6 +56,60 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Analyse many tickets: Parquet and CSV tables, a summary, progress while it runs.
+    ///
+    /// INPUT is a folder of tickets (each subfolder or zip is one ticket) or a ticket (a bundle
+    /// folder, a zip, a folder of logs). Tables go to OUTDIR/<table>/shard=<K>/part-00000.parquet
+    /// and OUTDIR/csv/<table>/shard=<K>/part-00000.csv; the summary to OUTDIR/summary.json.
+    /// Ctrl-C (or SIGTERM) finishes the tickets in progress and writes what was done.
+    /// Exit status: 0 every ticket analysed, 4 partial (some tickets failed or were read only
+    /// in part: see the errors table), 2 bad usage or output folder, 130 interrupted.
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BatchArgs {
+    /// Folders of tickets, or tickets.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Output folder (created; may already hold other shards of the same batch).
+    #[arg(short, long, value_name = "OUTDIR")]
+    output: PathBuf,
+    /// Process only shard K of N (0-based), e.g. 2/8; tickets go to shard FNV-1a(id) % N.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<rdpdiag::batch::Shard>,
+    /// Worker threads (default: one per core).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Tickets analysed per chunk; bounds how many analyses are in memory at once.
+    #[arg(long, default_value_t = 64)]
+    chunk: usize,
+    /// Write Parquet only.
+    #[arg(long)]
+    no_csv: bool,
+    /// Treat each INPUT as one ticket, even a folder of bundle zips.
+    #[arg(long)]
+    input_is_ticket: bool,
+    /// Progress display (auto: a bar on a terminal, plain lines otherwise).
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    progress: ProgressArg,
+    /// Seconds between plain progress lines.
+    #[arg(long, default_value_t = 10)]
+    progress_every: u64,
+    /// Folder of rule files that add to or override the embedded rules.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Summary format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProgressArg {
+    Auto,
+    Bar,
+    Plain,
+    None,
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +336,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
+        Command::Batch(args) => run_batch(args),
         Command::Inspect(args) => {
             let limits = Limits {
                 max_entry_bytes: args.max_entry_mib.saturating_mul(1 << 20),
@@ -311,4 +368,62 @@ fn run() -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `rdpdiag batch`: the library does the work; here are the Ctrl-C handler and the printing.
+fn run_batch(args: BatchArgs) -> anyhow::Result<ExitCode> {
+    use rdpdiag::batch::{self, BatchOptions, ProgressMode};
+    let cat = catalog(args.rules.as_ref())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    // A second Ctrl-C stops at once; the parts being written stay under their temporary names.
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("rdpdiag batch: stopped; this shard's output is incomplete");
+            std::process::exit(i32::from(batch::EXIT_INTERRUPTED));
+        }
+        eprintln!(
+            "rdpdiag batch: interrupted: finishing the tickets in progress and writing what was done \
+             (press Ctrl-C again to stop at once)"
+        );
+    })
+    .context("installing the Ctrl-C handler")?;
+    let mut opts = BatchOptions::new(args.inputs, args.output);
+    opts.shard = args.shard.unwrap_or(batch::Shard::ALL);
+    opts.jobs = args.jobs;
+    opts.chunk_size = args.chunk.max(1);
+    opts.csv = !args.no_csv;
+    opts.each_input_is_ticket = args.input_is_ticket;
+    opts.progress = match args.progress {
+        ProgressArg::Auto => ProgressMode::Auto,
+        ProgressArg::Bar => ProgressMode::Bar,
+        ProgressArg::Plain => ProgressMode::Plain,
+        ProgressArg::None => ProgressMode::Off,
+    };
+    opts.progress_every = std::time::Duration::from_secs(args.progress_every.max(1));
+    opts.stop = stop;
+    let outcome = match batch::run(&opts, &cat) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("rdpdiag batch: {e}");
+            return Ok(ExitCode::from(e.exit_code()));
+        }
+    };
+    let text = match args.format {
+        Format::Text => {
+            let mut t = batch::summary::render_text(&outcome.summary);
+            t.push_str(&format!("Output: {}\n", opts.out_dir.display()));
+            if opts.shard.count > 1 && outcome.merged.is_some() {
+                t.push_str(&format!(
+                    "All {} shards are done: {} covers them all.\n",
+                    opts.shard.count,
+                    opts.out_dir.join("summary.json").display()
+                ));
+            }
+            t
+        }
+        Format::Json => serde_json::to_string_pretty(&outcome.summary).context("rendering JSON")? + "\n",
+    };
+    write_out(None, &text)?;
+    Ok(ExitCode::from(outcome.exit_code()))
 }

@@ -462,7 +462,8 @@ pub struct BatchSummary {
     pub failed_not_listed: u64,
     /// Rows written per table.
     pub rows: BTreeMap<String, u64>,
-    /// Peak resident memory of the process, bytes (Linux; null elsewhere or when merged).
+    /// Peak resident memory of the process, bytes (Linux; null elsewhere); in the merged
+    /// summary, the largest over the shards.
     pub peak_rss_bytes: Option<u64>,
 }
 

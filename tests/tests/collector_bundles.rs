@@ -7,7 +7,7 @@
 //! Every bundle is checked the same way ([`check_bundle`]): the manifest validates against
 //! `schemas/json/manifest.v1.schema.json` and `Manifest::from_json_slice`, every listed file's
 //! SHA-256 and size match, every file is listed, the collection log is there. Whether the
-//! analyzer reads each bundle is the `TODO(analyzer)` in [`analyzer_reads`].
+//! analyzer reads each bundle is checked by [`analyzer_reads`].
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -126,13 +126,41 @@ fn check_bundle(bundle: &Path) -> Manifest {
     m
 }
 
-/// The analyzer must read every bundle the collector writes.
+/// The analyzer must read every bundle the collector writes: it recognises our layout and the
+/// host, verifies every hash without complaint, sees every listed file, and reads every record
+/// of the EVTX logs the bundle holds.
 fn analyzer_reads(bundle: &Path, manifest: &Manifest) {
-    // TODO(analyzer): connect the analyzer here once its library API settles, e.g.
-    //   let report = rdpdiag::inspect::inspect(&[bundle.to_path_buf()], &Default::default());
-    //   assert no error-level problem, every manifest artifact seen, hashes verified, and for
-    //   volume/sample bundles the events of the copied EVTX logs counted.
-    let _ = (bundle, manifest);
+    let report = rdpdiag::inspect(&[bundle.to_path_buf()], &rdpdiag::IngestOptions::default());
+    let input = &report.inputs[0];
+    assert!(input.container.is_some(), "{}: not opened", bundle.display());
+    assert!(
+        format!("{:?}", input.layout.as_ref().unwrap().kind)
+            .to_lowercase()
+            .contains("bundle")
+    );
+    assert_eq!(input.host.as_deref(), Some(manifest.host.name.as_str()));
+    assert_eq!(input.role, manifest.host.role);
+    let errors: Vec<String> = input
+        .problems
+        .iter()
+        .chain(input.artifacts.iter().flat_map(|a| a.problems.iter()))
+        .filter(|p| p.severity == rdpdiag::Severity::Error)
+        .map(|p| format!("{} {}", p.location, p.message))
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:?}", bundle.display());
+    for a in manifest.artifacts.iter().filter(|a| a.sha256.is_some()) {
+        let seen = input.artifacts.iter().find(|r| r.path == a.path);
+        assert!(
+            seen.is_some(),
+            "{}: the analyzer did not see {}",
+            bundle.display(),
+            a.path
+        );
+        if a.kind == ArtifactKind::Evtx {
+            let stats = seen.and_then(|r| r.evtx.as_ref()).unwrap();
+            assert_eq!(stats.records_failed, 0, "{}", a.path);
+        }
+    }
 }
 
 fn live_options(out: &Path) -> CollectOptions {

@@ -39,11 +39,10 @@ fn every_committed_sample_bundle_is_read_completely() {
             .unwrap()
             .to_string_lossy()
             .to_string();
-        let want = if name.contains("-client") {
-            Role::Client
-        } else {
-            Role::Server
-        };
+        let client = name.ends_with("-client.zip")
+            || name.contains("-client-MSRD-")
+            || name.ends_with("-client-logs.zip");
+        let want = if client { Role::Client } else { Role::Server };
         assert_eq!(input.role, want, "{name}");
         assert!(input.host.is_some(), "{name}: host not recognised");
         let layout = format!("{:?}", input.layout.as_ref().unwrap().kind).to_lowercase();

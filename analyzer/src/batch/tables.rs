@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use polars::prelude::{
-    BooleanChunked, Column, DataFrame, DataType, Field, Float64Chunked, Int64Chunked, IntoColumn,
-    IntoSeries, NewChunkedArray, PlSmallStr, Schema, StringChunked, TimeUnit, TimeZone,
+    BooleanChunked, Column, DataFrame, DataType, Field, Float64Chunked, Int64Chunked, IntoColumn, IntoSeries,
+    NewChunkedArray, PlSmallStr, Schema, StringChunked, TimeUnit, TimeZone,
 };
 use rdpdiag_schemas::tables::{ColumnType, TableSpec};
 
@@ -146,7 +146,10 @@ impl ColumnData {
             // feature (chrono-tz), which this build leaves out.
             ColumnData::Time(c) if for_csv => StringChunked::from_iter_options(
                 name,
-                c.iter().map(|v| v.and_then(iso_millis)).collect::<Vec<_>>().into_iter(),
+                c.iter()
+                    .map(|v| v.and_then(iso_millis))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
             )
             .into_series()
             .into_column(),
