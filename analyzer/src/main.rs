@@ -59,8 +59,8 @@ enum Command {
     /// Analyse many tickets: Parquet and CSV tables, a summary, progress while it runs.
     ///
     /// INPUT is a folder of tickets (each subfolder or zip is one ticket) or a ticket (a bundle
-    /// folder, a zip, a folder of logs). Tables go to OUTDIR/<table>/shard=<K>/part-00000.parquet
-    /// and OUTDIR/csv/<table>/shard=<K>/part-00000.csv; the summary to OUTDIR/summary.json.
+    /// folder, a zip, a folder of logs). Tables go to OUTDIR/<table>/shard=<K>/part-NNNNN.parquet
+    /// and OUTDIR/csv/<table>/shard=<K>/part-NNNNN.csv; the summary to OUTDIR/summary.json.
     /// Ctrl-C (or SIGTERM) finishes the tickets in progress and writes what was done.
     /// Exit status: 0 every ticket analysed, 4 partial (some tickets failed or were read only
     /// in part: see the errors table), 2 bad usage or output folder, 130 interrupted.
@@ -87,6 +87,9 @@ struct BatchArgs {
     /// Write Parquet only.
     #[arg(long)]
     no_csv: bool,
+    /// Tickets per part file (a shard starts part-00001 ... after that many).
+    #[arg(long, default_value_t = 2048)]
+    tickets_per_part: usize,
     /// Treat each INPUT as one ticket, even a folder of bundle zips.
     #[arg(long)]
     input_is_ticket: bool,
@@ -393,6 +396,7 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<ExitCode> {
     opts.jobs = args.jobs;
     opts.chunk_size = args.chunk.max(1);
     opts.csv = !args.no_csv;
+    opts.writer.part_tickets = args.tickets_per_part.max(1);
     opts.each_input_is_ticket = args.input_is_ticket;
     opts.progress = match args.progress {
         ProgressArg::Auto => ProgressMode::Auto,

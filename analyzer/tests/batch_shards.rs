@@ -1,6 +1,6 @@
-//! `--shard K/N`: shards partition the tickets exactly (by a hash of the ticket id), write one
-//! part each into one hive-style dataset that reads as one, and the last shard to finish
-//! writes the merged summary and `_SUCCESS`.
+//! `--shard K/N`: shards partition the tickets exactly (by a hash of the ticket id), write
+//! their parts into one hive-style dataset that reads as one, and the last shard to finish
+//! writes the merged summary and `_SUCCESS`. Parts roll every `--tickets-per-part` tickets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod batch_common;
@@ -94,6 +94,49 @@ fn shards_partition_the_tickets_and_read_as_one_dataset() {
         read_dataset(&whole, "attempts").height(),
         read_dataset(&out, "attempts").height()
     );
+
+    // Parts roll every --tickets-per-part tickets and still read as one dataset; a re-run
+    // replaces them all (no stale part survives).
+    let rolled = dir.path().join("rolled");
+    let run_rolled = |per_part: &str| {
+        let run = bin()
+            .args([
+                "batch",
+                "--progress",
+                "none",
+                "--tickets-per-part",
+                per_part,
+                "-o",
+            ])
+            .arg(&rolled)
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0));
+    };
+    run_rolled("3");
+    for table in ["tickets", "attempts", "findings", "evidence", "errors"] {
+        assert_eq!(
+            parts(&rolled, table, "parquet").len(),
+            7,
+            "{table}: 20 tickets, 3 per part"
+        );
+        assert_eq!(parts(&rolled, table, "csv").len(), 7, "{table}");
+    }
+    for (_, p) in parts(&rolled, "tickets", "parquet") {
+        assert!(read_parquet(&p).height() <= 3);
+    }
+    assert_eq!(
+        by_ticket(&read_dataset(&rolled, "tickets"), "top_cause"),
+        by_ticket(&one, "top_cause")
+    );
+    assert_eq!(
+        read_dataset(&rolled, "evidence").height(),
+        read_dataset(&whole, "evidence").height()
+    );
+    run_rolled("2048");
+    assert_eq!(parts(&rolled, "tickets", "parquet").len(), 1);
+    assert_eq!(read_dataset(&rolled, "tickets").height(), 20);
 
     // The merged summary covers both shards.
     let s: BatchSummary = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();

@@ -7,8 +7,9 @@
 //! - [`progress`], [`summary`]: what the user sees while and after it runs.
 //!
 //! Memory stays bounded: tickets are processed in chunks (in parallel within a chunk), each
-//! analysis is turned into rows and dropped at once, and rows are written as soon as a table
-//! has a row group's worth. Nothing holds all tickets' events or rows.
+//! analysis is turned into rows and dropped at once, the rows are written as a row group every
+//! 128 tickets, and a new part file starts every 2,048 tickets (a Parquet footer holds every
+//! row group's metadata). Nothing holds all tickets' events or rows.
 
 pub mod progress;
 pub mod rows;
@@ -32,6 +33,7 @@ use progress::Progress;
 pub use progress::ProgressMode;
 use rows::{Status, TicketOutcome, Timing};
 pub use ticket::{Shard, TicketRef};
+pub use writer::WriterLimits;
 use writer::{DatasetWriter, WriteError};
 
 /// Exit status: every ticket analysed cleanly.
@@ -63,6 +65,8 @@ pub struct BatchOptions {
     pub chunk_size: usize,
     /// Also write CSV.
     pub csv: bool,
+    /// Row groups and part files.
+    pub writer: WriterLimits,
     /// Treat each INPUT as one ticket, even a folder.
     pub each_input_is_ticket: bool,
     /// How each ticket is analysed.
@@ -86,6 +90,7 @@ impl BatchOptions {
             jobs: None,
             chunk_size: 64,
             csv: true,
+            writer: WriterLimits::default(),
             each_input_is_ticket: false,
             analyze: AnalyzeOptions::default(),
             progress: ProgressMode::Auto,
@@ -301,7 +306,7 @@ pub fn run(opts: &BatchOptions, catalog: &Catalog) -> Result<BatchOutcome, Batch
         .thread_name(|i| format!("rdpdiag-batch-{i}"))
         .build()
         .map_err(|e| BatchError::Options(format!("cannot start worker threads: {e}")))?;
-    let mut writer = DatasetWriter::create(out, opts.shard, opts.csv)?;
+    let mut writer = DatasetWriter::create(out, opts.shard, opts.csv, opts.writer)?;
     let progress = Progress::new(opts.progress, mine.len() as u64, opts.progress_every);
     let mut tally = summary::Tally::default();
     let mut announced = false;

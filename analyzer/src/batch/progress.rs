@@ -58,8 +58,16 @@ impl Progress {
         };
         let bar = bar.then(|| {
             let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tickets  {per_sec}  ETA {eta}  {msg}",
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tickets  {rate}  ETA {eta}  {msg}",
             )
+            .map(|s| {
+                s.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} tickets/s", state.per_sec());
+                    },
+                )
+            })
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             let b =
                 ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(style);
