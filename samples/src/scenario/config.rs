@@ -257,6 +257,37 @@ pub struct RegFile {
     pub export: RegExport,
 }
 
+/// The exports both roles carry: SCHANNEL, LSA (FIPS), CredSSP policy, OS version.
+fn host_reg_files(
+    schannel: &[ProtocolSwitch],
+    fips: bool,
+    oracle: Option<u32>,
+    os: &OsVersion,
+) -> Vec<RegFile> {
+    vec![
+        RegFile {
+            short_name: "HKLM-System-CCS-Control-SecurityProviders",
+            root: r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders",
+            export: RegExport::new(schannel_keys(schannel)),
+        },
+        RegFile {
+            short_name: "HKLM-System-CCS-Control-LSA",
+            root: r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa",
+            export: RegExport::new(lsa_keys(fips)),
+        },
+        RegFile {
+            short_name: "HKLM-SW-MS-Win-CV-Policies",
+            root: r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies",
+            export: RegExport::new(credssp_keys(oracle)),
+        },
+        RegFile {
+            short_name: "HKLM-SW-MS-WinNT-CV",
+            root: r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
+            export: RegExport::new(vec![current_version_key(os)]),
+        },
+    ]
+}
+
 impl ServerConfig {
     /// The registry exports a server bundle carries.
     pub fn reg_files(&self) -> Vec<RegFile> {
@@ -333,7 +364,7 @@ impl ServerConfig {
                 ],
             ));
         }
-        vec![
+        let mut files = vec![
             RegFile {
                 short_name: "HKLM-System-CCS-Control-TerminalServer",
                 root: r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server",
@@ -348,26 +379,14 @@ impl ServerConfig {
                 root: r"HKLM\SOFTWARE\Policies",
                 export: RegExport::new(vec![RegKey::new(TS_POLICY, policy)]),
             },
-            RegFile {
-                short_name: "HKLM-System-CCS-Control-SecurityProviders",
-                root: r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders",
-                export: RegExport::new(schannel_keys(&self.schannel)),
-            },
-            RegFile {
-                short_name: "HKLM-System-CCS-Control-LSA",
-                root: r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa",
-                export: RegExport::new(lsa_keys(self.fips)),
-            },
-            RegFile {
-                short_name: "HKLM-SW-MS-Win-CV-Policies",
-                root: r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies",
-                export: RegExport::new(credssp_keys(self.allow_encryption_oracle)),
-            },
-            RegFile {
-                short_name: "HKLM-SW-MS-WinNT-CV",
-                root: r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
-                export: RegExport::new(vec![current_version_key(&self.os)]),
-            },
+        ];
+        files.extend(host_reg_files(
+            &self.schannel,
+            self.fips,
+            self.allow_encryption_oracle,
+            &self.os,
+        ));
+        files.extend([
             RegFile {
                 short_name: "HKLM-SW-MS-WinNT-CV-ProfileList",
                 root: r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList",
@@ -392,7 +411,8 @@ impl ServerConfig {
                     vec![sz("MachineGuid", &self.machine_guid)],
                 )]),
             },
-        ]
+        ]);
+        files
     }
 }
 
@@ -422,7 +442,7 @@ impl ClientConfig {
                 vec![sz("UsernameHint", user_hint)],
             ));
         }
-        vec![
+        let mut files = vec![
             RegFile {
                 short_name: "HKLM-SW-MS-TerminalServerClient",
                 root: r"HKLM\SOFTWARE\Microsoft\Terminal Server Client",
@@ -433,26 +453,13 @@ impl ClientConfig {
                 root: r"HKCU\Software\Microsoft\Terminal Server Client",
                 export: RegExport::new(hkcu),
             },
-            RegFile {
-                short_name: "HKLM-System-CCS-Control-SecurityProviders",
-                root: r"HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders",
-                export: RegExport::new(schannel_keys(&self.schannel)),
-            },
-            RegFile {
-                short_name: "HKLM-System-CCS-Control-LSA",
-                root: r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa",
-                export: RegExport::new(lsa_keys(self.fips)),
-            },
-            RegFile {
-                short_name: "HKLM-SW-MS-Win-CV-Policies",
-                root: r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies",
-                export: RegExport::new(credssp_keys(self.allow_encryption_oracle)),
-            },
-            RegFile {
-                short_name: "HKLM-SW-MS-WinNT-CV",
-                root: r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
-                export: RegExport::new(vec![current_version_key(&self.os)]),
-            },
-        ]
+        ];
+        files.extend(host_reg_files(
+            &self.schannel,
+            self.fips,
+            self.allow_encryption_oracle,
+            &self.os,
+        ));
+        files
     }
 }
