@@ -17,41 +17,14 @@ NOISE=${NOISE:-50}
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/rdpdiag-batch-mem.XXXXXX")}
 TARGET=${CARGO_TARGET_DIR:-target}
 
-if [ ! -x /usr/bin/time ]; then
-    echo "installing GNU time (for peak RSS)" >&2
-    if [ "$(id -u)" = 0 ]; then
-        apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
-    else
-        sudo apt-get install -y time >/dev/null
-    fi
-fi
+# shellcheck source=scripts/lib/tickets.sh
+. scripts/lib/tickets.sh
+ensure_gnu_time
 
 echo "building (release)..." >&2
 cargo build --release --locked -q -p rdpdiag -p rdpdiag-samples
 RDPDIAG="$TARGET/release/rdpdiag"
 SAMPLES="$TARGET/release/rdpdiag-samples"
-
-# Generates $1 tickets into $2 (every scenario per seed; one folder per ticket).
-generate() {
-    local want=$1 dir=$2 seed=0 n=0
-    mkdir -p "$dir"
-    while [ "$n" -lt "$want" ]; do
-        seed=$((seed + 1))
-        local round="$WORK/round-$seed"
-        "$SAMPLES" generate all --seed "$seed" --noise "$NOISE" --attempts 2 -o "$round" >/dev/null
-        for client in "$round"/*-client.zip; do
-            [ "$n" -lt "$want" ] || break
-            local scen
-            scen=$(basename "$client" -client.zip)
-            local t
-            t=$(printf '%s/T%05d-%s' "$dir" "$n" "$scen")
-            mkdir -p "$t"
-            mv "$client" "$round/$scen-server.zip" "$t/"
-            n=$((n + 1))
-        done
-        rm -rf "$round"
-    done
-}
 
 # Runs the batch over $1 into $2; prints "peak_kib seconds tickets_per_s".
 measure() {
@@ -72,7 +45,7 @@ measure() {
 }
 
 echo "generating $LARGE tickets in $WORK (noise $NOISE)..." >&2
-generate "$LARGE" "$WORK/tickets-large"
+generate_tickets "$SAMPLES" "$LARGE" "$WORK/tickets-large" "$NOISE"
 mkdir -p "$WORK/tickets-small"
 for t in $(ls "$WORK/tickets-large" | head -n "$SMALL"); do
     cp -al "$WORK/tickets-large/$t" "$WORK/tickets-small/$t"

@@ -61,7 +61,7 @@ pub struct ArtifactReport {
 #[derive(Debug)]
 pub enum Parsed {
     /// Events and counts of an EVTX file.
-    Evtx(EvtxOutput),
+    Evtx(Box<EvtxOutput>),
     /// No parser for this kind here.
     NotParsed(String),
 }
@@ -69,7 +69,7 @@ pub enum Parsed {
 /// Parses one artifact's bytes according to its sniffed content kind.
 pub fn parse(content: ContentKind, bytes: Vec<u8>, prov: &Provenance, interest: &Interest) -> Parsed {
     match content {
-        ContentKind::Evtx => Parsed::Evtx(evtx_ingest::ingest_evtx(bytes, prov, interest)),
+        ContentKind::Evtx => Parsed::Evtx(Box::new(evtx_ingest::ingest_evtx(bytes, prov, interest))),
         ContentKind::Reg | ContentKind::Hive => Parsed::NotParsed(
             "registry parsing is not in this build yet (registry slice of issue 3)".into(),
         ),

@@ -24,6 +24,7 @@ pub use ingest::{Ingest, IngestOptions, InputReport, ingest};
 pub use inspect::{InspectReport, inspect, render_json, render_text};
 pub use model::{Event, EvtxStats, FieldValue, Location, Problem, Severity};
 pub mod analyze;
+#[cfg(feature = "batch")]
 pub mod batch;
 pub mod correlate;
 pub mod diagnose;

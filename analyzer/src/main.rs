@@ -4,12 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use rdpdiag::analyze::{AnalyzeOptions, analyze};
+use rdpdiag::artifact::Outcome;
 use rdpdiag::evtx_ingest::Interest;
 use rdpdiag::input::Limits;
 use rdpdiag::report::{self, Format as ReportFormat};
@@ -64,9 +63,11 @@ enum Command {
     /// Ctrl-C (or SIGTERM) finishes the tickets in progress and writes what was done.
     /// Exit status: 0 every ticket analysed, 4 partial (some tickets failed or were read only
     /// in part: see the errors table), 2 bad usage or output folder, 130 interrupted.
+    #[cfg(feature = "batch")]
     Batch(BatchArgs),
 }
 
+#[cfg(feature = "batch")]
 #[derive(Debug, clap::Args)]
 struct BatchArgs {
     /// Folders of tickets, or tickets.
@@ -107,6 +108,7 @@ struct BatchArgs {
     format: Format,
 }
 
+#[cfg(feature = "batch")]
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ProgressArg {
     Auto,
@@ -227,6 +229,38 @@ fn catalog(dir: Option<&PathBuf>) -> anyhow::Result<Catalog> {
     })
 }
 
+/// One line on why nothing of input `i` could be used.
+fn why_unusable(i: &rdpdiag::InputReport) -> String {
+    if i.container.is_none() {
+        // The error names the input already.
+        return i
+            .problems
+            .first()
+            .map(|p| p.message.clone())
+            .unwrap_or_else(|| format!("{}: could not be opened", i.input));
+    }
+    let count = |f: fn(&Outcome) -> bool| i.artifacts.iter().filter(|a| f(&a.outcome)).count();
+    let rejected = count(|o| matches!(o, Outcome::Rejected { .. }));
+    let unreadable = count(|o| matches!(o, Outcome::Unreadable { .. }));
+    let not_parsed = count(|o| matches!(o, Outcome::NotParsed { .. }));
+    let first = i
+        .artifacts
+        .iter()
+        .find_map(|a| match &a.outcome {
+            Outcome::Rejected { reason } | Outcome::Unreadable { reason } | Outcome::NotParsed { reason } => {
+                Some(format!("; first: {}: {reason}", a.path))
+            }
+            Outcome::Parsed => None,
+        })
+        .or_else(|| i.problems.first().map(|p| format!("; {}", p.message)))
+        .unwrap_or_default();
+    format!(
+        "{}: nothing usable in {} entries ({rejected} rejected, {unreadable} unreadable, {not_parsed} of no known kind){first}",
+        i.input,
+        i.artifacts.len()
+    )
+}
+
 fn write_out(output: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
     match output {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
@@ -254,9 +288,17 @@ fn run() -> anyhow::Result<ExitCode> {
                 ..AnalyzeOptions::default()
             };
             let a = analyze(&paths, &cat, &opts);
-            let unreadable = a.inputs.iter().all(|i| i.container.is_none());
             write_out(args.output.as_ref(), &report::render(&a.report, args.format))?;
-            if unreadable {
+            // Bad input: not one artifact of any input could be used (unopenable inputs, or
+            // every entry rejected, unreadable or of no known kind). Say why, per input.
+            let usable = a
+                .inputs
+                .iter()
+                .any(|i| i.artifacts.iter().any(|x| matches!(x.outcome, Outcome::Parsed)));
+            if !usable {
+                for i in &a.inputs {
+                    eprintln!("rdpdiag: {}", why_unusable(i));
+                }
                 eprintln!("rdpdiag: no input could be read");
                 return Ok(ExitCode::from(2));
             }
@@ -339,6 +381,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
+        #[cfg(feature = "batch")]
         Command::Batch(args) => run_batch(args),
         Command::Inspect(args) => {
             let limits = Limits {
@@ -374,8 +417,11 @@ fn run() -> anyhow::Result<ExitCode> {
 }
 
 /// `rdpdiag batch`: the library does the work; here are the Ctrl-C handler and the printing.
+#[cfg(feature = "batch")]
 fn run_batch(args: BatchArgs) -> anyhow::Result<ExitCode> {
     use rdpdiag::batch::{self, BatchOptions, ProgressMode};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let cat = catalog(args.rules.as_ref())?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();

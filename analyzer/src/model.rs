@@ -283,12 +283,11 @@ pub struct EvtxStats {
     pub records_failed: u64,
     /// Records that were rendered in full (candidates for the interest filter).
     pub records_rendered: u64,
+    /// Of those, records built straight from their template values (the rest were rendered
+    /// by the evtx crate).
+    pub records_decoded: u64,
     /// Records kept as [`Event`]s.
     pub records_kept: u64,
-    /// Times when a template's learned layout disagreed with a rendered record (then that
-    /// template is rendered in full from there on). Non-zero means the fast filter may have
-    /// skipped a record it should not have; it has never been seen on real logs.
-    pub filter_layout_mismatches: u64,
     /// Oldest record time (record header), UTC.
     pub first_utc: Option<DateTime<Utc>>,
     /// Newest record time (record header), UTC.

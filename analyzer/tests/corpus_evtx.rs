@@ -115,7 +115,7 @@ fn kept_records_equal_the_crates_full_iteration() {
             "{name}: kept records differ from the full iteration"
         );
         assert_eq!(out.stats.records_kept as usize, kept.len(), "{name}");
-        assert_eq!(out.stats.filter_layout_mismatches, 0, "{name}");
+        assert!(out.stats.records_decoded <= out.stats.records_rendered, "{name}");
         // Every record the full iteration renders was read here (skipped ones unrendered).
         assert!(
             out.stats.records_read as usize >= reference.ok_ids.len(),
@@ -200,7 +200,11 @@ fn broken_files_report_file_chunk_and_record() {
             .iter()
             .any(|p| p.location == Location::Chunk { chunk: 2 } && p.message.contains("partial chunk"))
     );
-    assert_eq!(out.stats.records_kept, 47, "the 4624s of the two whole chunks");
+    // 47 4624s in the two whole chunks, 4 of them network/RDP logons (LogonType 3, 7 or 10).
+    assert_eq!(
+        out.stats.records_kept, 4,
+        "the RDP-relevant 4624s of the two whole chunks"
+    );
 
     let dirty = corpus.join("evtx/rdp/evtxcrate__RdpCoreTS-Operational__vss0_dirty.evtx");
     let out = ingest_evtx(

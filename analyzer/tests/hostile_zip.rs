@@ -3,41 +3,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/zipcraft.rs"]
+mod zipcraft;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{TimeZone, Utc};
 use rdpdiag::artifact::{ArtifactReport, Outcome};
 use rdpdiag::input::{ContentKind, Limits};
 use rdpdiag::{IngestOptions, InputReport, Severity, ingest};
-use rdpdiag_schemas::manifest::{
-    Artifact, ArtifactSource, CollectionMode, CollectionWindow, HostInfo, Manifest, ToolInfo,
-};
-use rdpdiag_schemas::{ArtifactKind, ArtifactStatus, Role};
-use sha2::{Digest, Sha256};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
-
-const REG: &[u8] = b"Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\X]\r\n\"A\"=dword:00000001\r\n";
-
-fn deflated() -> SimpleFileOptions {
-    SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)
-}
-
-fn stored() -> SimpleFileOptions {
-    SimpleFileOptions::default().compression_method(CompressionMethod::Stored)
-}
-
-/// Writes a zip with the given (name, bytes, options) entries.
-fn write_zip(path: &Path, entries: &[(&str, &[u8], SimpleFileOptions)]) {
-    let mut w = ZipWriter::new(std::fs::File::create(path).unwrap());
-    for (name, bytes, opts) in entries {
-        w.start_file(*name, *opts).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap();
-}
+use rdpdiag_schemas::{ArtifactKind, Role};
+use zip::ZipWriter;
+use zipcraft::{REG, deflated, manifest, sha256_hex, stored, write_zip};
 
 fn run(path: &Path, limits: Limits) -> InputReport {
     let opts = IngestOptions {
@@ -265,59 +242,6 @@ fn truncated_zips_keep_the_entries_before_the_damage() {
     assert!(r.problems[0].message.contains("trunc.zip"), "{:?}", r.problems);
 }
 
-fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn manifest(artifacts: Vec<(&str, ArtifactKind, &[u8], Option<String>)>) -> Vec<u8> {
-    let t = Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap();
-    Manifest {
-        schema_version: 1,
-        bundle_id: "0f7e5a40-0000-4000-8000-000000000001".into(),
-        tool: ToolInfo {
-            name: "rdpdiag-collect".into(),
-            version: "0.1.0".into(),
-        },
-        created_utc: t,
-        ticket: Some("T-1".into()),
-        collection_mode: CollectionMode::Pack,
-        host: HostInfo {
-            name: "SRV01".into(),
-            domain: None,
-            os: None,
-            role: Role::Server,
-            addresses: vec![],
-            time_zone: None,
-            clock: None,
-        },
-        window: CollectionWindow {
-            since_utc: t,
-            until_utc: t,
-        },
-        artifacts: artifacts
-            .into_iter()
-            .map(|(path, kind, bytes, sha)| Artifact {
-                path: path.into(),
-                kind,
-                text_format: None,
-                source: ArtifactSource {
-                    registry_key: Some("HKLM\\SOFTWARE\\X".into()),
-                    ..ArtifactSource::default()
-                },
-                method: "reg export".into(),
-                sha256: sha.or_else(|| Some(sha256_hex(bytes))),
-                size: bytes.len() as u64,
-                started_utc: t,
-                finished_utc: t,
-                status: ArtifactStatus::Ok,
-                error: None,
-            })
-            .collect(),
-        redaction: None,
-    }
-    .to_json_pretty()
-}
-
 #[test]
 fn manifest_hash_mismatch_is_reported_and_the_rest_verified() {
     let s = common::Scratch::new("manifest");
@@ -427,7 +351,9 @@ fn evtx_inside_a_zip_is_parsed() {
     assert!(out.events.windows(2).all(|w| w[0].time_utc <= w[1].time_utc));
 }
 
-/// Two central-directory entries pointing at the same bytes (the overlapping-files zip bomb).
+/// Two central-directory entries pointing at the same bytes: the second one's name disagrees
+/// with the local header it points at (rejected for that); and the quoted-overlap bomb, whose
+/// local headers agree with the central directory, rejected for the overlap.
 #[test]
 fn overlapping_entries_are_rejected() {
     let s = common::Scratch::new("overlap");
@@ -455,8 +381,19 @@ fn overlapping_entries_are_rejected() {
     std::fs::write(&zip, &bytes).unwrap();
     let r = run(&zip, Limits::default());
     assert_good_read(&r, "rdp.txt");
-    for name in ["a.txt", "b.txt"] {
-        let why = rejected_reason(&r, name);
+    let why = rejected_reason(&r, "b.txt");
+    assert!(why.contains("local header") && why.contains("a.txt"), "{why}");
+
+    let kernel = vec![b'k'; 64 << 10];
+    let mut entries = vec![zipcraft::RawEntry::deflated("rdp.txt", REG)];
+    let prefix = (zipcraft::RawZip::local_header(&entries[0]).len() + entries[0].data.len()) as u64;
+    entries.extend(zipcraft::quoted_overlap_bomb(10, &kernel, prefix));
+    zipcraft::RawZip::new(entries).write(&zip);
+    let r = run(&zip, Limits::default());
+    assert_good_read(&r, "rdp.txt");
+    for i in 0..10 {
+        let name = format!("k/{i:04}.evtx");
+        let why = rejected_reason(&r, &name);
         assert!(why.contains("overlap"), "{name}: {why}");
     }
 }

@@ -8,6 +8,8 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rdpdiag_schemas::manifest::{
@@ -52,6 +54,9 @@ pub enum BundleError {
     /// The target exists and is a folder (never deleted for the user).
     #[error("target {0} already exists")]
     TargetExists(PathBuf),
+    /// The process is being interrupted (SIGINT/SIGTERM): nothing more is written.
+    #[error("interrupted: the bundle was not finished and its temporary output was removed")]
+    Interrupted,
     /// The finished manifest does not validate (a bug in the caller).
     #[error("manifest does not validate: {0}")]
     Manifest(#[from] rdpdiag_schemas::ManifestError),
@@ -60,6 +65,90 @@ pub enum BundleError {
 fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> BundleError {
     let context = context.into();
     move |source| BundleError::Io { context, source }
+}
+
+/// Temporary outputs of the writers in progress in this process, so that a signal handler can
+/// remove them ([`interrupt`]): a process killed by SIGINT/SIGTERM runs no destructors.
+static PARTIALS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Set by [`interrupt`]: writers stop writing and never rename into place.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn partials() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PARTIALS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn remove_partial(p: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
+        Ok(_) => std::fs::remove_file(p),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// For a signal handler: stops every writer of this process from finishing (none renames into
+/// place after this returns) and removes their temporary outputs. Returns the paths removed
+/// and, for each that could not be removed, the error. A bundle already renamed into place
+/// before the call is complete and stays.
+pub fn interrupt() -> Vec<(PathBuf, Option<std::io::Error>)> {
+    // Holding the lock: a writer between its last check and its rename holds it too, so the
+    // rename either happened before (and the path is no longer listed) or never will.
+    let list = partials();
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    list.iter()
+        .map(|p| {
+            // A folder sink may be creating a file while it is removed: try a few times.
+            let mut result = remove_partial(p);
+            for _ in 0..5 {
+                if result.is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                result = remove_partial(p);
+            }
+            (p.clone(), result.err())
+        })
+        .collect()
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Temporary outputs left beside `final_path` by earlier runs that were killed outright
+/// (SIGKILL, power loss): `.<name>.<pid>.partial` of a pid other than this process's. They are
+/// never taken for bundles (hidden, never renamed); the caller may report or remove them.
+pub fn stale_partials(final_path: &Path) -> Vec<PathBuf> {
+    let Some(name) = final_path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let dir = match final_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}.");
+    let own = temp_name(final_path);
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = rd
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .and_then(|n| {
+                    n.strip_prefix(&prefix)?
+                        .strip_suffix(".partial")
+                        .map(|pid| pid.parse::<u32>().is_ok())
+                })
+                .unwrap_or(false)
+                && *p != own
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// What the manifest says about one artifact, apart from what the writer computes
@@ -147,6 +236,14 @@ impl std::fmt::Debug for BundleWriter {
     }
 }
 
+fn check_not_interrupted() -> Result<(), BundleError> {
+    if interrupted() {
+        Err(BundleError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
 fn temp_name(final_path: &Path) -> PathBuf {
     let name = final_path
         .file_name()
@@ -172,6 +269,7 @@ fn zip_time(t: DateTime<Utc>) -> zip::DateTime {
 impl BundleWriter {
     /// Starts a zip bundle that will appear at `final_path` when finished.
     pub fn create_zip(final_path: &Path) -> Result<BundleWriter, BundleError> {
+        check_not_interrupted()?;
         let tmp_path = temp_name(final_path);
         let file = File::create(&tmp_path).map_err(io_err(format!("creating {}", tmp_path.display())))?;
         Ok(Self::with_sink(
@@ -186,12 +284,14 @@ impl BundleWriter {
         if final_path.exists() {
             return Err(BundleError::TargetExists(final_path.to_path_buf()));
         }
+        check_not_interrupted()?;
         let tmp_path = temp_name(final_path);
         std::fs::create_dir_all(&tmp_path).map_err(io_err(format!("creating {}", tmp_path.display())))?;
         Ok(Self::with_sink(final_path, tmp_path.clone(), Sink::Dir(tmp_path)))
     }
 
     fn with_sink(final_path: &Path, tmp_path: PathBuf, sink: Sink) -> BundleWriter {
+        partials().push(tmp_path.clone());
         BundleWriter {
             final_path: final_path.to_path_buf(),
             tmp_path,
@@ -296,6 +396,7 @@ impl BundleWriter {
     }
 
     fn stream_entry(&mut self, path: &str, mut reader: impl Read) -> Result<(u64, String), BundleError> {
+        check_not_interrupted()?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 256 * 1024];
@@ -337,6 +438,7 @@ impl BundleWriter {
                     entry: path.into(),
                 });
             }
+            check_not_interrupted()?;
             hasher.update(&buf[..n]);
             let chunk = &buf[..n];
             let written = match (self.sink.as_mut(), dir_file.as_mut()) {
@@ -417,11 +519,14 @@ impl BundleWriter {
             Some(Sink::Dir(_)) => {}
             None => return Err(BundleError::BadPath("bundle already finished".into())),
         }
+        let mut list = partials();
+        check_not_interrupted()?;
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(io_err(format!(
             "renaming {} to {}",
             self.tmp_path.display(),
             self.final_path.display()
         )))?;
+        list.retain(|p| *p != self.tmp_path);
         Ok(self.final_path.clone())
     }
 }
@@ -436,6 +541,10 @@ impl Drop for BundleWriter {
             } else {
                 std::fs::remove_file(&self.tmp_path)
             };
+        }
+        // Finished (renamed) or removed: no longer the signal handler's business.
+        if self.sink.is_none() && !self.tmp_path.exists() {
+            partials().retain(|p| *p != self.tmp_path);
         }
     }
 }

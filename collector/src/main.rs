@@ -266,6 +266,9 @@ fn run_collect(a: CollectArgs) -> Result<()> {
         );
     }
     let prepared = collect::prepare(&opts, a.dry_run)?;
+    if !a.dry_run {
+        clean_stale_partials(&prepared.output);
+    }
     let days = (prepared.window.until_utc - prepared.window.since_utc)
         .num_days()
         .max(1);
@@ -339,7 +342,118 @@ fn run_collect(a: CollectArgs) -> Result<()> {
     Ok(())
 }
 
-fn main() -> Result<()> {
+/// On SIGINT, SIGTERM or SIGHUP (Ctrl-C or Ctrl-Break on Windows) the unfinished bundle's
+/// temporary output is removed and the process exits 128 + the signal (130, 143, 129; 130 on
+/// Windows): no file ever appears at the target path of an interrupted run.
+fn install_interrupt_handler() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            .context("installing the signal handler")?;
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let name = match sig {
+                    SIGINT => "SIGINT",
+                    SIGTERM => "SIGTERM",
+                    _ => "SIGHUP",
+                };
+                on_interrupt(name, 128 + sig);
+            }
+        });
+    }
+    #[cfg(windows)]
+    {
+        ctrlc::set_handler(|| on_interrupt("Ctrl-C", 130)).context("installing the Ctrl-C handler")?;
+    }
+    Ok(())
+}
+
+fn on_interrupt(signal: &str, code: i32) -> ! {
+    let removed = rdpdiag_collect::bundle::interrupt();
+    if removed.is_empty() {
+        eprintln!("\nrdpdiag-collect: interrupted ({signal}); no bundle was being written");
+    }
+    for (path, err) in removed {
+        match err {
+            None => eprintln!(
+                "\nrdpdiag-collect: interrupted ({signal}): removed the unfinished bundle {}",
+                path.display()
+            ),
+            Some(e) => eprintln!(
+                "\nrdpdiag-collect: interrupted ({signal}): could not remove the unfinished bundle {}: {e}",
+                path.display()
+            ),
+        }
+    }
+    std::process::exit(code)
+}
+
+/// Whether process `pid` is running, where that can be known without unsafe code.
+fn pid_alive(pid: u32) -> Option<bool> {
+    if cfg!(target_os = "linux") {
+        Some(std::path::Path::new("/proc").join(pid.to_string()).exists())
+    } else {
+        None
+    }
+}
+
+/// Temporary outputs of earlier runs killed outright (SIGKILL, power loss) beside the target:
+/// removed when their process is known to be gone, otherwise reported. They never count as
+/// bundles (hidden names, never renamed), so they cannot confuse this run either way.
+fn clean_stale_partials(target: &std::path::Path) {
+    for p in rdpdiag_collect::bundle::stale_partials(target) {
+        let pid = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .and_then(|n| {
+                n.strip_suffix(".partial")?
+                    .rsplit('.')
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            });
+        let gone = pid.and_then(pid_alive) == Some(false);
+        let removed = gone
+            && if p.is_dir() {
+                std::fs::remove_dir_all(&p).is_ok()
+            } else {
+                std::fs::remove_file(&p).is_ok()
+            };
+        if removed {
+            eprintln!(
+                "note: removed {}, left by an earlier run that was killed before it finished",
+                p.display()
+            );
+        } else {
+            eprintln!(
+                "note: {} is the unfinished output of another or an earlier run (not a bundle; delete it if no collector is running)",
+                p.display()
+            );
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let result = run();
+    if rdpdiag_collect::bundle::interrupted() {
+        // A signal arrived: its handler is removing the unfinished bundle and exits with
+        // 128 + the signal; an error this thread met because of it must not exit first.
+        loop {
+            std::thread::park();
+        }
+    }
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    install_interrupt_handler()?;
     let cli = Cli::parse();
     match cli.command {
         None => run_collect(cli.collect)?,
@@ -360,6 +474,7 @@ fn main() -> Result<()> {
                 RoleArg::Both => Role::Both,
                 RoleArg::Unknown => Role::Unknown,
             };
+            clean_stale_partials(&output);
             let report = pack(&PackOptions {
                 source: source.clone(),
                 output,

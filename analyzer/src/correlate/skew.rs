@@ -6,6 +6,8 @@
 //! client's known addresses, or line up at least two attempts (a brute-force burst lines up one
 //! attempt with some random address at almost any offset, never several with one address).
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde::Serialize;
 
@@ -179,13 +181,14 @@ pub fn estimate_skew(
     known_client_ips: &[String],
     measured_offset_ms: Option<i64>,
 ) -> ClockSkew {
-    let mut ips: Vec<&str> = sightings.iter().map(|s| s.ip.as_str()).collect();
-    ips.sort_unstable();
-    ips.dedup();
+    // Grouped once: a busy server has tens of thousands of client addresses.
+    let mut by_ip: BTreeMap<&str, Vec<&Sighting>> = BTreeMap::new();
+    for s in sightings {
+        by_ip.entry(s.ip.as_str()).or_default().push(s);
+    }
     let mut best: Option<(bool, usize, Duration, Duration, String)> = None;
-    for ip in ips {
+    for (ip, group) in by_ip {
         let known = known_client_ips.iter().any(|k| k == ip);
-        let group: Vec<&Sighting> = sightings.iter().filter(|s| s.ip == ip).collect();
         let Some((matched, offset, spread)) = align(attempts, &group) else {
             continue;
         };

@@ -25,6 +25,14 @@ pub enum Condition {
         /// English display names (`param1` is localized on other languages; the binary is not).
         display_names: &'static [&'static str],
     },
+    /// A named `<Data>` holds one of these numbers (e.g. 4624 `LogonType`): checked from the
+    /// record's values before it is decoded, so that frequent records can be skipped.
+    DataIn {
+        /// `Data/@Name`.
+        field: &'static str,
+        /// Accepted values.
+        values: &'static [u64],
+    },
 }
 
 /// One line of the interest table.
@@ -70,6 +78,11 @@ impl InterestRule {
                 service,
                 display_names,
             } => scm_is_about(ev, service, display_names),
+            Condition::DataIn { field, values } => ev
+                .field(field)
+                .and_then(|v| v.as_text())
+                .and_then(|t| crate::model::parse_number(&t))
+                .is_some_and(|n| values.contains(&n)),
         }
     }
 }
@@ -226,8 +239,21 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
     InterestRule {
         channel: "Security",
         provider: None,
+        ids: &[(4624, 4624)],
+        // Service and batch logons (5, 4, 0) are most of a server's Security log and say
+        // nothing about RDP: 10 RemoteInteractive, 3 network (NLA), 7 reconnect/unlock.
+        condition: Condition::DataIn {
+            field: "LogonType",
+            values: &[3, 7, 10],
+        },
+        raw_hints: &[],
+        why: "RDP logons: LogonType 10, 3 when NLA authenticates, 7 on reconnect (3.8)",
+    },
+    InterestRule {
+        channel: "Security",
+        provider: None,
         ids: &[
-            (4624, 4625),
+            (4625, 4625),
             (4778, 4779),
             (4825, 4825),
             (5058, 5058),
@@ -370,6 +396,22 @@ impl Interest {
             found = found || r.raw_hints.iter().any(|h| contains_ignore_case(raw, h));
         }
         !hints_only || found
+    }
+
+    /// The payload condition to check before decoding a record of this channel and id: only
+    /// when every rule for them is a [`Condition::DataIn`] on one field (the values of all).
+    pub fn data_condition(&self, channel: &str, event_id: u32) -> Option<(&'static str, &'static [u64])> {
+        if self.everything {
+            return None;
+        }
+        let mut found: Option<(&'static str, &'static [u64])> = None;
+        for r in self.rules_for(channel).filter(|r| r.has_id(event_id)) {
+            match (r.condition, found) {
+                (Condition::DataIn { field, values }, None) => found = Some((field, values)),
+                _ => return None,
+            }
+        }
+        found
     }
 
     /// The whole rule, on a rendered record.

@@ -9,24 +9,6 @@
 //! (u32), one descriptor per substitution (size u16, type u8, pad u8), then the values back to
 //! back. Anything that does not look like that gives `None`, and the record is rendered.
 
-use crate::model::parse_number;
-
-/// BinXml value types used here (MS-EVEN6 2.2.3.2).
-mod ty {
-    pub const STRING: u8 = 0x01;
-    pub const ANSI_STRING: u8 = 0x02;
-    pub const INT8: u8 = 0x03;
-    pub const UINT8: u8 = 0x04;
-    pub const INT16: u8 = 0x05;
-    pub const UINT16: u8 = 0x06;
-    pub const INT32: u8 = 0x07;
-    pub const UINT32: u8 = 0x08;
-    pub const INT64: u8 = 0x09;
-    pub const UINT64: u8 = 0x0A;
-    pub const HEX_INT32: u8 = 0x14;
-    pub const HEX_INT64: u8 = 0x15;
-}
-
 /// More substitutions than any real template has: treat as garbage.
 const MAX_SUBSTITUTIONS: usize = 4096;
 
@@ -37,6 +19,8 @@ pub(crate) struct RawInstance<'a> {
     pub(crate) template_offset: u32,
     descriptors: &'a [u8],
     values: &'a [u8],
+    /// Chunk offset of `values`.
+    values_start: usize,
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -75,16 +59,24 @@ impl<'a> RawInstance<'a> {
             template_offset: def,
             descriptors,
             values,
+            values_start: start + p + n * 4,
         })
     }
 
-    /// Number of substitutions.
-    pub(crate) fn len(&self) -> usize {
-        self.descriptors.len() / 4
+    /// Chunk offset, size and type of substitution `i` (for nested BinXml values).
+    pub(crate) fn value_span(&self, i: usize) -> Option<(usize, usize, u8)> {
+        let mut offset = 0usize;
+        for d in self.descriptors.chunks_exact(4).take(i) {
+            offset = offset.checked_add(usize::from(u16::from_le_bytes([d[0], d[1]])))?;
+        }
+        let d = self.descriptors.get(i * 4..i * 4 + 4)?;
+        let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
+        self.values.get(offset..offset.checked_add(size)?)?;
+        Some((self.values_start + offset, size, d[2]))
     }
 
     /// Type and bytes of substitution `i`.
-    fn value(&self, i: usize) -> Option<(u8, &'a [u8])> {
+    pub(crate) fn value(&self, i: usize) -> Option<(u8, &'a [u8])> {
         let mut offset = 0usize;
         for d in self.descriptors.chunks_exact(4).take(i) {
             offset = offset.checked_add(usize::from(u16::from_le_bytes([d[0], d[1]])))?;
@@ -92,55 +84,6 @@ impl<'a> RawInstance<'a> {
         let d = self.descriptors.get(i * 4..i * 4 + 4)?;
         let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
         Some((d[2], self.values.get(offset..offset.checked_add(size)?)?))
-    }
-
-    /// Substitution `i` as an unsigned number (integers, and text holding a number).
-    pub(crate) fn u64_at(&self, i: usize) -> Option<u64> {
-        let (t, b) = self.value(i)?;
-        let le = |n: usize| -> Option<u64> {
-            let s = b.get(..n)?;
-            let mut buf = [0u8; 8];
-            buf[..n].copy_from_slice(s);
-            Some(u64::from_le_bytes(buf))
-        };
-        let signed = |n: usize| -> Option<u64> {
-            let v = le(n)?;
-            let shift = 64 - 8 * n as u32;
-            let v = ((v << shift) as i64) >> shift;
-            u64::try_from(v).ok()
-        };
-        match t {
-            ty::UINT8 => le(1),
-            ty::UINT16 => le(2),
-            ty::UINT32 | ty::HEX_INT32 => le(4),
-            ty::UINT64 | ty::HEX_INT64 => le(8),
-            ty::INT8 => signed(1),
-            ty::INT16 => signed(2),
-            ty::INT32 => signed(4),
-            ty::INT64 => signed(8),
-            ty::STRING | ty::ANSI_STRING => self.string_at(i).and_then(|s| parse_number(&s)),
-            _ => None,
-        }
-    }
-
-    /// Substitution `i` as text, for string types (up to the first NUL, as the crate does).
-    pub(crate) fn string_at(&self, i: usize) -> Option<String> {
-        let (t, b) = self.value(i)?;
-        match t {
-            ty::STRING => {
-                let units: Vec<u16> = b
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .take_while(|&u| u != 0)
-                    .collect();
-                String::from_utf16(&units).ok()
-            }
-            ty::ANSI_STRING => {
-                let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-                Some(String::from_utf8_lossy(&b[..end]).into_owned())
-            }
-            _ => None,
-        }
     }
 }
 
@@ -173,34 +116,32 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn reads_typed_values() {
+    fn reads_values_and_their_spans() {
         let rec = instance(
             0x200,
             &[
-                (ty::UINT16, 4625u16.to_le_bytes().to_vec()),
+                (0x06, 4625u16.to_le_bytes().to_vec()),
                 (0x00, vec![]),
-                (ty::STRING, utf16("Security")),
-                (ty::INT32, (-5i32).to_le_bytes().to_vec()),
-                (ty::ANSI_STRING, b"1149\0".to_vec()),
+                (0x01, utf16("Security")),
             ],
         );
         let i = RawInstance::parse(&rec, 0, rec.len()).unwrap();
-        assert_eq!((i.template_offset, i.len()), (0x200, 5));
-        assert_eq!(i.u64_at(0), Some(4625));
-        assert_eq!(i.string_at(2).as_deref(), Some("Security"));
-        assert_eq!(i.u64_at(3), None);
-        assert_eq!(i.u64_at(4), Some(1149));
-        assert_eq!(i.u64_at(9), None);
+        assert_eq!(i.template_offset, 0x200);
+        assert_eq!(i.value(0), Some((0x06, &4625u16.to_le_bytes()[..])));
+        assert_eq!(i.value(1), Some((0x00, &[][..])));
+        let (start, len, t) = i.value_span(2).unwrap();
+        assert_eq!((t, &rec[start..start + len]), (0x01, &utf16("Security")[..]));
+        assert_eq!(i.value(3), None);
     }
 
     #[test]
     fn garbage_is_none() {
         assert!(RawInstance::parse(&[0x0F, 1, 1, 0, 0x01], 0, 5).is_none());
         assert!(RawInstance::parse(&[], 0, 0).is_none());
-        let mut rec = instance(0x200, &[(ty::UINT16, vec![1, 0])]);
+        let mut rec = instance(0x200, &[(0x06, vec![1, 0])]);
         rec.truncate(rec.len() - 1);
         let i = RawInstance::parse(&rec, 0, rec.len()).unwrap();
-        assert_eq!(i.u64_at(0), None, "value cut off");
+        assert_eq!(i.value(0), None, "value cut off");
         assert!(RawInstance::parse(&rec, 10, 1000).is_none());
     }
 }

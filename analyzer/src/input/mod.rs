@@ -13,6 +13,7 @@
 //! - [`sniff`]: what a file is by content; [`limits`]: the caps.
 
 pub mod dir_input;
+mod entry_stream;
 pub mod layout;
 pub mod limits;
 pub mod manifest_check;
@@ -35,6 +36,7 @@ pub use manifest_check::ListedArtifact;
 pub use sniff::ContentKind;
 
 use crate::model::Problem;
+pub(crate) use entry_stream::with_entry_reader;
 use limits::Budget;
 use shared_file::SharedFile;
 
@@ -298,14 +300,24 @@ pub(crate) fn read_entry(
             let ratio_limit = compressed
                 .saturating_mul(limits.max_ratio)
                 .max(limits.ratio_floor_bytes);
-            read_capped(
+            // The zip reader stops just past the declared size (a bomb declaring less than
+            // it holds); an entry holding less than it declares is a lie or damage too.
+            let bytes = read_capped(
                 file,
                 entry.declared_size,
                 limits.max_entry_bytes,
                 budget,
                 limits.max_total_bytes,
                 Some((ratio_limit, limits.max_ratio)),
-            )
+            )?;
+            if bytes.len() as u64 != entry.declared_size {
+                return Err(ReadError::Io(format!(
+                    "holds {} bytes but its header declares {} (size lie or damaged zip)",
+                    bytes.len(),
+                    entry.declared_size
+                )));
+            }
+            Ok(bytes)
         }
     }
 }

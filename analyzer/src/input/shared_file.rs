@@ -27,6 +27,11 @@ impl SharedFile {
         })
     }
 
+    /// Length of the file when it was opened.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Reads up to `buf.len()` bytes at `offset` without moving this reader.
     pub(crate) fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         #[cfg(unix)]

@@ -52,6 +52,77 @@ fn central_directory_names(file: &SharedFile, start: u64, max: usize) -> Vec<Vec
     names
 }
 
+/// Local file header signature.
+const LFH_SIG: u32 = 0x0403_4b50;
+
+/// What the local header at `start` says that the central directory contradicts (name, CRC,
+/// sizes), or `None` when they agree. Two readers of such a zip can see two different files,
+/// so the entry is rejected. Sizes and CRC are compared only when the local header carries
+/// them (no data descriptor); ZIP64 sizes from the local extra field.
+fn local_header_disagreement(
+    file: &SharedFile,
+    start: u64,
+    central_name: &[u8],
+    crc: u32,
+    compressed: u64,
+    size: u64,
+) -> Option<String> {
+    let mut h = [0u8; 30];
+    match file.read_at(&mut h, start) {
+        Ok(30) => {}
+        _ => return Some("local header missing or cut short".into()),
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([h[i], h[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    if u32_at(0) != LFH_SIG {
+        return Some("no local header where the central directory points".into());
+    }
+    let (flags, l_crc, l_comp, l_size) = (u16_at(6), u32_at(14), u32_at(18), u32_at(22));
+    let (name_len, extra_len) = (usize::from(u16_at(26)), usize::from(u16_at(28)));
+    let mut tail = vec![0u8; name_len + extra_len];
+    if file.read_at(&mut tail, start + 30).ok() != Some(tail.len()) {
+        return Some("local header cut short".into());
+    }
+    let (name, extra) = tail.split_at(name_len);
+    if name != central_name {
+        return Some(format!(
+            "the local header names it {:?}",
+            String::from_utf8_lossy(name)
+        ));
+    }
+    if flags & 0x0008 != 0 {
+        return None; // sizes and CRC in a data descriptor after the data
+    }
+    let (mut l_comp, mut l_size) = (u64::from(l_comp), u64::from(l_size));
+    if l_comp == u64::from(u32::MAX) || l_size == u64::from(u32::MAX) {
+        // ZIP64: uncompressed then compressed size, each present when its field is 0xFFFFFFFF.
+        let mut pos = 0;
+        while pos + 4 <= extra.len() {
+            let id = u16::from_le_bytes([extra[pos], extra[pos + 1]]);
+            let len = usize::from(u16::from_le_bytes([extra[pos + 2], extra[pos + 3]]));
+            let body = extra.get(pos + 4..pos + 4 + len).unwrap_or(&[]);
+            if id == 1 {
+                let mut vals = body
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+                if l_size == u64::from(u32::MAX) {
+                    l_size = vals.next().unwrap_or(l_size);
+                }
+                if l_comp == u64::from(u32::MAX) {
+                    l_comp = vals.next().unwrap_or(l_comp);
+                }
+            }
+            pos += 4 + len;
+        }
+    }
+    if l_crc != crc || l_comp != compressed || l_size != size {
+        return Some(format!(
+            "the local header declares {l_size} bytes ({l_comp} compressed, CRC {l_crc:08x}), the central directory {size} ({compressed}, CRC {crc:08x})"
+        ));
+    }
+    None
+}
+
 fn supported(method: CompressionMethod) -> bool {
     matches!(method, CompressionMethod::Stored | CompressionMethod::Deflated)
 }
@@ -168,6 +239,30 @@ pub(crate) fn open_zip(
         }
         let size = entry.size();
         let compressed = entry.compressed_size();
+        if let Some(why) = local_header_disagreement(
+            &file,
+            entry.header_start(),
+            entry.name_raw(),
+            entry.crc32(),
+            compressed,
+            size,
+        ) {
+            rejected.push(reject(format!(
+                "local header and central directory disagree: {why} (ambiguous zip: other tools may read a different file)"
+            )));
+            continue;
+        }
+        let data_end = entry
+            .data_start()
+            .unwrap_or(entry.header_start())
+            .saturating_add(compressed);
+        if data_end > file.len() {
+            rejected.push(reject(format!(
+                "its {compressed} bytes of compressed data would run {} bytes past the end of the file (size lie or truncated zip)",
+                data_end - file.len()
+            )));
+            continue;
+        }
         if size > limits.max_entry_bytes {
             rejected.push(reject(format!(
                 "declares {size} bytes uncompressed, more than the cap of {} per entry (possible zip bomb)",

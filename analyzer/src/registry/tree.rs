@@ -66,7 +66,14 @@ impl RegKey {
 /// (`HKEY_LOCAL_MACHINE`, `\Registry\Machine` → `HKLM`, ...). `None` for an empty path or an
 /// unknown root.
 pub fn normalize_path(path: &str) -> Option<String> {
-    let parts: Vec<&str> = path.trim().split('\\').filter(|p| !p.is_empty()).collect();
+    // Trailing blanks are cut before empty parts are dropped, so that normalising twice gives
+    // the same path (a name of blanks alone would otherwise leave an empty part behind).
+    let parts: Vec<&str> = path
+        .trim()
+        .split('\\')
+        .map(str::trim_end)
+        .filter(|p| !p.is_empty())
+        .collect();
     let (first, rest) = parts.split_first()?;
     let (root, rest): (&str, &[&str]) = match first.to_ascii_uppercase().as_str() {
         "HKEY_LOCAL_MACHINE" | "HKLM" => ("HKLM", rest),
@@ -84,7 +91,7 @@ pub fn normalize_path(path: &str) -> Option<String> {
     let mut out = String::from(root);
     for p in rest {
         out.push('\\');
-        out.push_str(p.trim_end());
+        out.push_str(p);
     }
     Some(out)
 }

@@ -16,8 +16,9 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Bidi overrides and other invisible controls could disguise text: show them.
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}' => {
+            // Bidi overrides, zero-width and other invisible characters, line/paragraph
+            // separators and the BOM could disguise text: show them.
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' => {
                 let _ = write!(out, "&lt;U+{:04X}&gt;", ch as u32);
             }
             c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
@@ -241,6 +242,15 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("&lt;script&gt;") && e.contains("&lt;U+202E&gt;"));
+        for (c, shown) in [
+            ('\u{2028}', "&lt;U+2028&gt;"),
+            ('\u{2060}', "&lt;U+2060&gt;"),
+            ('\u{FEFF}', "&lt;U+FEFF&gt;"),
+            ('\u{200D}', "&lt;U+200D&gt;"),
+        ] {
+            assert_eq!(esc(&format!("a{c}b")), format!("a{shown}b"));
+        }
+        assert_eq!(esc("nul\0x"), "nul x");
         assert_eq!(esc("a & b"), "a &amp; b");
     }
 }

@@ -72,6 +72,10 @@ struct GenerateArgs {
     /// Scale mode for benchmarks: about this many MB of EVTX per ticket.
     #[arg(long)]
     evtx_mb: Option<u64>,
+    /// Put hostile strings (script tags, attribute breakers, bidi overrides, NUL, lone
+    /// surrogates) into every free-text field, for testing what renders reports.
+    #[arg(long)]
+    hostile_strings: bool,
 }
 
 fn parse_skew(s: &str) -> Result<i64> {
@@ -140,6 +144,7 @@ fn main() -> Result<()> {
                 layout: a.layout,
                 packaging: if a.dir { Packaging::Dir } else { Packaging::Zip },
                 evtx_mb: a.evtx_mb,
+                hostile_strings: a.hostile_strings,
             };
             for spec in specs {
                 let t = Instant::now();

@@ -92,6 +92,9 @@ pub struct GenerateOptions {
     pub packaging: Packaging,
     /// Scale mode: write about this many MB of EVTX per ticket (benchmarks; not committed).
     pub evtx_mb: Option<u64>,
+    /// Put hostile strings (script tags, attribute breakers, bidi overrides, NUL, lone
+    /// surrogates ...) into every free-text field: for testing the reports ([`super::hostile`]).
+    pub hostile_strings: bool,
 }
 
 impl Default for GenerateOptions {
@@ -112,6 +115,7 @@ impl Default for GenerateOptions {
             layout: Layout::Bundle,
             packaging: Packaging::Zip,
             evtx_mb: None,
+            hostile_strings: false,
         }
     }
 }
@@ -284,7 +288,7 @@ pub fn generate(
         context: format!("creating {}", out_dir.display()),
         source,
     })?;
-    let world = World::build(
+    let mut world = World::build(
         spec,
         &WorldOptions {
             seed: opts.seed,
@@ -292,6 +296,9 @@ pub fn generate(
             skew_seconds: opts.skew_seconds,
         },
     );
+    if opts.hostile_strings {
+        super::hostile::inject(&mut world);
+    }
     let root = Rng::new(opts.seed ^ super::world::fnv(spec.name) ^ 0x5eed);
     let client = write_host(&world, Role::Client, opts, out_dir, &mut root.fork("client"))?;
     let server = write_host(&world, Role::Server, opts, out_dir, &mut root.fork("server"))?;
@@ -382,10 +389,15 @@ fn write_host(
     // Collected a few minutes after the window ends; the client and server at different times.
     let collected_true = world.until + Duration::minutes(if role == Role::Client { 3 } else { 11 });
     let collected = host.clock(collected_true);
-    let files = match role {
+    let mut files = match role {
         Role::Client => client_files(world, tz.offset_minutes, collected),
         _ => server_files(world, tz.offset_minutes, collected),
     };
+    if opts.hostile_strings {
+        for f in &mut files {
+            super::hostile::patch_file(&mut f.content, matches!(f.what, FileId::Reg(_)));
+        }
+    }
     let name_role = if role == Role::Client { "client" } else { "server" };
     let ext = if opts.packaging == Packaging::Zip {
         ".zip"

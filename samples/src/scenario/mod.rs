@@ -10,6 +10,7 @@ pub mod artifacts;
 pub mod catalog;
 pub mod config;
 pub mod host;
+pub mod hostile;
 pub mod layout;
 pub mod noise;
 pub mod providers;

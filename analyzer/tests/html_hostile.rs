@@ -1,0 +1,146 @@
+//! The HTML report of a ticket whose every event field and host fact carries hostile strings
+//! (`GenerateOptions::hostile_strings`): no markup from the inputs gets through; every tag in
+//! the page is one the renderer writes itself; the payloads are shown as text. (The page is
+//! also loaded in headless Chromium by `scripts/html-smoke.sh`.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rdpdiag::analyze::{AnalyzeOptions, analyze};
+use rdpdiag::report::{self, Format};
+use rdpdiag::rules::Catalog;
+use rdpdiag_samples::scenario::{self, GenerateOptions, hostile};
+
+/// Tags the HTML renderer writes (anything else came from an input).
+const OWN_TAGS: &[&str] = &[
+    "!doctype", "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span", "b",
+    "table", "tr", "th", "td", "div", "br", "ol", "ul", "li",
+];
+
+/// Every tag of `html` as (name, text between `<` and `>`), outside the one `<style>` block.
+fn tags(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("unclosed tag");
+        let body = &rest[..end];
+        let name: String = body
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = &rest[end + 1..];
+        if name == "style" && !body.starts_with('/') {
+            // The stylesheet is a constant; skip to its end.
+            let close = rest.find("</style>").expect("style closed");
+            assert!(!rest[..close].contains('<'), "markup inside <style>");
+            rest = &rest[close..];
+        }
+        out.push((name, body.to_string()));
+    }
+    out
+}
+
+#[test]
+fn hostile_strings_in_every_field_render_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = scenario::generate(
+        scenario::find("cert-key-unreadable").unwrap(),
+        &GenerateOptions {
+            hostile_strings: true,
+            noise: 60,
+            ..GenerateOptions::default()
+        },
+        dir.path(),
+    )
+    .unwrap();
+    let cat = Catalog::embedded().unwrap();
+    let a = analyze(
+        &[g.client.clone(), g.server.clone()],
+        &cat,
+        &AnalyzeOptions::default(),
+    );
+    // The hostile ticket is still a ticket: attempts with their event timelines are rendered.
+    assert!(!a.report.attempts.is_empty(), "{:#?}", a.report.problems);
+    assert!(a.report.attempts.iter().any(|x| !x.timeline.is_empty()));
+    let json = serde_json::to_string(&a.report).unwrap();
+    let carried: Vec<&str> = hostile::PAYLOADS
+        .iter()
+        .copied()
+        .filter(|p| json.contains(&serde_json::to_string(p).unwrap().trim_matches('"').to_string()))
+        .collect();
+    assert!(
+        carried.len() >= 6,
+        "the report should carry many payloads, carries {carried:?}"
+    );
+    let html = report::render(&a.report, Format::Html);
+
+    let lower = html.to_ascii_lowercase();
+    for needle in [
+        "<script",
+        "<img",
+        "<svg",
+        "<iframe",
+        "<a ",
+        "<textarea",
+        "<meta http-equiv=\"refresh",
+        "<!--",
+    ] {
+        assert!(!lower.contains(needle), "unescaped {needle:?} in the page");
+    }
+    let all = tags(&html);
+    for (_, body) in &all {
+        let b = body.to_ascii_lowercase();
+        for needle in ["onerror", "onload", "id=pwned", "srcdoc", "href"] {
+            assert!(!b.contains(needle), "{needle:?} inside the tag <{body}>");
+        }
+    }
+    for (name, body) in &all {
+        assert!(OWN_TAGS.contains(&name.as_str()), "foreign tag <{body}>");
+        let b = body.to_ascii_lowercase();
+        assert!(!b.contains("javascript:"), "<{body}>");
+        // Attributes are only those the renderer writes.
+        for attr in b.split_whitespace().skip(1) {
+            let key = attr.split('=').next().unwrap_or_default();
+            assert!(
+                [
+                    "class",
+                    "style",
+                    "lang",
+                    "charset",
+                    "http-equiv",
+                    "content",
+                    "name",
+                    "/"
+                ]
+                .contains(&key)
+                    || key.starts_with("'none'")
+                    || !attr.contains('='),
+                "attribute {attr:?} in <{body}>"
+            );
+        }
+    }
+    assert_eq!(
+        all.iter()
+            .filter(|(n, b)| n == "title" && !b.starts_with('/'))
+            .count(),
+        1
+    );
+    assert!(html.contains("<title>rdpdiag report</title>"));
+    // The payloads are there as text.
+    assert!(html.contains("&lt;script&gt;document.title=&#39;PWNED-script&#39;&lt;/script&gt;"));
+    assert!(
+        html.contains("&amp;lt;script&amp;gt;already-escaped")
+            || !carried.iter().any(|p| p.contains("already-escaped"))
+    );
+    for invisible in [
+        '\u{202E}', '\u{2066}', '\u{200B}', '\u{200D}', '\u{2028}', '\u{2060}', '\u{FEFF}', '\0', '\u{1b}',
+    ] {
+        assert!(!html.contains(invisible), "{invisible:?} in the page");
+    }
+    for p in &carried {
+        if p.contains('\u{202E}') {
+            assert!(html.contains("&lt;U+202E&gt;"));
+        }
+    }
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Statistics and target checks of bench/run.sh (python3 standard library only).
+
+Usage: stats.py META_TSV SAMPLES_TSV
+
+META_TSV holds "key<TAB>value" lines (data set sizes, versions); SAMPLES_TSV one line per timed
+run: "label<TAB>round<TAB>wall_s<TAB>peak_rss_kib". Prints the tables and one PASS/FAIL line per
+target of issue 7; exit status 1 when a target is missed.
+"""
+
+import statistics
+import sys
+from collections import defaultdict
+
+# Targets of issue 7 (2-core machine).
+MAX_RATIO = 0.3  # rdpdiag analyze wall time / evtx_dump wall time, same files and threads
+MAX_RSS_OVER_LARGEST = 1.5  # rdpdiag peak RSS / size of the largest .evtx of the ticket
+MAX_TYPICAL_S = 0.2  # typical ticket (two bundles, ~60 MB of EVTX) from its zips
+MIN_SPEEDUP = 1.7  # batch tickets/s at 2 jobs / at 1 job
+
+MB = 1e6
+MIB = 1024 * 1024
+
+
+def load(meta_path, samples_path):
+    meta = {}
+    with open(meta_path, encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("\t")
+            meta[key] = value
+    runs = defaultdict(list)  # label -> [(round, wall_s, peak_bytes)]
+    with open(samples_path, encoding="utf-8") as f:
+        for line in f:
+            label, rnd, wall, kib = line.rstrip("\n").split("\t")
+            runs[label].append((int(rnd), float(wall), int(kib) * 1024))
+    return meta, runs
+
+
+def walls(runs, label):
+    return [w for _, w, _ in runs[label]]
+
+
+def peak(runs, label):
+    return max(b for _, _, b in runs[label])
+
+
+def per_round(runs, label):
+    """Median wall time of LABEL per round."""
+    by_round = defaultdict(list)
+    for rnd, wall, _ in runs[label]:
+        by_round[rnd].append(wall)
+    return {rnd: statistics.median(w) for rnd, w in by_round.items()}
+
+
+def round_ratios(runs, num, den):
+    a, b = per_round(runs, num), per_round(runs, den)
+    return [a[r] / b[r] for r in sorted(a) if r in b and b[r] > 0]
+
+
+def fmt_rate(x):
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.2f}"
+
+
+class Checks:
+    def __init__(self):
+        self.lines = []
+        self.failed = False
+
+    def add(self, ok, text):
+        self.lines.append(f"{'PASS' if ok else 'FAIL'}  {text}")
+        self.failed |= not ok
+
+
+def table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    out = []
+    for n, row in enumerate([header] + rows):
+        cells = [str(c).ljust(widths[0]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(row)]
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def analyze_part(meta, runs, checks):
+    threads = meta["threads"]
+    records = int(meta["big_records"])
+    big_bytes = int(meta["big_bytes"])
+    largest = int(meta["largest_bytes"])
+    typ_bytes = int(meta["typical_bytes"])
+    print(
+        f"Single ticket: {meta['scenario']} (--evtx-mb {meta['big_mb']}, seed {meta['seed']}): "
+        f"{meta['big_files']} .evtx files, {big_bytes / MB:,.1f} MB, {records:,} records; "
+        f"largest {meta['largest_name']} {largest / MB:,.1f} MB"
+    )
+    print(
+        f"Threads: {threads} (rdpdiag: RAYON_NUM_THREADS={threads}; evtx_dump: -t {threads} per file "
+        f"in turn, or {threads} processes of -t 1). {meta['rounds']} alternating rounds."
+    )
+    print()
+    rows = []
+    spec = [
+        ("rdpdiag analyze, folders", "rdpdiag-dir", big_bytes, records),
+        ("rdpdiag analyze, zips", "rdpdiag-zip", big_bytes, records),
+        (f"evtx_dump -t {threads}, files in turn", "evtx-seq", big_bytes, records),
+        (f"evtx_dump, {threads} processes (*)", "evtx-par", big_bytes, records),
+        (f"typical ticket, zips (--evtx-mb {meta['typical_mb']})", "typical-zip", typ_bytes, None),
+    ]
+    for name, label, nbytes, nrec in spec:
+        if not runs[label]:
+            continue
+        w = walls(runs, label)
+        med = statistics.median(w)
+        rows.append(
+            [
+                name,
+                len(w),
+                f"{med:.3f}",
+                f"{min(w):.3f}",
+                f"{max(w):.3f}",
+                fmt_rate(nrec / med) if nrec else "-",
+                f"{nbytes / MB / med:,.1f}",
+                f"{peak(runs, label) / MIB:,.1f}",
+            ]
+        )
+    print(
+        table(rows, ["run", "n", "median s", "min s", "max s", "records/s", "MB/s", "peak RSS MiB"])
+    )
+    print("(*) xargs -P: peak RSS is that of the largest single evtx_dump process.")
+    print(f"Typical ticket: {typ_bytes / MB:,.1f} MB of EVTX in two zips.")
+    print()
+
+    seq = statistics.median(walls(runs, "evtx-seq"))
+    par = statistics.median(walls(runs, "evtx-par"))
+    ref = "evtx-seq" if seq <= par else "evtx-par"
+    ratios = round_ratios(runs, "rdpdiag-dir", ref)
+    ratio = statistics.median(ratios)
+    rdp_med = statistics.median(walls(runs, "rdpdiag-dir"))
+    print(f"Reference: the faster evtx_dump variant, {ref} ({min(seq, par):.3f} s median).")
+    print(
+        f"Ratio rdpdiag/evtx_dump wall time (folders): median of per-round ratios {ratio:.3f} "
+        f"(rounds: {', '.join(f'{x:.3f}' for x in ratios)}); ratio of medians "
+        f"{rdp_med / min(seq, par):.3f}."
+    )
+    rss = peak(runs, "rdpdiag-dir")
+    typ = statistics.median(walls(runs, "typical-zip"))
+    checks.add(ratio <= MAX_RATIO, f"rdpdiag/evtx_dump wall time {ratio:.3f} <= {MAX_RATIO}")
+    checks.add(
+        rss <= MAX_RSS_OVER_LARGEST * largest,
+        f"rdpdiag peak RSS {rss / MIB:,.1f} MiB = {rss / largest:.2f}x the largest .evtx "
+        f"({largest / MIB:,.1f} MiB) <= {MAX_RSS_OVER_LARGEST}x",
+    )
+    checks.add(typ < MAX_TYPICAL_S, f"typical ticket from its zips {typ:.3f} s < {MAX_TYPICAL_S} s")
+    print()
+
+
+def batch_part(meta, runs, checks):
+    n = int(meta["batch_tickets"])
+    print(
+        f"Batch: {n:,} small tickets (client + server zip, noise {meta['batch_noise']}), "
+        f"rdpdiag batch --jobs 1 and --jobs 2, {meta['rounds']} alternating rounds."
+    )
+    print()
+    rows = []
+    for jobs in (1, 2):
+        label = f"batch-j{jobs}"
+        w = walls(runs, label)
+        med = statistics.median(w)
+        rows.append(
+            [
+                f"--jobs {jobs}",
+                len(w),
+                f"{med:.3f}",
+                f"{min(w):.3f}",
+                f"{max(w):.3f}",
+                f"{n / med:,.1f}",
+                f"{peak(runs, label) / MIB:,.1f}",
+            ]
+        )
+    print(table(rows, ["batch", "n", "median s", "min s", "max s", "tickets/s", "peak RSS MiB"]))
+    speedups = round_ratios(runs, "batch-j1", "batch-j2")
+    speedup = statistics.median(speedups)
+    print(
+        f"Speed-up 2 vs 1 jobs: median of per-round ratios {speedup:.2f} "
+        f"(rounds: {', '.join(f'{x:.2f}' for x in speedups)})."
+    )
+    checks.add(speedup >= MIN_SPEEDUP, f"batch speed-up 2 vs 1 jobs {speedup:.2f} >= {MIN_SPEEDUP}")
+    print()
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    meta, runs = load(sys.argv[1], sys.argv[2])
+    print(f"rdpdiag benchmark ({meta['mode']} run), {meta['date']}")
+    print(f"{meta['rdpdiag']} (git {meta['git']}), {meta['evtx_dump']}; {meta['cpu']}")
+    cores = meta["cpu"].rsplit(" x ", 1)[-1]
+    load_text = f"Load average (1 min) {meta.get('load_start', '?')} before the runs, {meta.get('load_end', '?')} after"
+    try:
+        busy = max(float(meta["load_start"]), float(meta["load_end"])) > float(cores)
+    except (KeyError, ValueError):
+        busy = False
+    print(f"{load_text}, {cores} cores{': other work competed, figures are noisy' if busy else ''}.")
+    print()
+    checks = Checks()
+    if runs.get("rdpdiag-dir"):
+        analyze_part(meta, runs, checks)
+    if runs.get("batch-j1"):
+        batch_part(meta, runs, checks)
+    print("Targets (issue 7):")
+    for line in checks.lines:
+        print(line)
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
