@@ -79,6 +79,36 @@ for f in src.rglob("*"):
         (dst / hashlib.sha1(data).hexdigest()).write_bytes(data)
 PY
 
+# Structured bundle inputs (see `bundle_entries` in src/entry.rs): each sample bundle's smaller
+# files as a stored zip and as a folder, within the target's 128 KiB input size.
+python3 - "$repo" "$out/bundle_zip" <<'PY'
+import hashlib, pathlib, re, sys, zipfile
+repo, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+src = (repo / "fuzz/src/entry.rs").read_text()
+block = src[src.index("const BUNDLE_NAMES"):]
+names = re.findall(r'^\s*"([^"]*)",$', block[: block.index("];")], re.M)
+for z in sorted((repo / "samples/bundles").glob("*.zip")):
+    entries = []
+    with zipfile.ZipFile(z) as f:
+        infos = sorted(f.infolist(), key=lambda i: i.file_size)
+        budget = 120_000
+        for i in infos:
+            data = f.read(i)[:32_768]
+            if len(data) > budget:
+                continue
+            budget -= len(data)
+            n = i.filename
+            if n in names:
+                head = bytes([names.index(n)])
+            else:
+                raw = n.encode()[-63:]
+                head = bytes([len(names) + len(raw)]) + raw
+            entries.append(head + len(data).to_bytes(3, "little") + data)
+    for mode in (0, 2):
+        data = bytes([mode]) + b"".join(entries)
+        (dst / hashlib.sha1(data).hexdigest()).write_bytes(data)
+PY
+
 # 2. Rule files.
 for f in "$repo"/analyzer/rules/*.toml; do add rule_file "$f"; done
 

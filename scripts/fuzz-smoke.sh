@@ -6,6 +6,7 @@
 #
 # cargo-fuzz needs nightly compiler flags; on stable rustc, RUSTC_BOOTSTRAP=1 allows them.
 # Local runs of at least 10 minutes per target: FUZZ_SECONDS=600 scripts/fuzz-smoke.sh TARGET...
+# FUZZ_TARGET_DIR: where to build (default fuzz/target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,13 +39,15 @@ else
 fi
 
 start=$(date +%s)
-# All targets in one cargo run (they share every dependency).
-cargo fuzz build --fuzz-dir fuzz
+# All targets in one cargo run (they share every dependency). Own target folder: sanitizer
+# flags would otherwise rebuild whatever CARGO_TARGET_DIR holds.
+target_dir="${FUZZ_TARGET_DIR:-fuzz/target}"
+cargo fuzz build --fuzz-dir fuzz --target-dir "$target_dir"
 built=$(date +%s)
-echo "fuzz-smoke: built ${#targets[@]} targets in $((built - start)) s"
+echo "fuzz-smoke: build took $((built - start)) s"
 
 ./fuzz/seed.sh >/dev/null
-bin_dir="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
+bin_dir="$target_dir/$(rustc -vV | sed -n 's/^host: //p')/release"
 failed=()
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/artifacts/$t" "fuzz/corpus/$t"

@@ -88,3 +88,26 @@ fn the_panic_classifier_tells_our_code_from_third_party_crates() {
     assert_eq!(entry::third_party_backtrace(ours), Some(false));
     assert_eq!(entry::third_party_backtrace("no frames"), None);
 }
+
+#[test]
+fn structured_bundle_inputs_split_into_named_entries() {
+    // Entry 0: name #0 (manifest.json), 3 bytes "{}\n"; entry 1: a raw name of 5 bytes,
+    // length 2 but only 1 byte left (cut at the end of the input).
+    let raw_pick = u8::try_from(entry::BUNDLE_NAMES.len() + 5).unwrap();
+    let mut input = vec![0u8, 3, 0, 0];
+    input.extend_from_slice(b"{}\n");
+    input.push(raw_pick);
+    input.extend_from_slice(b"a/b.c");
+    input.extend_from_slice(&[2, 0, 0, b'x']);
+    let e = entry::bundle_entries(&input);
+    assert_eq!(
+        e,
+        vec![
+            ("manifest.json".to_string(), b"{}\n".to_vec()),
+            ("a/b.c".to_string(), b"x".to_vec()),
+        ]
+    );
+    // Every structured input is replayable as a whole analysis (no panic, no leftovers).
+    entry::bundle_zip(&[2, 1, 3, 0, 0, b'a', b'b', b'c']);
+    entry::bundle_zip(&input);
+}

@@ -181,7 +181,7 @@ fn config(cases: u32) -> Config {
 }
 
 proptest! {
-    #![proptest_config(config(512))]
+    #![proptest_config(config(1024))]
 
     /// Every key and value comes back, deletions included, in both encodings.
     #[test]
@@ -245,4 +245,22 @@ proptest! {
         check_parse(&e, true)?;
         check_parse(&e, false)?;
     }
+}
+
+/// The case the tree property first failed on: a key whose names are blanks normalised to a
+/// path with empty parts, which the tree's lookup (normalising again) never found.
+#[test]
+fn a_key_named_with_blanks_is_found_again() {
+    let e = RegExport::new(vec![RegKey::new(
+        "HKEY_LOCAL_MACHINE\\ \\ ",
+        vec![RegValue::default_value(RegData::Sz(String::new()))],
+    )]);
+    let f = reg_file::parse(&e.to_utf16le_bytes()).unwrap();
+    assert_eq!(f.keys[0].path.as_deref(), Some("HKLM"));
+    let mut reg = Registry::new();
+    f.apply(&mut reg, &Arc::from("blank.reg"));
+    assert_eq!(
+        reg.value("HKLM", "").unwrap().data,
+        an::RegData::Sz(String::new())
+    );
 }

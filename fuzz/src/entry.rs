@@ -331,10 +331,124 @@ pub fn evtx(data: &[u8]) {
     }
 }
 
-/// A zip input, as `rdpdiag inspect` and `rdpdiag analyze` open it: written to a temporary
-/// file, opened (zip-slip, bombs, duplicates, manifest), every entry read, sniffed and parsed,
-/// host facts built, hosts paired and correlated, diagnosed with the embedded rules, and every
+/// Entry names a structured input picks by number, so that its entries land where real bundles
+/// put them (our layout, MSRD-Collect's, hive + transaction log pairs).
+pub const BUNDLE_NAMES: &[&str] = &[
+    "manifest.json",
+    "evtx/System.evtx",
+    "evtx/Microsoft-Windows-TerminalServices-RDPClient%4Operational.evtx",
+    "evtx/Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx",
+    "evtx/Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx",
+    "registry/HKLM-System-CCS-Control-TerminalServer.reg",
+    "registry/HKLM-System-CCS-Control-SecurityProviders.reg",
+    "registry/HKLM-System-CCS-Svc-SharedAccess-FirewallRules.reg",
+    "registry/SYSTEM",
+    "registry/SYSTEM.LOG1",
+    "certs/Certificates-RemoteDesktop.txt",
+    "certs/Certificates-My.txt",
+    "certs/ACL-MachineKeys.txt",
+    "network/Netstat.txt",
+    "network/FirewallRules.txt",
+    "network/Ipconfig.txt",
+    "system/W32tm-Status.txt",
+    "system/SecurityProducts.json",
+    "system/ClientVersions.json",
+    "probe/probe.json",
+    "traces/RdClientAutoTrace-0.etl",
+    "traces/RdClientAutoTrace-0.xml",
+    "collection-log.txt",
+    "MSRD-Results-WKS-1-20260101_000000/WKS-1_EventLogs/WKS-1_RDPClientOperational.evtx",
+    "MSRD-Results-WKS-1-20260101_000000/WKS-1_RegistryKeys/WKS-1_HKLM-System-CCS-Control-TerminalServer.txt",
+    "MSRD-Results-WKS-1-20260101_000000/WKS-1_Networking/WKS-1_Netstat.txt",
+];
+
+/// Most entries a structured input makes.
+const MAX_BUNDLE_ENTRIES: usize = 64;
+
+/// Splits a structured input into entries: per entry one byte picks a name of
+/// [`BUNDLE_NAMES`] or, past them, takes a raw name of up to 63 bytes; then a 3-byte
+/// little-endian length and that many bytes of content (cut at the end of the input).
+pub fn bundle_entries(mut data: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    while out.len() < MAX_BUNDLE_ENTRIES {
+        let Some((&pick, rest)) = data.split_first() else {
+            break;
+        };
+        data = rest;
+        let name = match BUNDLE_NAMES.get(usize::from(pick)) {
+            Some(n) => (*n).to_string(),
+            None => {
+                let n = (usize::from(pick) - BUNDLE_NAMES.len()) % 64;
+                let (raw, rest) = data.split_at(n.min(data.len()));
+                data = rest;
+                String::from_utf8_lossy(raw).into_owned()
+            }
+        };
+        let (len, rest) = data.split_at(3.min(data.len()));
+        data = rest;
+        let len = len.iter().rev().fold(0usize, |a, &b| (a << 8) | usize::from(b));
+        let (content, rest) = data.split_at(len.min(data.len()));
+        data = rest;
+        out.push((name, content.to_vec()));
+    }
+    out
+}
+
+/// A zip of `entries` (stored or deflated), as any zip tool would write it.
+fn zip_of(entries: &[(String, Vec<u8>)], deflate: bool) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in entries {
+        // Duplicate or unwritable names: the zip writer refuses them; skip the entry.
+        if w.start_file(name.as_str(), options).is_ok() {
+            w.write_all(content).ok()?;
+        }
+    }
+    w.finish().ok().map(std::io::Cursor::into_inner)
+}
+
+/// A safe relative path for a folder input: `[A-Za-z0-9._%-]` parts, no `.`/`..`, at most
+/// four deep (the harness writes these files; the analyzer's own name checks are fuzzed
+/// through zips).
+fn folder_path(name: &str) -> Option<PathBuf> {
+    let mut p = PathBuf::new();
+    for part in name
+        .split(['/', '\\'])
+        .filter(|x| !x.is_empty() && *x != "." && *x != "..")
+        .take(4)
+    {
+        let clean: String = part
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if clean.chars().all(|c| c == '.') {
+            return None;
+        }
+        p.push(clean);
+    }
+    (!p.as_os_str().is_empty()).then_some(p)
+}
+
+/// A whole input as `rdpdiag inspect` and `rdpdiag analyze` open it, from a temporary copy:
+/// opened (zip-slip, bombs, duplicates, manifest), every entry read, sniffed and parsed, host
+/// facts built, hosts paired and correlated, diagnosed with the embedded rules, and every
 /// report, the inspect output and the timeline rendered.
+///
+/// An input starting with `PK` is a zip as is (the zip reader itself is fuzzed); any other is
+/// structured ([`bundle_entries`]): its first byte chooses a stored zip, a deflated zip or a
+/// folder of the entries, so that the parsers behind the opening are reached too.
 pub fn bundle_zip(data: &[u8]) {
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -345,8 +459,32 @@ pub fn bundle_zip(data: &[u8]) {
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let path = dir.join("bundle.zip");
-    if std::fs::write(&path, data).is_ok() {
+    let input = if data.starts_with(b"PK") {
+        let path = dir.join("bundle.zip");
+        std::fs::write(&path, data).ok().map(|_| path)
+    } else {
+        let (mode, rest) = data.split_first().map_or((0, data), |(m, r)| (*m, r));
+        let entries = bundle_entries(rest);
+        match mode % 3 {
+            2 => {
+                let root = dir.join("bundle");
+                let written = entries.iter().all(|(name, content)| match folder_path(name) {
+                    Some(rel) => {
+                        let path = root.join(rel);
+                        path.parent().is_some_and(|p| std::fs::create_dir_all(p).is_ok())
+                            && std::fs::write(&path, content).is_ok()
+                    }
+                    None => true,
+                });
+                (written && root.is_dir()).then_some(root)
+            }
+            m => zip_of(&entries, m == 1).and_then(|z| {
+                let path = dir.join("bundle.zip");
+                std::fs::write(&path, z).ok().map(|_| path)
+            }),
+        }
+    };
+    if let Some(path) = input {
         analyse_paths(&[path]);
     }
     let _ = std::fs::remove_dir_all(&dir);

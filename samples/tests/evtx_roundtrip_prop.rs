@@ -289,7 +289,7 @@ fn config(cases: u32) -> Config {
 }
 
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(config(256))]
 
     /// Small files: one chunk, every shape and value type.
     #[test]
@@ -299,7 +299,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(10))]
+    #![proptest_config(config(16))]
 
     /// Files of several chunks: records continue across chunk boundaries with their ids.
     #[test]
