@@ -386,27 +386,8 @@ fn process_entry(
             }
             report.sha256 = sha;
             return match *out {
-                Ok(out) => {
-                    if let Some(reason) = &out.read_error {
-                        report.outcome = Outcome::Unreadable {
-                            reason: reason.clone(),
-                        };
-                    }
-                    report.problems.extend(out.problems);
-                    report.evtx = Some(out.stats);
-                    (report, out.events, None)
-                }
-                Err(p) => {
-                    let msg = panic_message(p.as_ref());
-                    report.outcome = Outcome::Unreadable {
-                        reason: format!("parser panicked: {msg}"),
-                    };
-                    report.problems.push(Problem::whole(
-                        Severity::Error,
-                        format!("parser panicked (a bug; please report it with this file): {msg}"),
-                    ));
-                    (report, Vec::new(), None)
-                }
+                Ok(out) => evtx_read(report, out),
+                Err(p) => panicked(report, p.as_ref()),
             };
         }
         Err(e) => {
@@ -446,27 +427,38 @@ fn process_entry(
         artifact::parse(content, bytes, &prov, &opts.interest)
     }));
     match parsed {
-        Ok(Parsed::Evtx(out)) => {
-            report.problems.extend(out.problems);
-            report.evtx = Some(out.stats);
-            (report, out.events, None)
-        }
+        Ok(Parsed::Evtx(out)) => evtx_read(report, *out),
         Ok(Parsed::NotParsed(reason)) => {
             report.outcome = Outcome::NotParsed { reason };
             (report, Vec::new(), None)
         }
-        Err(p) => {
-            let msg = panic_message(p.as_ref());
-            report.outcome = Outcome::Unreadable {
-                reason: format!("parser panicked: {msg}"),
-            };
-            report.problems.push(Problem::whole(
-                Severity::Error,
-                format!("parser panicked (a bug; please report it with this file): {msg}"),
-            ));
-            (report, Vec::new(), None)
-        }
+        Err(p) => panicked(report, p.as_ref()),
     }
+}
+
+type EntryResult = (ArtifactReport, Vec<Event>, Option<FactItem>);
+
+/// The report of a read EVTX file (unreadable when reading stopped early; its events kept).
+fn evtx_read(mut report: ArtifactReport, out: EvtxOutput) -> EntryResult {
+    if let Some(reason) = out.read_error {
+        report.outcome = Outcome::Unreadable { reason };
+    }
+    report.problems.extend(out.problems);
+    report.evtx = Some(out.stats);
+    (report, out.events, None)
+}
+
+/// The report of an artifact whose parser panicked.
+fn panicked(mut report: ArtifactReport, p: &(dyn std::any::Any + Send)) -> EntryResult {
+    let msg = panic_message(p);
+    report.outcome = Outcome::Unreadable {
+        reason: format!("parser panicked: {msg}"),
+    };
+    report.problems.push(Problem::whole(
+        Severity::Error,
+        format!("parser panicked (a bug; please report it with this file): {msg}"),
+    ));
+    (report, Vec::new(), None)
 }
 
 fn infer_host(o: &OpenedInput, events: &[Event]) -> (Option<String>, Option<Source>) {

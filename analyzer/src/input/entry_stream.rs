@@ -1,5 +1,5 @@
-//! An entry as a stream, under the same caps as [`super::read_entry`]: for artifacts read
-//! piece by piece (EVTX, chunk by chunk), so that memory does not grow with their size.
+//! An entry as a stream under the input's caps: artifacts read piece by piece (EVTX, chunk by
+//! chunk) keep memory flat; [`super::read_entry`] reads the rest to the end through it.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -25,7 +25,10 @@ fn fail(e: ReadError) -> io::Error {
 
 impl<R: Read> Read for CappedReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self
+            .inner
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), format!("read failed after {} bytes: {e}", self.read)))?;
         if n == 0 {
             if let Some(d) = self.declared
                 && d != self.read

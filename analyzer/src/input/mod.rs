@@ -234,7 +234,8 @@ fn single_file(path: &Path, label: Arc<str>, size: u64, budget: Arc<Budget>) -> 
 }
 
 /// Reads `reader` to its end into memory, counting every byte against `cap`, `budget` and, for
-/// zip entries, the most bytes the compression-ratio cap allows (`(limit, max_ratio)`).
+/// zip entries, the most bytes the compression-ratio cap allows (`(limit, max_ratio)`). For
+/// readers that are not entries yet (entries recovered from a damaged zip).
 fn read_capped(
     mut reader: impl Read,
     size_hint: u64,
@@ -269,57 +270,19 @@ fn read_capped(
     }
 }
 
-/// Reads one entry into memory within the limits.
+/// Reads one entry into memory within the limits (the caps of [`with_entry_reader`]).
 pub(crate) fn read_entry(
     entry: &PlannedEntry,
     limits: &Limits,
     budget: &Budget,
 ) -> Result<Vec<u8>, ReadError> {
-    match &entry.source {
-        EntrySource::Memory(bytes) => Ok(bytes.as_ref().clone()),
-        EntrySource::File(path) => {
-            let file = File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
-            read_capped(
-                file,
-                entry.declared_size,
-                limits.max_entry_bytes,
-                budget,
-                limits.max_total_bytes,
-                None,
-            )
-        }
-        EntrySource::Zip {
-            archive,
-            index,
-            compressed,
-        } => {
-            let mut archive = archive.clone();
-            let file = archive
-                .by_index(*index)
-                .map_err(|e| ReadError::Io(format!("zip entry unreadable: {e}")))?;
-            let ratio_limit = compressed
-                .saturating_mul(limits.max_ratio)
-                .max(limits.ratio_floor_bytes);
-            // The zip reader stops just past the declared size (a bomb declaring less than
-            // it holds); an entry holding less than it declares is a lie or damage too.
-            let bytes = read_capped(
-                file,
-                entry.declared_size,
-                limits.max_entry_bytes,
-                budget,
-                limits.max_total_bytes,
-                Some((ratio_limit, limits.max_ratio)),
-            )?;
-            if bytes.len() as u64 != entry.declared_size {
-                return Err(ReadError::Io(format!(
-                    "holds {} bytes but its header declares {} (size lie or damaged zip)",
-                    bytes.len(),
-                    entry.declared_size
-                )));
-            }
-            Ok(bytes)
-        }
-    }
+    with_entry_reader(entry, limits, budget, |r| {
+        // The declared size may be a lie (zip headers): never preallocate more than 64 MiB.
+        let mut out =
+            Vec::with_capacity(entry.declared_size.min(limits.max_entry_bytes).min(64 << 20) as usize);
+        r.read_to_end(&mut out).map(|_| out)
+    })?
+    .map_err(|e| ReadError::Io(e.to_string()))
 }
 
 /// Normalises a stored entry name to a relative `/`-separated path, or says why it is unsafe.
