@@ -281,7 +281,7 @@ pub struct EvtxStats {
     pub records_read: u64,
     /// Records that could not be read or rendered.
     pub records_failed: u64,
-    /// Records that were rendered in full (candidates for the interest filter).
+    /// Records turned into events, decoded or rendered (candidates for the interest filter).
     pub records_rendered: u64,
     /// Of those, records built straight from their template values (the rest were rendered
     /// by the evtx crate).

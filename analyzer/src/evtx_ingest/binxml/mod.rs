@@ -44,8 +44,8 @@ enum Payload {
         user_data: bool,
     },
     /// Written in the outer template itself.
-    EventData(Element),
-    UserData(Element),
+    EventData(Rc<Element>),
+    UserData(Rc<Element>),
 }
 
 /// What one outer template says about its records.
@@ -117,10 +117,10 @@ impl Shape {
                     hole: *index,
                     user_data: true,
                 },
-                [Node::Element(w)] => Payload::UserData(w.clone()),
+                [Node::Element(w)] => Payload::UserData(Rc::new(w.clone())),
                 _ => return None,
             },
-            [Node::Element(e)] if e.name == "EventData" => Payload::EventData(e.clone()),
+            [Node::Element(e)] if e.name == "EventData" => Payload::EventData(Rc::new(e.clone())),
             _ => return None,
         };
         Some(Shape {
@@ -274,7 +274,7 @@ impl<'c> Record<'c> {
     pub(crate) fn data_number(&self, name: &str, templates: &mut ChunkTemplates) -> Option<Option<u64>> {
         let (inst, root) = match (&self.shape.payload, self.nested(templates)?) {
             (Payload::Nested { user_data: false, .. }, Some((inst, root))) => (inst, root),
-            (Payload::EventData(e), _) => (self.inst, Rc::new(e.clone())),
+            (Payload::EventData(e), _) => (self.inst, e.clone()),
             _ => return None,
         };
         if root.name != "EventData" {
