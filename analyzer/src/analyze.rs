@@ -82,12 +82,15 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-fn events_role(events: &[&Event]) -> Role {
-    let has = |needle: &str| {
-        events
-            .iter()
-            .any(|e| e.channel.to_ascii_lowercase().contains(needle))
-    };
+fn events_role(events: &[Event]) -> Role {
+    // Distinct channels first: a big log holds a handful of channels and many events.
+    let mut channels: Vec<&str> = Vec::new();
+    for e in events {
+        if channels.last() != Some(&e.channel.as_str()) && !channels.contains(&e.channel.as_str()) {
+            channels.push(&e.channel);
+        }
+    }
+    let has = |needle: &str| channels.iter().any(|c| c.to_ascii_lowercase().contains(needle));
     match (
         has("rdpclient"),
         has("rdpcorets") || has("remoteconnectionmanager"),
@@ -108,7 +111,20 @@ fn same_path(a: &Path, b: &str) -> bool {
 }
 
 /// Splits ingested inputs into the client and the server host.
-pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
+/// The events move out of `ing` (a big log's events are not copied).
+pub fn hosts(ing: &mut Ingest, opts: &AnalyzeOptions) -> TicketInput {
+    // Each input's events, in the time order of `ing.events`.
+    let mut by_input: Vec<Vec<Event>> = ing.inputs.iter().map(|_| Vec::new()).collect();
+    let mut last = 0;
+    for ev in std::mem::take(&mut ing.events) {
+        if ing.inputs.get(last).is_none_or(|r| *r.input != *ev.input) {
+            match ing.inputs.iter().position(|r| *r.input == *ev.input) {
+                Some(k) => last = k,
+                None => continue,
+            }
+        }
+        by_input[last].push(ev);
+    }
     let mut client: Option<HostEvidence> = None;
     let mut server: Option<HostEvidence> = None;
     let mut problems = Vec::new();
@@ -131,7 +147,7 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
                 });
             }
         }
-        let evs: Vec<&Event> = ing.events.iter().filter(|e| *e.input == *rep.input).collect();
+        let evs = std::mem::take(&mut by_input[k]);
         let mut role = rep.role;
         if opts.force_client.iter().any(|p| same_path(p, &rep.input)) {
             role = Role::Client;
@@ -187,8 +203,12 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
         }
         host.measured_offset_ms = host.measured_offset_ms.or(measured);
         host.window = host.window.or(window);
-        host.events.extend(evs.into_iter().cloned());
-        host.events.sort_by_key(|e| e.time_utc);
+        if host.events.is_empty() {
+            host.events = evs;
+        } else {
+            host.events.extend(evs);
+            host.events.sort_by_key(|e| e.time_utc);
+        }
     }
     TicketInput {
         client,
@@ -200,8 +220,8 @@ pub fn hosts(ing: &Ingest, opts: &AnalyzeOptions) -> TicketInput {
 /// Runs the pipeline on one ticket.
 pub fn analyze(paths: &[PathBuf], catalog: &Catalog, opts: &AnalyzeOptions) -> Analysis {
     let inputs = expand_inputs(paths);
-    let ing = ingest(&inputs, &opts.ingest);
-    let ticket = hosts(&ing, opts);
+    let mut ing = ingest(&inputs, &opts.ingest);
+    let ticket = hosts(&mut ing, opts);
     let correlation = correlate(ticket.client.as_ref(), ticket.server.as_ref());
     let diagnosis = diagnose(
         catalog,

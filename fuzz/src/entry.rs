@@ -280,8 +280,8 @@ fn sample_ticket() -> Option<&'static (TicketInput, Correlation)> {
             return None;
         }
         let opts = AnalyzeOptions::default();
-        let ing = ingest(&paths, &opts.ingest);
-        let ticket = hosts(&ing, &opts);
+        let mut ing = ingest(&paths, &opts.ingest);
+        let ticket = hosts(&mut ing, &opts);
         let corr = correlate(ticket.client.as_ref(), ticket.server.as_ref());
         Some((ticket, corr))
     })
@@ -498,8 +498,8 @@ fn analyse_paths(paths: &[PathBuf]) {
         },
         ..AnalyzeOptions::default()
     };
-    let ing = ingest(paths, &opts.ingest);
-    let ticket = hosts(&ing, &opts);
+    let mut ing = ingest(paths, &opts.ingest);
+    let ticket = hosts(&mut ing, &opts);
     let corr = correlate(ticket.client.as_ref(), ticket.server.as_ref());
     if let Some(catalog) = embedded_catalog() {
         let d = diagnose(catalog, &corr, ticket.client.as_ref(), ticket.server.as_ref());

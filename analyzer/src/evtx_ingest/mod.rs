@@ -1,7 +1,9 @@
 //! EVTX files: only the records the rules need become [`Event`]s.
 //!
 //! A file is streamed chunk by chunk (64 KiB each, never the whole file in memory, so a
-//! 2 GB log or a zip entry costs the same memory as a small one). Per chunk:
+//! 2 GB log or a zip entry costs the same memory as a small one). Chunks are independent, so
+//! a batch of them is decoded in parallel (rayon) while the next batch is read; each chunk's
+//! results are merged in file order. Per chunk:
 //! 1. [`chunk_walk`] walks the record headers; [`binxml`] parses each template once and reads a
 //!    record's channel and event id (and, for some rules, one payload field) straight from
 //!    its substitution values: records no rule wants are skipped without being built;
@@ -10,9 +12,10 @@
 //! 3. records that step 1 or 2 cannot read (an unusual template, a value type not reproduced,
 //!    a damaged chunk) go through the evtx crate: rendered to JSON and normalized
 //!    ([`json_tree`]), as every record once was. Damaged records are reported there, with
-//!    their chunk and record id or offset. The crate is never given its own thread pool: files
-//!    are parsed in parallel by the caller (evtx 0.15 deadlocks with `num_threads > 1` inside
-//!    a rayon pool; it is also built without its `multithreading` feature).
+//!    their chunk and record id or offset. The crate is never given its own thread pool: we
+//!    hand it one chunk at a time, from our own rayon tasks (evtx 0.15 deadlocks with
+//!    `num_threads > 1` inside a rayon pool; it is also built without its `multithreading`
+//!    feature).
 //!
 //! What the crate does not report is counted here: a partial last chunk, chunks whose CRC32
 //! does not match (read anyway, see [`EvtxStats`]).
@@ -34,6 +37,8 @@ mod raw_instance;
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use chrono::{DateTime, Utc};
 use evtx::err::EvtxError;
@@ -112,9 +117,15 @@ fn location_of(err: &EvtxError, chunk: Option<u64>) -> Location {
     }
 }
 
+/// What a file, or one chunk of it, contributed. Chunks are read in parallel, each into its
+/// own `Collector`, and merged into the file's in chunk order.
+#[derive(Default)]
 struct Collector {
     out: EvtxOutput,
+    /// Every unreadable record, counted.
     record_problems: usize,
+    /// The first [`MAX_LISTED_PROBLEMS`] of them (chunk-level problems are in `out.problems`).
+    listed_record_problems: Vec<Problem>,
     kept_by_id: BTreeMap<u32, u64>,
     channels: BTreeMap<String, u64>,
 }
@@ -123,9 +134,8 @@ impl Collector {
     fn record_problem(&mut self, location: Location, message: String) {
         self.out.stats.records_failed += 1;
         self.record_problems += 1;
-        if self.record_problems <= MAX_LISTED_PROBLEMS {
-            self.out
-                .problems
+        if self.listed_record_problems.len() < MAX_LISTED_PROBLEMS {
+            self.listed_record_problems
                 .push(Problem::at(Severity::Error, location, message));
         }
     }
@@ -138,6 +148,37 @@ impl Collector {
         let s = &mut self.out.stats;
         s.first_utc = Some(s.first_utc.map_or(t, |f| f.min(t)));
         s.last_utc = Some(s.last_utc.map_or(t, |l| l.max(t)));
+    }
+
+    /// Adds a later chunk's part.
+    fn merge(&mut self, part: Collector) {
+        let (s, p) = (&mut self.out.stats, &part.out.stats);
+        s.chunks_read += p.chunks_read;
+        s.chunks_failed += p.chunks_failed;
+        s.chunks_bad_crc += p.chunks_bad_crc;
+        s.records_read += p.records_read;
+        s.records_failed += p.records_failed;
+        s.records_rendered += p.records_rendered;
+        s.records_decoded += p.records_decoded;
+        s.records_kept += p.records_kept;
+        if let Some(t) = p.first_utc {
+            self.time(t);
+        }
+        if let Some(t) = part.out.stats.last_utc {
+            self.time(t);
+        }
+        self.out.problems.extend(part.out.problems);
+        self.record_problems += part.record_problems;
+        let room = MAX_LISTED_PROBLEMS.saturating_sub(self.listed_record_problems.len());
+        self.listed_record_problems
+            .extend(part.listed_record_problems.into_iter().take(room));
+        for (id, n) in part.kept_by_id {
+            *self.kept_by_id.entry(id).or_insert(0) += n;
+        }
+        for (name, n) in part.channels {
+            *self.channels.entry(name).or_insert(0) += n;
+        }
+        self.out.events.extend(part.out.events);
     }
 }
 
@@ -186,12 +227,7 @@ pub fn ingest_evtx_with(
     interest: &Interest,
     path: Path,
 ) -> EvtxOutput {
-    let mut c = Collector {
-        out: EvtxOutput::default(),
-        record_problems: 0,
-        kept_by_id: BTreeMap::new(),
-        channels: BTreeMap::new(),
-    };
+    let mut c = Collector::default();
     let mut header_bytes = vec![0u8; FILE_HEADER_SIZE as usize];
     let got = match read_full(reader, &mut header_bytes) {
         Ok(n) => n,
@@ -222,94 +258,144 @@ pub fn ingest_evtx_with(
         ));
     }
     let settings = Arc::new(parser_settings());
-    let mut walk = Vec::new();
     let mut number: u64 = 0;
-    // One chunk buffer, handed to the crate's chunk and taken back after each chunk.
-    let mut spare: Vec<u8> = Vec::new();
-    loop {
-        let mut data = std::mem::take(&mut spare);
+    let mut spares: Vec<Vec<u8>> = Vec::new();
+    // Chunks are independent: a batch is decoded in parallel while the next one is read (and
+    // hashed, or inflated from a zip) on this thread. Memory: two batches per file.
+    let (mut batch, mut ended) = read_batch(reader, &mut number, &mut c, &mut spares);
+    while !batch.is_empty() {
+        let mut parts: Vec<(Collector, Option<Vec<u8>>)> = Vec::new();
+        let mut next = (Vec::new(), true);
+        rayon::in_place_scope(|scope| {
+            let parts = &mut parts;
+            let settings = &settings;
+            scope.spawn(move |_| {
+                *parts = batch
+                    .into_par_iter()
+                    .map(|(this, data)| process_chunk(data, this, prov, interest, path, settings))
+                    .collect();
+            });
+            if !ended {
+                next = read_batch(reader, &mut number, &mut c, &mut spares);
+            }
+        });
+        for (part, spare) in parts {
+            c.merge(part);
+            spares.extend(spare);
+        }
+        (batch, ended) = next;
+    }
+    finish(c)
+}
+
+/// Chunks decoded together (2 MiB): enough to keep both cores busy, little memory.
+const BATCH_CHUNKS: usize = 32;
+
+/// Reads up to [`BATCH_CHUNKS`] whole chunks, numbered from `number`. Read errors and a partial
+/// last chunk are reported into `c`; `true` when the stream has ended.
+fn read_batch(
+    reader: &mut dyn Read,
+    number: &mut u64,
+    c: &mut Collector,
+    spares: &mut Vec<Vec<u8>>,
+) -> (Vec<(u64, Vec<u8>)>, bool) {
+    let mut batch = Vec::with_capacity(BATCH_CHUNKS);
+    while batch.len() < BATCH_CHUNKS {
+        let mut data = spares.pop().unwrap_or_default();
         data.resize(CHUNK_SIZE as usize, 0);
         let n = match read_full(reader, &mut data) {
             Ok(n) => n,
             Err(e) => {
                 c.out.problems.push(Problem::at(
                     Severity::Error,
-                    Location::Chunk { chunk: number },
+                    Location::Chunk { chunk: *number },
                     format!("read failed, the rest of the file is lost: {e}"),
                 ));
                 c.out.read_error = Some(e.to_string());
-                break;
+                return (batch, true);
             }
         };
         if n == 0 {
-            break;
+            return (batch, true);
         }
         if n < data.len() {
             c.out.stats.partial_tail_bytes = n as u64;
             c.out.problems.push(Problem::at(
                 Severity::Error,
-                Location::Chunk { chunk: number },
+                Location::Chunk { chunk: *number },
                 format!(
                     "file ends with a partial chunk of {n} bytes (truncated copy?): its records are not read"
                 ),
             ));
-            break;
+            return (batch, true);
         }
         c.out.stats.chunks_in_file += 1;
-        let this = number;
-        number += 1;
-        if !data.starts_with(CHUNK_MAGIC) && data.iter().all(|&b| b == 0) {
-            spare = data;
-            continue; // empty (counted below)
+        batch.push((*number, data));
+        *number += 1;
+    }
+    (batch, false)
+}
+
+/// Reads one chunk into its own part; gives the buffer back for reuse.
+fn process_chunk(
+    data: Vec<u8>,
+    this: u64,
+    prov: &Provenance,
+    interest: &Interest,
+    path: Path,
+    settings: &Arc<ParserSettings>,
+) -> (Collector, Option<Vec<u8>>) {
+    let mut c = Collector::default();
+    if !data.starts_with(CHUNK_MAGIC) && data.iter().all(|&b| b == 0) {
+        return (c, Some(data)); // empty (counted at the end)
+    }
+    let mut chunk = match EvtxChunkData::new(data, false) {
+        Ok(ch) => ch,
+        Err(e) => {
+            c.out.stats.chunks_failed += 1;
+            c.out.problems.push(Problem::at(
+                Severity::Error,
+                Location::Chunk { chunk: this },
+                format!("chunk unreadable, its records are lost: {e}"),
+            ));
+            return (c, None);
         }
-        let mut chunk = match EvtxChunkData::new(data, false) {
-            Ok(ch) => ch,
+    };
+    chunk.number = Some(this);
+    let header_ok = chunk.validate_header_checksum();
+    if !header_ok || !chunk.validate_data_checksum() {
+        c.out.stats.chunks_bad_crc += 1;
+        let which = if header_ok { "records" } else { "header" };
+        c.out.problems.push(Problem::at(
+            Severity::Warning,
+            Location::Chunk { chunk: this },
+            format!("chunk {which} CRC32 does not match: records read anyway, values may be damaged"),
+        ));
+    }
+    c.out.stats.chunks_read += 1;
+    let crate_work = match path {
+        Path::Decode => decode_chunk(&chunk, prov, interest, &mut c),
+        Path::CrateOnly => CrateWork::All,
+    };
+    if crate_work != CrateWork::None {
+        match chunk.parse(settings.clone()) {
+            Ok(mut parsed) => render_chunk(&mut parsed, this, prov, interest, &mut c, &crate_work),
             Err(e) => {
+                c.out.stats.chunks_read -= 1;
                 c.out.stats.chunks_failed += 1;
                 c.out.problems.push(Problem::at(
                     Severity::Error,
                     Location::Chunk { chunk: this },
                     format!("chunk unreadable, its records are lost: {e}"),
                 ));
-                continue;
-            }
-        };
-        chunk.number = Some(this);
-        let header_ok = chunk.validate_header_checksum();
-        if !header_ok || !chunk.validate_data_checksum() {
-            c.out.stats.chunks_bad_crc += 1;
-            let which = if header_ok { "records" } else { "header" };
-            c.out.problems.push(Problem::at(
-                Severity::Warning,
-                Location::Chunk { chunk: this },
-                format!("chunk {which} CRC32 does not match: records read anyway, values may be damaged"),
-            ));
-        }
-        c.out.stats.chunks_read += 1;
-        let crate_work = match path {
-            Path::Decode => decode_chunk(&chunk, prov, interest, &mut c, &mut walk),
-            Path::CrateOnly => CrateWork::All,
-        };
-        if crate_work != CrateWork::None {
-            match chunk.parse(settings.clone()) {
-                Ok(mut parsed) => render_chunk(&mut parsed, this, prov, interest, &mut c, &crate_work),
-                Err(e) => {
-                    c.out.stats.chunks_read -= 1;
-                    c.out.stats.chunks_failed += 1;
-                    c.out.problems.push(Problem::at(
-                        Severity::Error,
-                        Location::Chunk { chunk: this },
-                        format!("chunk unreadable, its records are lost: {e}"),
-                    ));
-                }
             }
         }
-        spare = chunk.data;
     }
-    finish(c)
+    (c, Some(chunk.data))
 }
 
 fn finish(mut c: Collector) -> EvtxOutput {
+    c.out.problems.append(&mut c.listed_record_problems);
     if c.record_problems > MAX_LISTED_PROBLEMS {
         c.out.problems.push(Problem::whole(
             Severity::Error,
@@ -373,11 +459,11 @@ fn decode_chunk(
     prov: &Provenance,
     interest: &Interest,
     c: &mut Collector,
-    walk: &mut Vec<chunk_walk::RawRecord>,
 ) -> CrateWork {
     let data = chunk.data.as_slice();
     let h = &chunk.header;
-    if chunk_walk::walk(data, h.free_space_offset, h.last_event_record_id, walk).is_none() {
+    let mut walk = Vec::new();
+    if chunk_walk::walk(data, h.free_space_offset, h.last_event_record_id, &mut walk).is_none() {
         return CrateWork::All;
     }
     let mut templates = binxml::ChunkTemplates::default();

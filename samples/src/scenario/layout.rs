@@ -346,29 +346,30 @@ fn render_log<W: std::io::Write + std::io::Seek>(
     w.finish().map_err(err)
 }
 
-/// Bytes per record of a noise kind, measured on a small sample (for scale mode).
-fn bytes_per_record(kind: NoiseKind, computer: &str, since: DateTime<Utc>) -> u64 {
+/// EVTX bytes per unit of a noise stream's `count`, measured on a small sample of the same
+/// channel (for scale mode). Per unit, not per record: one unit may give several records (a
+/// logon and its privileges), and a channel filter keeps only part of a shared stream.
+fn bytes_per_unit(kind: NoiseKind, computer: &str, since: DateTime<Utc>, channel: &'static str) -> u64 {
+    const UNITS: u64 = 2000;
     let sample = NoiseStream::new(
         kind,
         Rng::new(9),
         computer,
         since,
         since + Duration::hours(1),
-        2000,
-        None,
+        UNITS,
+        Some(channel),
     );
     let mut w = match EvtxWriter::new(Cursor::new(Vec::new()), WriterOptions::default()) {
         Ok(w) => w,
         Err(_) => return 400,
     };
-    let mut n = 0u64;
     for e in sample {
-        if w.write_event(&e).is_ok() {
-            n += 1;
-        }
+        // A record the writer refuses is simply not counted in the size.
+        let _ = w.write_event(&e);
     }
     match w.finish() {
-        Ok(c) if n > 0 => (c.into_inner().len() as u64 / n).max(64),
+        Ok(c) => (c.into_inner().len() as u64 / UNITS).max(64),
         _ => 400,
     }
 }
@@ -454,8 +455,8 @@ fn write_host(
         }
         let count = match opts.evtx_mb {
             Some(mb) => {
-                let target = mb * 1024 * 1024 * log.scale_share / 100;
-                target / bytes_per_record(log.noise, &host.computer, since).max(1)
+                let target = mb * 1_000_000 * log.scale_share / 100;
+                target / bytes_per_unit(log.noise, &host.computer, since, log.channel).max(1)
             }
             None => opts.noise * log.share / 100,
         };

@@ -282,7 +282,8 @@ impl<'c> Record<'c> {
         }
         for child in &root.children {
             let Node::Element(d) = child else { return None };
-            if d.name != "Data" || d.attr("Name") != Some(&[Piece::Text(name.to_string())][..]) {
+            let named = matches!(d.attr("Name"), Some([Piece::Text(n)]) if n == name);
+            if d.name != "Data" || !named {
                 continue;
             }
             return match d.text()?.as_slice() {

@@ -153,7 +153,7 @@ impl<'a> Reader<'a> {
 pub(crate) fn decode_utf16(bytes: &[u8]) -> Option<String> {
     // Most event text is ASCII: one pass, no surrogate handling.
     if bytes.chunks_exact(2).all(|c| c[1] == 0 && c[0] < 0x80) {
-        return Some(bytes.chunks_exact(2).map(|c| char::from(c[0])).collect());
+        return String::from_utf8(bytes.chunks_exact(2).map(|c| c[0]).collect()).ok();
     }
     char::decode_utf16(bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])))
         .collect::<Result<String, _>>()
