@@ -2,14 +2,14 @@
 # shellcheck disable=SC2317,SC2016  # step functions are called indirectly; bash -c scripts
 # Benchmark of rdpdiag against evtx_dump (issue 7). See bench/README.md.
 #
-#   bench/run.sh                 # full size: 500 MB scenario ticket, 1,000 batch tickets, 5 rounds
+#   bench/run.sh                 # full size: 700 MB scenario ticket, 1,000 batch tickets, 5 rounds
 #   bench/run.sh --quick         # smoke run: 50 MB ticket, 100 batch tickets, 2 rounds
 #   bench/run.sh --part analyze  # only the single-ticket part (or: --part batch)
 #
 # Environment (defaults in brackets; --quick changes the marked ones):
 #   WORK           work folder: generated data, run logs, results.txt [bench/.work]
 #   ROUNDS         alternating rounds [5; quick 2]
-#   BIG_MB         --evtx-mb of the big ticket [500; quick 50]
+#   BIG_MB         --evtx-mb of the big ticket [700; quick 50]
 #   TYPICAL_MB     --evtx-mb of the typical ticket [60]
 #   BATCH_TICKETS  small tickets in the batch part [1000; quick 100]
 #   BATCH_NOISE    --noise of the batch tickets [50]
@@ -53,7 +53,7 @@ if [ "$QUICK" = 1 ]; then
     ROUNDS=${ROUNDS:-2} BIG_MB=${BIG_MB:-50} BATCH_TICKETS=${BATCH_TICKETS:-100}
 else
     MODE=full
-    ROUNDS=${ROUNDS:-5} BIG_MB=${BIG_MB:-500} BATCH_TICKETS=${BATCH_TICKETS:-1000}
+    ROUNDS=${ROUNDS:-5} BIG_MB=${BIG_MB:-700} BATCH_TICKETS=${BATCH_TICKETS:-1000}
 fi
 TYPICAL_MB=${TYPICAL_MB:-60}
 BATCH_NOISE=${BATCH_NOISE:-50}

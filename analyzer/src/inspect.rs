@@ -132,7 +132,7 @@ pub fn render_text(report: &InspectReport) -> String {
         t.events_kept,
         t.errors
     );
-    out
+    crate::report::text::terminal_safe(&out)
 }
 
 fn render_input(out: &mut String, input: &InputReport) {

@@ -11,6 +11,7 @@ use rdpdiag::analyze::{AnalyzeOptions, analyze};
 use rdpdiag::artifact::Outcome;
 use rdpdiag::evtx_ingest::Interest;
 use rdpdiag::input::Limits;
+use rdpdiag::report::text::terminal_safe;
 use rdpdiag::report::{self, Format as ReportFormat};
 use rdpdiag::rules::{Catalog, check_dir};
 use rdpdiag::{IngestOptions, inspect, render_json, render_text};
@@ -210,7 +211,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("rdpdiag: {e:#}");
+            eprintln!("rdpdiag: {}", terminal_safe(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -297,7 +298,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 .any(|i| i.artifacts.iter().any(|x| matches!(x.outcome, Outcome::Parsed)));
             if !usable {
                 for i in &a.inputs {
-                    eprintln!("rdpdiag: {}", why_unusable(i));
+                    eprintln!("rdpdiag: {}", terminal_safe(&why_unusable(i)));
                 }
                 eprintln!("rdpdiag: no input could be read");
                 return Ok(ExitCode::from(2));

@@ -85,7 +85,7 @@ pub fn to_text(rows: &[TimelineRow], corr: &Correlation) -> String {
             r.summary.replace(['\r', '\n'], " ")
         ));
     }
-    s
+    crate::report::text::terminal_safe(&s)
 }
 
 fn csv_field(s: &str) -> String {

@@ -144,3 +144,68 @@ fn hostile_strings_in_every_field_render_as_text() {
         }
     }
 }
+
+/// Characters a terminal would act on (escape sequences, carriage return, NUL) or that would
+/// disguise text (bidi overrides, invisible characters).
+fn terminal_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+#[test]
+fn hostile_strings_reach_no_terminal_or_markdown_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = scenario::generate(
+        scenario::find("cert-key-unreadable").unwrap(),
+        &GenerateOptions {
+            hostile_strings: true,
+            noise: 60,
+            ..GenerateOptions::default()
+        },
+        dir.path(),
+    )
+    .unwrap();
+    let paths = [g.client.clone(), g.server.clone()];
+    let cat = Catalog::embedded().unwrap();
+    let a = analyze(&paths, &cat, &AnalyzeOptions::default());
+    // The events do carry payloads with such characters (else this test proves nothing).
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut raw = Vec::new();
+    for e in a
+        .ticket
+        .client
+        .iter()
+        .chain(&a.ticket.server)
+        .flat_map(|h| &h.events)
+    {
+        strings(&serde_json::to_value(e).unwrap(), &mut raw);
+    }
+    let hostile_raw = raw.iter().filter(|s| s.chars().any(terminal_unsafe)).count();
+    assert!(hostile_raw > 0, "no event carries a control or bidi character");
+
+    let text = report::render(&a.report, Format::Text);
+    let md = report::render(&a.report, Format::Md);
+    let rows = rdpdiag::timeline::merged(&a.ticket, &a.correlation);
+    let timeline = rdpdiag::timeline::to_text(&rows, &a.correlation);
+    let inspected = rdpdiag::render_text(&rdpdiag::inspect(&paths, &rdpdiag::IngestOptions::default()));
+    for (what, out) in [
+        ("text", &text),
+        ("markdown", &md),
+        ("timeline", &timeline),
+        ("inspect", &inspected),
+    ] {
+        let bad: Vec<char> = out.chars().filter(|&c| terminal_unsafe(c)).collect();
+        assert!(bad.is_empty(), "{what}: raw {bad:?}");
+    }
+    // Shown, not dropped: the bidi override of a payload.
+    for (what, out) in [("text", &text), ("markdown", &md), ("timeline", &timeline)] {
+        assert!(out.contains("U+202E"), "{what}: the U+202E payload is not shown");
+    }
+}

@@ -289,3 +289,35 @@ fn noise_option_scales_the_unrelated_records() {
     let (lo, hi) = (count(100), count(5000));
     assert!(hi > lo + 4000, "noise 100 -> {lo} records, 5000 -> {hi}");
 }
+
+#[test]
+fn scale_mode_writes_about_the_requested_megabytes_over_both_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        evtx_mb: Some(6),
+        packaging: Packaging::Dir,
+        ..GenerateOptions::default()
+    };
+    scenario::generate(scenario::find("cert-key-unreadable").unwrap(), &opts, dir.path()).unwrap();
+    fn evtx_bytes(p: &std::path::Path) -> u64 {
+        std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                if p.is_dir() {
+                    evtx_bytes(&p)
+                } else if p.extension().is_some_and(|x| x == "evtx") {
+                    p.metadata().unwrap().len()
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+    let total = evtx_bytes(dir.path()) as f64 / 1e6;
+    // One chunk per small log and the estimate from a sample: within 15%.
+    assert!(
+        (5.1..=6.9).contains(&total),
+        "{total:.2} MB of EVTX for --evtx-mb 6"
+    );
+}

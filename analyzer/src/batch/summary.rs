@@ -298,7 +298,7 @@ pub fn render_text(s: &BatchSummary) -> String {
     }
     let rows: Vec<String> = s.rows.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(t, "\nRows written: {}", rows.join(", "));
-    t
+    crate::report::text::terminal_safe(&t)
 }
 
 #[cfg(test)]

@@ -418,11 +418,110 @@ impl Interest {
     pub fn matches(&self, ev: &Event) -> bool {
         self.everything || self.rules_for(&ev.channel).any(|r| r.matches(ev))
     }
+
+    /// What the rules say about one channel and event id, worked out once (per chunk) instead
+    /// of per record: the same answers as [`Interest::may_want`], [`Interest::may_want_raw`],
+    /// [`Interest::data_condition`] and [`Interest::matches`].
+    pub(crate) fn plan(&self, channel: &str, event_id: u32) -> IdPlan {
+        let rules: Vec<usize> = if self.everything {
+            Vec::new()
+        } else {
+            let idx = if channel.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.by_channel.get(&channel.to_ascii_lowercase())
+            } else {
+                self.by_channel.get(channel)
+            };
+            idx.into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| self.rules.get(i).is_some_and(|r| r.has_id(event_id)))
+                .collect()
+        };
+        let with = || rules.iter().filter_map(|&i| self.rules.get(i));
+        let raw_hints = (!self.everything && with().all(|r| !r.raw_hints.is_empty()))
+            .then(|| with().flat_map(|r| r.raw_hints.iter().copied()).collect());
+        IdPlan {
+            everything: self.everything,
+            data_condition: self.data_condition(channel, event_id),
+            raw_hints,
+            rules,
+        }
+    }
+
+    /// [`Interest::matches`] for an event of the channel and id `plan` was made for.
+    pub(crate) fn matches_planned(&self, plan: &IdPlan, ev: &Event) -> bool {
+        plan.everything
+            || plan
+                .rules
+                .iter()
+                .filter_map(|&i| self.rules.get(i))
+                .any(|r| r.matches(ev))
+    }
+}
+
+/// The rules for one channel and event id (see [`Interest::plan`]).
+#[derive(Debug, Clone)]
+pub(crate) struct IdPlan {
+    everything: bool,
+    /// Indexes of the rules for this channel that list this id.
+    rules: Vec<usize>,
+    /// Texts of which the raw record must contain one; `None` when some rule has no hints.
+    raw_hints: Option<Vec<&'static str>>,
+    /// The payload condition to check before decoding (see [`Interest::data_condition`]).
+    pub(crate) data_condition: Option<(&'static str, &'static [u64])>,
+}
+
+impl IdPlan {
+    /// [`Interest::may_want`].
+    pub(crate) fn may_want(&self) -> bool {
+        self.everything || !self.rules.is_empty()
+    }
+
+    /// [`Interest::may_want_raw`], for a record that passed [`IdPlan::may_want`].
+    pub(crate) fn raw_ok(&self, raw: &[u8]) -> bool {
+        match &self.raw_hints {
+            None => true,
+            Some(hints) => hints.iter().any(|h| contains_ignore_case(raw, h)),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_answers_as_the_per_record_checks_do() {
+        let raws: [&[u8]; 3] = [b"", b"..TermService..", b"Windows Update"];
+        for interest in [Interest::default(), Interest::everything()] {
+            let mut channels: Vec<String> = interest.rules.iter().map(|r| r.channel.to_string()).collect();
+            channels.extend(channels.clone().iter().map(|c| c.to_ascii_uppercase()));
+            channels.push("Setup".into());
+            let mut ids: Vec<u32> = interest
+                .rules
+                .iter()
+                .flat_map(|r| {
+                    r.ids
+                        .iter()
+                        .flat_map(|&(lo, hi)| [lo.saturating_sub(1), lo, hi, hi + 1])
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for ch in &channels {
+                for &id in &ids {
+                    let plan = interest.plan(ch, id);
+                    assert_eq!(plan.may_want(), interest.may_want(ch, id), "{ch} {id}");
+                    assert_eq!(plan.data_condition, interest.data_condition(ch, id), "{ch} {id}");
+                    if plan.may_want() {
+                        for raw in raws {
+                            assert_eq!(plan.raw_ok(raw), interest.may_want_raw(ch, id, raw), "{ch} {id}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn raw_hints_need_one_text_in_either_encoding() {

@@ -20,6 +20,10 @@ pub fn esc(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
             c if c.is_control() => out.push(' '),
+            // Bidi overrides and invisible characters could disguise text: show them.
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' => {
+                let _ = write!(out, "&lt;U+{:04X}&gt;", ch as u32);
+            }
             c => out.push(c),
         }
     }

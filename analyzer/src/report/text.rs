@@ -4,6 +4,30 @@ use std::fmt::Write;
 
 use rdpdiag_schemas::report::Report;
 
+/// Makes text from the inputs safe to print on a terminal: control characters other than
+/// newline and tab (escape sequences, carriage returns, NUL), C1 controls, and the invisible
+/// and bidi characters the HTML report also shows are written as `<U+XXXX>`. Event text and
+/// registry names come from strangers' machines; an ESC in a key name must not drive the
+/// support engineer's terminal.
+pub fn terminal_safe(s: &str) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "<U+{:04X}>", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn pct(c: f64) -> String {
     format!("{:>3.0}%", c * 100.0)
 }
@@ -181,7 +205,7 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(s, "  {} {} {}: {}", p.severity, p.input, p.location, p.message);
         }
     }
-    s
+    terminal_safe(&s)
 }
 
 /// `Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational` -> `RdpCoreTS/Operational`.
@@ -189,4 +213,19 @@ pub fn short_channel(c: &str) -> String {
     let c = c.strip_prefix("Microsoft-Windows-").unwrap_or(c);
     let c = c.strip_prefix("TerminalServices-").unwrap_or(c);
     c.strip_prefix("RemoteDesktopServices-").unwrap_or(c).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn terminal_safe_shows_what_a_terminal_would_act_on() {
+        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            terminal_safe("a\u{1b}[2Jb\rc\0d\u{9b}31me\u{202E}f\u{7f}"),
+            "a<U+001B>[2Jb<U+000D>c<U+0000>d<U+009B>31me<U+202E>f<U+007F>"
+        );
+        assert_eq!(terminal_safe("Überprüfung 証明書"), "Überprüfung 証明書");
+    }
 }
