@@ -215,3 +215,37 @@ fn ntuser_hive_is_mounted_at_hkcu() {
     );
     assert!(facts.client.mru.is_empty());
 }
+
+/// Fuzzing regression (hive target): notatin adds an `li` subkey list's item offset to the hive
+/// bin offset without a check (`sub_key_list_li.rs`, u32 overflow; a panic where overflow
+/// checks are on, as in these tests and the fuzz builds). The input is made here from a corpus
+/// hive (corpus files are not copied into the repository): its first `lf`/`lh` list is turned
+/// into an `li` list whose first item is 0xFFFFFF00. Our guard must turn the panic into an
+/// error that names the damage; the hive is not read on.
+#[test]
+fn notatin_li_offset_overflow_is_caught_as_a_damaged_hive() {
+    let Some(dir) = corpus() else { return };
+    let mut b = std::fs::read(dir.join("hives/regipy__SECURITY.hive")).unwrap();
+    let at = (4096..b.len() - 12)
+        .find(|&j| {
+            let size = i32::from_le_bytes(b[j - 4..j].try_into().unwrap());
+            let count = usize::from(u16::from_le_bytes([b[j + 2], b[j + 3]]));
+            (&b[j..j + 2] == b"lf" || &b[j..j + 2] == b"lh")
+                && size < 0
+                && count > 0
+                && size.unsigned_abs() as usize >= 8 + 8 * count
+        })
+        .expect("a subkey list in the SECURITY hive");
+    b[at..at + 2].copy_from_slice(b"li");
+    b[at + 4..at + 8].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
+    let r = read_hive(&b, &[], "SECURITY", &HiveOptions::default());
+    if cfg!(debug_assertions) {
+        let e = r.err().expect("the overflow stops notatin");
+        assert!(e.to_string().contains("hive is damaged"), "{e}");
+    } else {
+        // Without overflow checks notatin wraps and reads on: no panic either way.
+        let _ = r;
+    }
+    // The same input through the facts layer: a problem, no panic.
+    let _ = facts_of("SECURITY", &b);
+}
