@@ -114,7 +114,18 @@ fn same_path(a: &Path, b: &str) -> bool {
 /// The events move out of `ing` (a big log's events are not copied).
 pub fn hosts(ing: &mut Ingest, opts: &AnalyzeOptions) -> TicketInput {
     // Each input's events, in the time order of `ing.events`.
-    let mut by_input: Vec<Vec<Event>> = ing.inputs.iter().map(|_| Vec::new()).collect();
+    let mut sizes = vec![0usize; ing.inputs.len()];
+    let mut last = 0;
+    for ev in &ing.events {
+        if ing.inputs.get(last).is_none_or(|r| *r.input != *ev.input) {
+            match ing.inputs.iter().position(|r| *r.input == *ev.input) {
+                Some(k) => last = k,
+                None => continue,
+            }
+        }
+        sizes[last] += 1;
+    }
+    let mut by_input: Vec<Vec<Event>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
     let mut last = 0;
     for ev in std::mem::take(&mut ing.events) {
         if ing.inputs.get(last).is_none_or(|r| *r.input != *ev.input) {

@@ -156,7 +156,8 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
         })
         .collect();
 
-    type Slot = (Vec<ArtifactReport>, Vec<Event>, Vec<FactItem>);
+    // Events stay in their per-file vectors until the one copy into `all_events`.
+    type Slot = (Vec<ArtifactReport>, Vec<Vec<Event>>, Vec<FactItem>);
     let mut per_input: Vec<Slot> = paths
         .iter()
         .map(|_| (Vec::new(), Vec::new(), Vec::new()))
@@ -164,12 +165,15 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
     for (i, report, events, fact) in results {
         if let Some(slot) = per_input.get_mut(i) {
             slot.0.push(report);
-            slot.1.extend(events);
+            if !events.is_empty() {
+                slot.1.push(events);
+            }
             slot.2.extend(fact);
         }
     }
     let mut inputs = Vec::new();
-    let mut all_events = Vec::new();
+    let total: usize = per_input.iter().flat_map(|s| &s.1).map(Vec::len).sum();
+    let mut all_events = Vec::with_capacity(total);
     let mut all_facts = Vec::new();
     let mut all_addresses = Vec::new();
     for ((path, opened), (mut artifacts, events, fact_items)) in paths.iter().zip(opened).zip(per_input) {
@@ -229,9 +233,13 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
             }
         };
         inputs.push(report);
-        all_events.extend(events);
+        for mut part in events {
+            all_events.append(&mut part);
+        }
     }
-    all_events.sort_by(|a, b| {
+    // The key is unique (record ids are unique within an artifact): an unstable sort gives the
+    // same order, in place.
+    all_events.sort_unstable_by(|a, b| {
         (a.time_utc, &a.input, &a.artifact, a.record_id).cmp(&(
             b.time_utc,
             &b.input,
@@ -461,12 +469,12 @@ fn panicked(mut report: ArtifactReport, p: &(dyn std::any::Any + Send)) -> Entry
     (report, Vec::new(), None)
 }
 
-fn infer_host(o: &OpenedInput, events: &[Event]) -> (Option<String>, Option<Source>) {
+fn infer_host(o: &OpenedInput, events: &[Vec<Event>]) -> (Option<String>, Option<Source>) {
     if let Some(m) = &o.manifest {
         return (Some(m.host.name.clone()), Some(Source::Manifest));
     }
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for e in events {
+    for e in events.iter().flatten() {
         if !e.host.is_empty() {
             *counts.entry(e.host.as_str()).or_insert(0) += 1;
         }

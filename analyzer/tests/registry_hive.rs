@@ -240,7 +240,7 @@ fn notatin_li_offset_overflow_is_caught_as_a_damaged_hive() {
     b[at + 4..at + 8].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
     let r = read_hive(&b, &[], "SECURITY", &HiveOptions::default());
     if cfg!(debug_assertions) {
-        let e = r.err().expect("the overflow stops notatin");
+        let e = r.expect_err("the overflow stops notatin");
         assert!(e.to_string().contains("hive is damaged"), "{e}");
     } else {
         // Without overflow checks notatin wraps and reads on: no panic either way.

@@ -130,14 +130,18 @@ fn align(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Dur
     // Rank: attempts matched, then outcome agreement, then accepts, then tightness.
     let mut best: Option<(usize, f64, usize, i64, i64)> = None;
     let mut lo = 0;
+    // Reused per window (a busy address gives tens of thousands of windows).
+    let mut agree = vec![-1.0f64; attempts.len()];
+    let mut accepts: Vec<i64> = Vec::new();
+    let mut all: Vec<i64> = Vec::new();
     for hi in 0..diffs.len() {
         while diffs[hi].0 - diffs[lo].0 > 4000 {
             lo += 1;
         }
         let window = &diffs[lo..=hi];
-        let mut agree = vec![-1.0f64; attempts.len()];
-        let mut accepts: Vec<i64> = Vec::new();
-        let mut all: Vec<i64> = Vec::new();
+        agree.fill(-1.0);
+        accepts.clear();
+        all.clear();
         for &(d, i, acc, ag) in window {
             agree[i] = agree[i].max(ag);
             all.push(d);

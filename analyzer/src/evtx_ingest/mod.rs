@@ -128,6 +128,10 @@ struct Collector {
     listed_record_problems: Vec<Problem>,
     kept_by_id: BTreeMap<u32, u64>,
     channels: BTreeMap<String, u64>,
+    /// Events of merged chunks, joined once at the end: an event is a few hundred bytes, and a
+    /// big log keeps a hundred thousand of them; growing one vector would copy them again and
+    /// again.
+    event_parts: Vec<Vec<Event>>,
 }
 
 impl Collector {
@@ -178,7 +182,9 @@ impl Collector {
         for (name, n) in part.channels {
             *self.channels.entry(name).or_insert(0) += n;
         }
-        self.out.events.extend(part.out.events);
+        if !part.out.events.is_empty() {
+            self.event_parts.push(part.out.events);
+        }
     }
 }
 
@@ -395,6 +401,15 @@ fn process_chunk(
 }
 
 fn finish(mut c: Collector) -> EvtxOutput {
+    if !c.event_parts.is_empty() {
+        let total = c.out.events.len() + c.event_parts.iter().map(Vec::len).sum::<usize>();
+        let mut events = Vec::with_capacity(total);
+        events.append(&mut c.out.events);
+        for mut part in c.event_parts.drain(..) {
+            events.append(&mut part);
+        }
+        c.out.events = events;
+    }
     c.out.problems.append(&mut c.listed_record_problems);
     if c.record_problems > MAX_LISTED_PROBLEMS {
         c.out.problems.push(Problem::whole(
