@@ -9,7 +9,8 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,33 @@ const POLL: Duration = Duration::from_millis(10);
 /// How long the output readers get after the child exited or was killed. A grandchild that
 /// inherited the pipes can keep them open; we do not wait for it.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// Children running now, so that an interrupted collector stops them too ([`kill_running`]):
+/// `std::process::exit` does not, and a stuck tool would run on until its own deadline.
+static RUNNING: Mutex<Vec<(u64, Arc<Mutex<Child>>)>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+/// Set by [`kill_running`]: no new child starts after it.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// For a signal handler: kills every child [`run`] has started and not yet seen exit, and
+/// refuses to start new ones. Returns how many were killed.
+pub fn kill_running() -> usize {
+    let list = lock(&RUNNING);
+    STOPPING.store(true, Ordering::SeqCst);
+    let mut killed = 0;
+    for (_, child) in list.iter() {
+        let mut c = lock(child);
+        if matches!(c.try_wait(), Ok(None)) && c.kill().is_ok() {
+            let _ = c.wait();
+            killed += 1;
+        }
+    }
+    killed
+}
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,21 +229,34 @@ pub fn run(spec: &CommandSpec, cwd: Option<&Path>, limits: RunLimits) -> RunOutp
         cmd.current_dir(dir);
     }
     hide_console_window(&mut cmd);
+    let failed = |why: String| RunOutput {
+        end: RunEnd::SpawnFailed(why),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        stdout_truncated: false,
+        elapsed: start.elapsed(),
+    };
+    // Registered under the lock that `kill_running` takes: a child either is seen by it or
+    // never starts.
+    let mut running = lock(&RUNNING);
+    if STOPPING.load(Ordering::SeqCst) {
+        return failed(format!(
+            "{}: not started, the collector is stopping",
+            spec.program
+        ));
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => {
-            return RunOutput {
-                end: RunEnd::SpawnFailed(format!("{}: {e}", spec.program)),
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-                stdout_truncated: false,
-                elapsed: start.elapsed(),
-            };
-        }
+        Err(e) => return failed(format!("{}: {e}", spec.program)),
     };
     let out_rx = spawn_reader(child.stdout.take(), limits.max_stdout);
     let err_rx = spawn_reader(child.stderr.take(), limits.max_stderr);
-    let end = wait_deadline(&mut child, start + limits.timeout);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let child = Arc::new(Mutex::new(child));
+    running.push((id, Arc::clone(&child)));
+    drop(running);
+    let end = wait_deadline(&child, start + limits.timeout);
+    lock(&RUNNING).retain(|(i, _)| *i != id);
     let (stdout, stdout_truncated) = out_rx.recv_timeout(DRAIN_GRACE).unwrap_or_default();
     let (stderr, _) = err_rx.recv_timeout(DRAIN_GRACE).unwrap_or_default();
     RunOutput {
@@ -227,17 +268,20 @@ pub fn run(spec: &CommandSpec, cwd: Option<&Path>, limits: RunLimits) -> RunOutp
     }
 }
 
-fn wait_deadline(child: &mut Child, deadline: Instant) -> RunEnd {
+fn wait_deadline(child: &Mutex<Child>, deadline: Instant) -> RunEnd {
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return exited(status),
-            Ok(None) => {}
-            Err(e) => return RunEnd::WaitFailed(e.to_string()),
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return RunEnd::TimedOut;
+        {
+            let mut c = lock(child);
+            match c.try_wait() {
+                Ok(Some(status)) => return exited(status),
+                Ok(None) => {}
+                Err(e) => return RunEnd::WaitFailed(e.to_string()),
+            }
+            if Instant::now() >= deadline {
+                let _ = c.kill();
+                let _ = c.wait();
+                return RunEnd::TimedOut;
+            }
         }
         thread::sleep(POLL);
     }

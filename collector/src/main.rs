@@ -370,6 +370,11 @@ fn install_interrupt_handler() -> Result<()> {
 }
 
 fn on_interrupt(signal: &str, code: i32) -> ! {
+    // The tools a live collection started (wevtutil, certutil ...) end with it.
+    let killed = rdpdiag_collect::exec::kill_running();
+    if killed > 0 {
+        eprintln!("\nrdpdiag-collect: interrupted ({signal}): stopped {killed} running tool(s)");
+    }
     let removed = rdpdiag_collect::bundle::interrupt();
     if removed.is_empty() {
         eprintln!("\nrdpdiag-collect: interrupted ({signal}); no bundle was being written");
