@@ -41,8 +41,9 @@ fn tags(html: &str) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn hostile_strings_in_every_field_render_as_text() {
+/// A ticket with hostile strings in every free-text field (in a folder that lives as long as
+/// the returned guard).
+fn hostile_ticket() -> (tempfile::TempDir, scenario::Generated) {
     let dir = tempfile::tempdir().unwrap();
     let g = scenario::generate(
         scenario::find("cert-key-unreadable").unwrap(),
@@ -54,6 +55,12 @@ fn hostile_strings_in_every_field_render_as_text() {
         dir.path(),
     )
     .unwrap();
+    (dir, g)
+}
+
+#[test]
+fn hostile_strings_in_every_field_render_as_text() {
+    let (_dir, g) = hostile_ticket();
     let cat = Catalog::embedded().unwrap();
     let a = analyze(
         &[g.client.clone(), g.server.clone()],
@@ -154,17 +161,7 @@ fn terminal_unsafe(c: char) -> bool {
 
 #[test]
 fn hostile_strings_reach_no_terminal_or_markdown_raw() {
-    let dir = tempfile::tempdir().unwrap();
-    let g = scenario::generate(
-        scenario::find("cert-key-unreadable").unwrap(),
-        &GenerateOptions {
-            hostile_strings: true,
-            noise: 60,
-            ..GenerateOptions::default()
-        },
-        dir.path(),
-    )
-    .unwrap();
+    let (_dir, g) = hostile_ticket();
     let paths = [g.client.clone(), g.server.clone()];
     let cat = Catalog::embedded().unwrap();
     let a = analyze(&paths, &cat, &AnalyzeOptions::default());
