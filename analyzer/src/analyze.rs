@@ -113,29 +113,6 @@ fn same_path(a: &Path, b: &str) -> bool {
 /// Splits ingested inputs into the client and the server host.
 /// The events move out of `ing` (a big log's events are not copied).
 pub fn hosts(ing: &mut Ingest, opts: &AnalyzeOptions) -> TicketInput {
-    // Each input's events, in the time order of `ing.events`.
-    let mut sizes = vec![0usize; ing.inputs.len()];
-    let mut last = 0;
-    for ev in &ing.events {
-        if ing.inputs.get(last).is_none_or(|r| *r.input != *ev.input) {
-            match ing.inputs.iter().position(|r| *r.input == *ev.input) {
-                Some(k) => last = k,
-                None => continue,
-            }
-        }
-        sizes[last] += 1;
-    }
-    let mut by_input: Vec<Vec<Event>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
-    let mut last = 0;
-    for ev in std::mem::take(&mut ing.events) {
-        if ing.inputs.get(last).is_none_or(|r| *r.input != *ev.input) {
-            match ing.inputs.iter().position(|r| *r.input == *ev.input) {
-                Some(k) => last = k,
-                None => continue,
-            }
-        }
-        by_input[last].push(ev);
-    }
     let mut client: Option<HostEvidence> = None;
     let mut server: Option<HostEvidence> = None;
     let mut problems = Vec::new();
@@ -158,7 +135,7 @@ pub fn hosts(ing: &mut Ingest, opts: &AnalyzeOptions) -> TicketInput {
                 });
             }
         }
-        let evs = std::mem::take(&mut by_input[k]);
+        let evs = ing.events.get_mut(k).map(std::mem::take).unwrap_or_default();
         let mut role = rep.role;
         if opts.force_client.iter().any(|p| same_path(p, &rep.input)) {
             role = Role::Client;
@@ -218,7 +195,14 @@ pub fn hosts(ing: &mut Ingest, opts: &AnalyzeOptions) -> TicketInput {
             host.events = evs;
         } else {
             host.events.extend(evs);
-            host.events.sort_by_key(|e| e.time_utc);
+            host.events.sort_unstable_by(|a, b| {
+                (a.time_utc, &a.input, &a.artifact, a.record_id).cmp(&(
+                    b.time_utc,
+                    &b.input,
+                    &b.artifact,
+                    b.record_id,
+                ))
+            });
         }
     }
     TicketInput {

@@ -124,8 +124,9 @@ pub struct InputReport {
 pub struct Ingest {
     /// One report per input, in the order given.
     pub inputs: Vec<InputReport>,
-    /// The kept events of all inputs, by time (then input, artifact, record id).
-    pub events: Vec<Event>,
+    /// The kept events of each input, aligned with `inputs`, by time (then artifact, record
+    /// id): the hosts stage takes them as they are.
+    pub events: Vec<Vec<Event>>,
     /// Typed host facts of each input (registry, command outputs), aligned with `inputs`;
     /// `None` when the input held no such artifact.
     pub facts: Vec<Option<HostFacts>>,
@@ -156,7 +157,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
         })
         .collect();
 
-    // Events stay in their per-file vectors until the one copy into `all_events`.
+    // Events stay in their per-file vectors until the one copy into their input's.
     type Slot = (Vec<ArtifactReport>, Vec<Vec<Event>>, Vec<FactItem>);
     let mut per_input: Vec<Slot> = paths
         .iter()
@@ -172,8 +173,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
         }
     }
     let mut inputs = Vec::new();
-    let total: usize = per_input.iter().flat_map(|s| &s.1).map(Vec::len).sum();
-    let mut all_events = Vec::with_capacity(total);
+    let mut all_events = Vec::new();
     let mut all_facts = Vec::new();
     let mut all_addresses = Vec::new();
     for ((path, opened), (mut artifacts, events, fact_items)) in paths.iter().zip(opened).zip(per_input) {
@@ -233,26 +233,28 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
             }
         };
         inputs.push(report);
-        for mut part in events {
-            all_events.append(&mut part);
-        }
+        all_events.push(joined_by_time(events));
     }
-    // The key is unique (record ids are unique within an artifact): an unstable sort gives the
-    // same order, in place.
-    all_events.sort_unstable_by(|a, b| {
-        (a.time_utc, &a.input, &a.artifact, a.record_id).cmp(&(
-            b.time_utc,
-            &b.input,
-            &b.artifact,
-            b.record_id,
-        ))
-    });
     Ingest {
         inputs,
         events: all_events,
         facts: all_facts,
         addresses: all_addresses,
     }
+}
+
+/// One input's events from its files, in one vector by time (then artifact, record id).
+fn joined_by_time(parts: Vec<Vec<Event>>) -> Vec<Event> {
+    let mut events = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for mut part in parts {
+        events.append(&mut part);
+    }
+    // The key is unique (record ids are unique within an artifact): an unstable sort gives the
+    // one order, in place.
+    events.sort_unstable_by(|a, b| {
+        (a.time_utc, &a.artifact, a.record_id).cmp(&(b.time_utc, &b.artifact, b.record_id))
+    });
+    events
 }
 
 /// A non-EVTX artifact kept for the host-facts stage: (path, kind, bytes).

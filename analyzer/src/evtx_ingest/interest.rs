@@ -351,18 +351,20 @@ impl Interest {
         self.everything
     }
 
-    fn rules_for(&self, channel: &str) -> impl Iterator<Item = &InterestRule> {
+    /// Indexes into `rules` of the rules for `channel` (any case).
+    fn rule_indexes(&self, channel: &str) -> &[usize] {
         let idx = if channel.bytes().any(|b| b.is_ascii_uppercase()) {
             self.by_channel.get(&channel.to_ascii_lowercase())
         } else {
             self.by_channel.get(channel)
         };
-        idx.into_iter().flatten().filter_map(|&i| self.rules.get(i))
+        idx.map_or(&[], Vec::as_slice)
     }
 
-    /// Prefilter on channel and id only: false means no rule can want the record.
-    pub fn may_want(&self, channel: &str, event_id: u32) -> bool {
-        self.everything || self.rules_for(channel).any(|r| r.has_id(event_id))
+    fn rules_for(&self, channel: &str) -> impl Iterator<Item = &InterestRule> {
+        self.rule_indexes(channel)
+            .iter()
+            .filter_map(|&i| self.rules.get(i))
     }
 
     /// Prefilter when only the channel is known.
@@ -375,76 +377,47 @@ impl Interest {
         self.everything || self.rules.iter().any(|r| r.has_id(event_id))
     }
 
-    /// Prefilter on the raw record bytes, for a record whose channel and id passed
-    /// [`Interest::may_want`]: false when every rule for them has raw hints and the bytes
-    /// contain none of them.
-    pub fn may_want_raw(&self, channel: &str, event_id: u32, raw: &[u8]) -> bool {
-        if self.everything {
-            return true;
-        }
-        let mut rules = self.rules_for(channel).filter(|r| r.has_id(event_id)).peekable();
-        if rules.peek().is_none() {
-            return false;
-        }
-        let mut hints_only = true;
-        let mut found = false;
-        for r in rules {
-            if r.raw_hints.is_empty() {
-                hints_only = false;
-                break;
-            }
-            found = found || r.raw_hints.iter().any(|h| contains_ignore_case(raw, h));
-        }
-        !hints_only || found
-    }
-
-    /// The payload condition to check before decoding a record of this channel and id: only
-    /// when every rule for them is a [`Condition::DataIn`] on one field (the values of all).
-    pub fn data_condition(&self, channel: &str, event_id: u32) -> Option<(&'static str, &'static [u64])> {
-        if self.everything {
-            return None;
-        }
-        let mut found: Option<(&'static str, &'static [u64])> = None;
-        for r in self.rules_for(channel).filter(|r| r.has_id(event_id)) {
-            match (r.condition, found) {
-                (Condition::DataIn { field, values }, None) => found = Some((field, values)),
-                _ => return None,
-            }
-        }
-        found
-    }
-
     /// The whole rule, on a rendered record.
     pub fn matches(&self, ev: &Event) -> bool {
         self.everything || self.rules_for(&ev.channel).any(|r| r.matches(ev))
     }
 
-    /// What the rules say about one channel and event id, worked out once (per chunk) instead
-    /// of per record: the same answers as [`Interest::may_want`], [`Interest::may_want_raw`],
-    /// [`Interest::data_condition`] and [`Interest::matches`].
+    /// What the rules say about one channel and event id: worked out once per chunk and
+    /// (channel, id), then applied to each record ([`IdPlan`]).
     pub(crate) fn plan(&self, channel: &str, event_id: u32) -> IdPlan {
-        let rules: Vec<usize> = if self.everything {
-            Vec::new()
-        } else {
-            let idx = if channel.bytes().any(|b| b.is_ascii_uppercase()) {
-                self.by_channel.get(&channel.to_ascii_lowercase())
-            } else {
-                self.by_channel.get(channel)
+        if self.everything {
+            return IdPlan {
+                everything: true,
+                rules: Vec::new(),
+                raw_hints: None,
+                data_condition: None,
             };
-            idx.into_iter()
-                .flatten()
-                .copied()
-                .filter(|&i| self.rules.get(i).is_some_and(|r| r.has_id(event_id)))
-                .collect()
-        };
+        }
+        let rules: Vec<usize> = self
+            .rule_indexes(channel)
+            .iter()
+            .copied()
+            .filter(|&i| self.rules.get(i).is_some_and(|r| r.has_id(event_id)))
+            .collect();
         let with = || rules.iter().filter_map(|&i| self.rules.get(i));
-        let raw_hints = (!self.everything && with().all(|r| !r.raw_hints.is_empty()))
+        // Raw hints filter only when every rule has some: a rule without hints may want any
+        // record of the id.
+        let raw_hints = with()
+            .all(|r| !r.raw_hints.is_empty())
             .then(|| with().flat_map(|r| r.raw_hints.iter().copied()).collect());
+        // A payload condition is checked before decoding only when it is the one rule's.
+        let data_condition = match with().collect::<Vec<_>>().as_slice() {
+            [r] => match r.condition {
+                Condition::DataIn { field, values } => Some((field, values)),
+                _ => None,
+            },
+            _ => None,
+        };
         IdPlan {
-            everything: self.everything,
-            data_condition: self.data_condition(channel, event_id),
-            raw_hints,
+            everything: false,
             rules,
+            raw_hints,
+            data_condition,
         }
     }
 
@@ -467,17 +440,19 @@ pub(crate) struct IdPlan {
     rules: Vec<usize>,
     /// Texts of which the raw record must contain one; `None` when some rule has no hints.
     raw_hints: Option<Vec<&'static str>>,
-    /// The payload condition to check before decoding (see [`Interest::data_condition`]).
+    /// The payload condition to check before decoding: only when the one rule for this
+    /// channel and id is a [`Condition::DataIn`].
     pub(crate) data_condition: Option<(&'static str, &'static [u64])>,
 }
 
 impl IdPlan {
-    /// [`Interest::may_want`].
+    /// Prefilter on channel and id only: false means no rule can want the record.
     pub(crate) fn may_want(&self) -> bool {
         self.everything || !self.rules.is_empty()
     }
 
-    /// [`Interest::may_want_raw`], for a record that passed [`IdPlan::may_want`].
+    /// Prefilter on the raw record bytes, for a record that passed [`IdPlan::may_want`]:
+    /// false when every rule has raw hints and the bytes contain none of them.
     pub(crate) fn raw_ok(&self, raw: &[u8]) -> bool {
         match &self.raw_hints {
             None => true,
@@ -490,8 +465,14 @@ impl IdPlan {
 mod tests {
     use super::*;
 
+    /// `may_want` and `raw_ok` together, as the decoder applies them to one record.
+    fn wants_raw(i: &Interest, channel: &str, id: u32, raw: &[u8]) -> bool {
+        let p = i.plan(channel, id);
+        p.may_want() && p.raw_ok(raw)
+    }
+
     #[test]
-    fn a_plan_answers_as_the_per_record_checks_do() {
+    fn a_plan_answers_as_the_rule_table_says() {
         let raws: [&[u8]; 3] = [b"", b"..TermService..", b"Windows Update"];
         for interest in [Interest::default(), Interest::everything()] {
             let mut channels: Vec<String> = interest.rules.iter().map(|r| r.channel.to_string()).collect();
@@ -510,12 +491,31 @@ mod tests {
             ids.dedup();
             for ch in &channels {
                 for &id in &ids {
+                    // The oracle: the rules of the table for this channel and id, found by scan.
+                    let these: Vec<&InterestRule> = interest
+                        .rules
+                        .iter()
+                        .filter(|r| r.channel.eq_ignore_ascii_case(ch) && r.has_id(id))
+                        .collect();
+                    let every = interest.keeps_everything();
                     let plan = interest.plan(ch, id);
-                    assert_eq!(plan.may_want(), interest.may_want(ch, id), "{ch} {id}");
-                    assert_eq!(plan.data_condition, interest.data_condition(ch, id), "{ch} {id}");
+                    assert_eq!(plan.may_want(), every || !these.is_empty(), "{ch} {id}");
+                    let condition = match these.as_slice() {
+                        [r] if !every => match r.condition {
+                            Condition::DataIn { field, values } => Some((field, values)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    assert_eq!(plan.data_condition, condition, "{ch} {id}");
                     if plan.may_want() {
                         for raw in raws {
-                            assert_eq!(plan.raw_ok(raw), interest.may_want_raw(ch, id, raw), "{ch} {id}");
+                            let expected = every
+                                || these.iter().any(|r| r.raw_hints.is_empty())
+                                || these
+                                    .iter()
+                                    .any(|r| r.raw_hints.iter().any(|h| contains_ignore_case(raw, h)));
+                            assert_eq!(plan.raw_ok(raw), expected, "{ch} {id}");
                         }
                     }
                 }
@@ -530,11 +530,11 @@ mod tests {
             .encode_utf16()
             .flat_map(|u| u.to_le_bytes())
             .collect();
-        assert!(i.may_want_raw("System", 7036, &utf16));
-        assert!(i.may_want_raw("System", 7036, b"..REMOTE DESKTOP SERVICES.."));
-        assert!(!i.may_want_raw("System", 7036, b"Windows Update"));
+        assert!(wants_raw(&i, "System", 7036, &utf16));
+        assert!(wants_raw(&i, "System", 7036, b"..REMOTE DESKTOP SERVICES.."));
+        assert!(!wants_raw(&i, "System", 7036, b"Windows Update"));
         // Rules without hints are not affected; unknown channels never pass.
-        assert!(i.may_want_raw("Security", 4625, b""));
-        assert!(!i.may_want_raw("Setup", 4625, b"TermService"));
+        assert!(wants_raw(&i, "Security", 4625, b""));
+        assert!(!wants_raw(&i, "Setup", 4625, b"TermService"));
     }
 }
