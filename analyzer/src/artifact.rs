@@ -42,9 +42,13 @@ pub struct ArtifactReport {
     /// Bytes read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    /// SHA-256 of the bytes read, lower-case hex.
+    /// SHA-256 of the bytes read, lower-case hex: when the manifest lists only a SHA-256, and
+    /// for unlisted files other than EVTX.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// BLAKE3 of the bytes read, lower-case hex: when the manifest lists one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
     /// What the bundle's manifest says about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listed: Option<ListedArtifact>,

@@ -22,11 +22,11 @@ pub struct Event {
     /// `TimeCreated/@SystemTime` (the record header's time when that is missing), UTC.
     pub time_utc: DateTime<Utc>,
     /// `Computer`, as the host wrote it (NetBIOS name or FQDN).
-    pub host: String,
+    pub host: Arc<str>,
     /// `Channel`, e.g. `Microsoft-Windows-TerminalServices-RDPClient/Operational`.
-    pub channel: String,
+    pub channel: Arc<str>,
     /// `Provider/@Name`.
-    pub provider: String,
+    pub provider: Arc<str>,
     /// `Provider/@EventSourceName` of classic (pre-manifest) events, e.g. `TermService`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
@@ -50,7 +50,7 @@ pub struct Event {
     /// The payload (`EventData` or `UserData`), flattened: see [`crate::evtx_ingest`] for the
     /// naming (`Name` of a `<Data>`; `Parent.Child`, `Element@attribute`; unnamed `<Data>` as
     /// `Data`). Order is the record's.
-    pub fields: Vec<(String, FieldValue)>,
+    pub fields: Vec<(Arc<str>, FieldValue)>,
 }
 
 impl Event {

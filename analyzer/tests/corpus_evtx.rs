@@ -41,7 +41,7 @@ fn reference_event(v: &Value) -> Event {
     let mut fields = Vec::new();
     for (k, val) in v["Event"]["EventData"].as_object().into_iter().flatten() {
         if let Some(s) = text(val) {
-            fields.push((k.clone(), FieldValue::Str(s)));
+            fields.push((Arc::from(k.as_str()), FieldValue::Str(s)));
         }
     }
     Event {
@@ -49,9 +49,11 @@ fn reference_event(v: &Value) -> Event {
         artifact: Arc::from("x"),
         record_id: 0,
         time_utc: DateTime::UNIX_EPOCH,
-        host: String::new(),
-        channel: text(&sys["Channel"]).unwrap_or_default(),
-        provider: text(&sys["Provider"]["#attributes"]["Name"]).unwrap_or_default(),
+        host: Arc::from(""),
+        channel: text(&sys["Channel"]).unwrap_or_default().into(),
+        provider: text(&sys["Provider"]["#attributes"]["Name"])
+            .unwrap_or_default()
+            .into(),
         source_name: text(&sys["Provider"]["#attributes"]["EventSourceName"]),
         event_id,
         qualifiers: None,
@@ -240,7 +242,7 @@ fn rdp_events_are_normalized() {
     let out = ingest_evtx(std::fs::read(path).unwrap(), &prov("rcm"), &Interest::default());
     let e1149 = out.events.iter().find(|e| e.event_id == 1149).expect("a 1149");
     assert_eq!(
-        e1149.channel,
+        &*e1149.channel,
         "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
     );
     assert!(e1149.field("Param1").is_some() && e1149.field("Param3").is_some());

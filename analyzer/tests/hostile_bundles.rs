@@ -836,10 +836,12 @@ fn manifest_hash_mismatch() {
         gen_dir.path(),
     )
     .unwrap();
-    // Rewrite the server bundle with one text artifact changed, the manifest untouched.
+    // Rewrite the server bundle with one text artifact and one event log changed (the two
+    // read paths: whole bytes, and EVTX hashed while streaming), the manifest untouched.
     let mut z = zip::ZipArchive::new(std::fs::File::open(&g.server).unwrap()).unwrap();
     let mut entries = Vec::new();
     let mut tampered = None;
+    let mut tampered_evtx = None;
     for i in 0..z.len() {
         let mut f = z.by_index(i).unwrap();
         let name = f.name().unwrap().to_string();
@@ -849,9 +851,15 @@ fn manifest_hash_mismatch() {
             b.extend_from_slice(b"\r\ntampered after collection\r\n");
             tampered = Some(name.clone());
         }
+        if tampered_evtx.is_none() && name.ends_with("System.evtx") {
+            // One byte of the file header's unused space: the log still reads the same.
+            b[100] ^= 0x5a;
+            tampered_evtx = Some(name.clone());
+        }
         entries.push(RawEntry::deflated(&name, &b));
     }
     let tampered = tampered.expect("a text artifact to tamper with");
+    let tampered_evtx = tampered_evtx.expect("a System.evtx to tamper with");
     let zip = s.input("server.zip");
     RawZip::new(entries).write(&zip);
     let client = s.input("client.zip");
@@ -866,20 +874,25 @@ fn manifest_hash_mismatch() {
     let r = s.run(&args, &[Path::new("box/out/report.txt")]);
     // Still analysed (the evidence may be useful), the mismatch reported by name.
     assert_eq!(r.code, Some(0), "{}", r.all_text());
-    assert!(
-        r.mentions(&["server.zip", &tampered, "SHA-256 mismatch"]),
-        "{}",
-        r.all_text()
-    );
+    // Today's bundles list BLAKE3, which is what is verified.
+    for name in [&tampered, &tampered_evtx] {
+        let line = r
+            .all_text()
+            .lines()
+            .find(|l| l.contains(name.as_str()) && l.contains("BLAKE3 mismatch"))
+            .map(str::to_string);
+        assert!(line.is_some(), "no BLAKE3 mismatch for {name}: {}", r.all_text());
+    }
+    assert!(r.mentions(&["server.zip"]), "{}", r.all_text());
     assert_peak(&s.name, &r, RSS_BOUND_KIB);
     record(
         "11 manifest-hash-mismatch",
         &format!(
-            "generated cert-key-unreadable bundle pair; server's `{tampered}` changed after collection, manifest untouched"
+            "generated cert-key-unreadable bundle pair; server's `{tampered}` and one byte of `{tampered_evtx}`'s header changed after collection, manifest untouched"
         ),
-        "analysed anyway; an error names the artifact with both hashes; exit 0 (diagnosis unaffected)",
+        "analysed anyway; an error names each artifact with both hashes; exit 0 (diagnosis unaffected)",
         &[&r],
-        "\"SHA-256 mismatch: the manifest says ..., the content is ...\" on that artifact; diagnosed",
+        "\"BLAKE3 mismatch: the manifest says ..., the content is ...\" on both artifacts; diagnosed",
     );
 }
 

@@ -14,7 +14,7 @@ use rdpdiag::input::{ContentKind, Limits};
 use rdpdiag::{IngestOptions, InputReport, Severity, ingest};
 use rdpdiag_schemas::{ArtifactKind, Role};
 use zip::ZipWriter;
-use zipcraft::{REG, deflated, manifest, sha256_hex, stored, write_zip};
+use zipcraft::{REG, deflated, manifest, sha256_hex, stored, with_blake3, write_zip};
 
 fn run(path: &Path, limits: Limits) -> InputReport {
     let opts = IngestOptions {
@@ -317,6 +317,65 @@ fn manifest_hash_mismatch_is_reported_and_the_rest_verified() {
             .any(|p| p.message.contains("artifacts[1].sha256")),
         "{:?}",
         r.problems
+    );
+    assert_good_read(&r, "registry/good.reg");
+}
+
+/// A manifest with BLAKE3 (today's collector): BLAKE3 is what is verified, SHA-256 is not
+/// computed at all; a file that matches its BLAKE3 passes even when its SHA-256 line is stale.
+#[test]
+fn blake3_is_verified_when_the_manifest_lists_it() {
+    let s = common::Scratch::new("blake3");
+    let zip = s.path("bundle.zip");
+    let tampered: &[u8] =
+        b"Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Z]\r\n";
+    let m = manifest(vec![
+        ("registry/good.reg", ArtifactKind::Reg, REG, None),
+        ("registry/bad.reg", ArtifactKind::Reg, tampered, None),
+        // Its SHA-256 line is wrong, its BLAKE3 right.
+        ("registry/stale.reg", ArtifactKind::Reg, REG, Some("0".repeat(64))),
+    ]);
+    let m = with_blake3(&m, 0, REG, None);
+    let m = with_blake3(&m, 1, tampered, Some(&"ab".repeat(32)));
+    let m = with_blake3(&m, 2, REG, None);
+    write_zip(
+        &zip,
+        &[
+            ("manifest.json", &m, deflated()),
+            ("registry/good.reg", REG, deflated()),
+            ("registry/bad.reg", tampered, deflated()),
+            ("registry/stale.reg", REG, deflated()),
+        ],
+    );
+    let r = run(&zip, Limits::default());
+    let true_blake3 = blake3::hash(REG).to_hex().to_string();
+    for name in ["registry/good.reg", "registry/stale.reg"] {
+        let a = artifact(&r, name);
+        assert!(a.problems.is_empty(), "{name}: {:?}", a.problems);
+        assert_eq!(a.blake3.as_deref(), Some(true_blake3.as_str()), "{name}");
+        assert_eq!(
+            a.sha256, None,
+            "{name}: SHA-256 is not computed when BLAKE3 is listed"
+        );
+    }
+    let bad = artifact(&r, "registry/bad.reg");
+    let mismatch = bad
+        .problems
+        .iter()
+        .find(|p| p.message.contains("BLAKE3 mismatch"))
+        .unwrap_or_else(|| panic!("{:?}", bad.problems));
+    assert_eq!(mismatch.severity, Severity::Error);
+    assert!(
+        mismatch.message.contains(&"ab".repeat(32)),
+        "{}",
+        mismatch.message
+    );
+    assert!(
+        mismatch
+            .message
+            .contains(blake3::hash(tampered).to_hex().as_str()),
+        "{}",
+        mismatch.message
     );
     assert_good_read(&r, "registry/good.reg");
 }

@@ -87,7 +87,7 @@ fn single_files_renamed() {
     assert_eq!(evtx.content, Some(ContentKind::Evtx));
     assert_eq!(evtx.evtx.as_ref().unwrap().records_kept, 4);
     assert_eq!(out.inputs[1].artifacts[0].content, Some(ContentKind::Reg));
-    assert!(out.events.iter().flatten().all(|e| e.channel == "Security"));
+    assert!(out.events.iter().flatten().all(|e| &*e.channel == "Security"));
 }
 
 #[test]

@@ -152,7 +152,7 @@ pub fn stale_partials(final_path: &Path) -> Vec<PathBuf> {
 }
 
 /// What the manifest says about one artifact, apart from what the writer computes
-/// (path, size, sha256).
+/// (path, size, sha256, blake3).
 #[derive(Debug, Clone)]
 pub struct ArtifactMeta {
     /// What the file is.
@@ -339,8 +339,8 @@ impl BundleWriter {
         reader: impl Read,
         meta: ArtifactMeta,
     ) -> Result<(), BundleError> {
-        let (size, sha256) = self.write_entry(path, reader)?;
-        self.artifacts.push(artifact(path, Some(sha256), size, meta));
+        let (size, digests) = self.write_entry(path, reader)?;
+        self.artifacts.push(artifact(path, Some(digests), size, meta));
         Ok(())
     }
 
@@ -370,7 +370,7 @@ impl BundleWriter {
         self.max_size.map(|cap| cap.saturating_sub(self.bytes))
     }
 
-    fn write_entry(&mut self, path: &str, reader: impl Read) -> Result<(u64, String), BundleError> {
+    fn write_entry(&mut self, path: &str, reader: impl Read) -> Result<(u64, Digests), BundleError> {
         check_bundle_path(path).map_err(BundleError::BadPath)?;
         if path == MANIFEST_FILE || !self.names.insert(path.to_string()) {
             return Err(BundleError::BadPath(format!(
@@ -395,9 +395,10 @@ impl BundleWriter {
         result
     }
 
-    fn stream_entry(&mut self, path: &str, mut reader: impl Read) -> Result<(u64, String), BundleError> {
+    fn stream_entry(&mut self, path: &str, mut reader: impl Read) -> Result<(u64, Digests), BundleError> {
         check_not_interrupted()?;
         let mut hasher = Sha256::new();
+        let mut blake3 = blake3::Hasher::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; 256 * 1024];
         let cap = self.max_size;
@@ -440,6 +441,7 @@ impl BundleWriter {
             }
             check_not_interrupted()?;
             hasher.update(&buf[..n]);
+            blake3.update(&buf[..n]);
             let chunk = &buf[..n];
             let written = match (self.sink.as_mut(), dir_file.as_mut()) {
                 (Some(Sink::Zip(zip)), _) => zip.write_all(chunk),
@@ -452,7 +454,11 @@ impl BundleWriter {
             f.flush().map_err(io_err(format!("writing {path}")))?;
         }
         self.bytes += size;
-        Ok((size, hex(&hasher.finalize())))
+        let digests = Digests {
+            sha256: hex(&hasher.finalize()),
+            blake3: blake3.finalize().to_hex().to_string(),
+        };
+        Ok((size, digests))
     }
 
     /// Writes `manifest.json`, closes the bundle and moves it to its final name.
@@ -549,7 +555,19 @@ impl Drop for BundleWriter {
     }
 }
 
-fn artifact(path: &str, sha256: Option<String>, size: u64, meta: ArtifactMeta) -> Artifact {
+/// The hashes of a written file. Both: SHA-256 is what people identify evidence files by,
+/// BLAKE3 is what the analyzer verifies (about 3x faster on a large bundle).
+#[derive(Debug, Clone)]
+struct Digests {
+    sha256: String,
+    blake3: String,
+}
+
+fn artifact(path: &str, digests: Option<Digests>, size: u64, meta: ArtifactMeta) -> Artifact {
+    let (sha256, blake3) = match digests {
+        Some(d) => (Some(d.sha256), Some(d.blake3)),
+        None => (None, None),
+    };
     Artifact {
         path: path.to_string(),
         kind: meta.kind,
@@ -557,6 +575,7 @@ fn artifact(path: &str, sha256: Option<String>, size: u64, meta: ArtifactMeta) -
         source: meta.source,
         method: meta.method,
         sha256,
+        blake3,
         size,
         started_utc: meta.started_utc,
         finished_utc: meta.finished_utc,
@@ -623,6 +642,10 @@ mod tests {
         assert_eq!(
             manifest.artifacts[0].sha256.as_deref(),
             Some(hex(&Sha256::digest(b"hello")).as_str())
+        );
+        assert_eq!(
+            manifest.artifacts[0].blake3.as_deref(),
+            Some(blake3::hash(b"hello").to_hex().as_str())
         );
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

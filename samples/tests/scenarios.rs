@@ -67,6 +67,8 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
                             let h: String =
                                 Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
                             assert_eq!(Some(h), a.sha256, "{} {}", spec.name, a.path);
+                            let b3 = blake3::hash(bytes).to_hex().to_string();
+                            assert_eq!(Some(b3), a.blake3, "{} {}", spec.name, a.path);
                             assert_eq!(a.size, bytes.len() as u64);
                         }
                         assert_eq!(parsed.artifacts.len() + 1, entries.len(), "every file is listed");

@@ -2,7 +2,8 @@
 //!
 //! A bundle is a zip (deflate, ZIP64 when needed) written by `rdpdiag-collect` (or by the sample
 //! generator, which uses the same writer). The manifest says who collected what, on which host,
-//! in which window, and how each step went; the analyzer verifies every `sha256`.
+//! in which window, and how each step went; the analyzer verifies every file's `blake3`
+//! (`sha256` when a bundle has no `blake3`).
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -180,6 +181,13 @@ pub struct Artifact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[0-9a-f]{64}$"))]
     pub sha256: Option<String>,
+    /// BLAKE3 (256-bit) of the file, lower-case hex; absent when no file was written, and in
+    /// bundles of collectors older than this field. The analyzer verifies this hash when it is
+    /// present (about 3x faster than SHA-256 on every byte of a large bundle) and `sha256`
+    /// otherwise; `sha256` stays for the people who identify evidence files by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9a-f]{64}$"))]
+    pub blake3: Option<String>,
     /// Size of the file in bytes (0 when no file was written).
     pub size: u64,
     /// When the step started, UTC.
@@ -307,16 +315,18 @@ impl Manifest {
                     format!("duplicate path {:?}", a.path),
                 );
             }
-            if let Some(h) = &a.sha256
-                && (h.len() != 64
-                    || !h
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            {
-                return invalid(
-                    format!("artifacts[{i}].sha256"),
-                    "must be 64 lower-case hex digits".into(),
-                );
+            for (field, hash) in [("sha256", &a.sha256), ("blake3", &a.blake3)] {
+                if let Some(h) = hash
+                    && (h.len() != 64
+                        || !h
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+                {
+                    return invalid(
+                        format!("artifacts[{i}].{field}"),
+                        "must be 64 lower-case hex digits".into(),
+                    );
+                }
             }
             if a.started_utc > a.finished_utc {
                 return invalid(

@@ -162,6 +162,12 @@ fn cases() -> Vec<Case> {
             schema_rejects: true,
         },
         Case {
+            what: "blake3 not hex",
+            mutate: |v| v["artifacts"][2]["blake3"] = json!("z".repeat(64)),
+            field: "artifacts[2].blake3",
+            schema_rejects: true,
+        },
+        Case {
             what: "`..` in path",
             mutate: |v| v["artifacts"][3]["path"] = json!("registry/../../etc/passwd"),
             field: "artifacts[3].path",

@@ -83,6 +83,8 @@ fn check_bundle(bundle: &Path) -> Manifest {
                     .map(|b| format!("{b:02x}"))
                     .collect();
                 assert_eq!(&h, sha, "{}", a.path);
+                let b3 = blake3::hash(&bytes).to_hex().to_string();
+                assert_eq!(a.blake3.as_deref(), Some(b3.as_str()), "{}", a.path);
                 assert_eq!(a.size, bytes.len() as u64, "{}", a.path);
                 assert!(
                     matches!(a.status, ArtifactStatus::Ok | ArtifactStatus::Partial),

@@ -63,6 +63,8 @@ fn pack_sniffs_kinds_and_hashes_every_file() {
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(a.sha256.as_deref(), Some(h.as_str()), "{}", a.path);
+        let b3 = blake3::hash(&bytes).to_hex().to_string();
+        assert_eq!(a.blake3.as_deref(), Some(b3.as_str()), "{}", a.path);
     }
     // No partial file is left beside the bundle.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -102,5 +104,5 @@ fn oversized_files_are_recorded_as_failed_steps() {
     let failed = m.artifacts.iter().find(|a| a.path.ends_with("big.txt")).unwrap();
     assert_eq!(failed.status, rdpdiag_schemas::ArtifactStatus::Failed);
     assert!(failed.error.as_deref().unwrap().contains("over the cap"));
-    assert!(failed.sha256.is_none());
+    assert!(failed.sha256.is_none() && failed.blake3.is_none());
 }

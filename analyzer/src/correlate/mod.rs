@@ -13,7 +13,9 @@ use rdpdiag_schemas::Role;
 use serde::Serialize;
 
 pub use attempt::{ClientAttempt, client_attempts};
-pub use connection::{ServerConnection, Sighting, SightingKind, server_connections, sightings};
+pub use connection::{
+    ServerConnection, Sighting, SightingKind, event_sightings, merge_sightings, server_connections, sightings,
+};
 pub use skew::{ClockSkew, SkewBasis, estimate_skew};
 
 use crate::model::Event;
@@ -78,15 +80,18 @@ pub struct Correlation {
 
 /// Strips `:port` (and IPv6 brackets) from an address.
 pub fn ip_only(s: &str) -> String {
+    ip_part(s).to_string()
+}
+
+/// [`ip_only`] without the copy.
+pub fn ip_part(s: &str) -> &str {
     let s = s.trim();
     if let Some(rest) = s.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest).to_string();
+        return rest.split(']').next().unwrap_or(rest);
     }
     match s.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
-            host.to_string()
-        }
-        _ => s.to_string(),
+        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => s,
     }
 }
 
@@ -115,10 +120,15 @@ fn names_match(target: &str, server: &HostEvidence, server_computers: &[String])
 /// Correlates a ticket: client and server may each be absent.
 pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -> Correlation {
     let attempts = client.map(|c| client_attempts(&c.events)).unwrap_or_default();
-    let connections = server.map(|s| server_connections(&s.events)).unwrap_or_default();
-    let sights = server
-        .map(|s| sightings(&s.events, &connections))
-        .unwrap_or_default();
+    let (connections, sights) = match server {
+        Some(s) => {
+            let (connections, others) =
+                rayon::join(|| server_connections(&s.events), || event_sightings(&s.events));
+            let sights = merge_sightings(&connections, others);
+            (connections, sights)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     let known_client_ips: Vec<String> = client
         .map(|c| c.addresses.iter().map(|a| ip_only(a)).collect())
         .unwrap_or_default();
@@ -135,7 +145,7 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
     }
     let server_computers: Vec<String> = server
         .map(|s| {
-            let mut v: Vec<String> = s.events.iter().take(2000).map(|e| e.host.clone()).collect();
+            let mut v: Vec<String> = s.events.iter().take(2000).map(|e| e.host.to_string()).collect();
             v.sort();
             v.dedup();
             v
@@ -154,7 +164,7 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
                     continue;
                 }
                 let ip_ok = match (&skew.matched_ip, &c.client_ip) {
-                    (Some(m), Some(ip)) => ip_only(ip) == *m,
+                    (Some(m), Some(ip)) => ip_part(ip) == m,
                     _ => true,
                 };
                 let d = (c.accept - server_time).abs();

@@ -6,9 +6,10 @@
 //! client's known addresses, or line up at least two attempts (a brute-force burst lines up one
 //! attempt with some random address at almost any offset, never several with one address).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::Duration;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::attempt::ClientAttempt;
@@ -113,12 +114,12 @@ fn agreement(a: &ClientAttempt, s: &Sighting) -> f64 {
 /// Best alignment of attempts with one address's sightings: (matched attempts, offset, spread).
 fn align(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Duration, Duration)> {
     // Candidate offsets: every (attempt, sighting) difference within range.
-    let mut diffs: Vec<(i64, usize, bool, f64)> = Vec::new();
+    let mut diffs: Vec<(i64, usize, bool, u8)> = Vec::new();
     for (i, a) in attempts.iter().enumerate() {
         for s in sights {
             let d = (a.start - s.time).num_milliseconds();
             if d.abs() <= MAX_SKEW.num_milliseconds() {
-                diffs.push((d, i, s.kind == SightingKind::Accept, agreement(a, s)));
+                diffs.push((d, i, s.kind == SightingKind::Accept, agreement_level(a, s)));
             }
         }
     }
@@ -128,44 +129,48 @@ fn align(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Dur
     diffs.sort_unstable_by_key(|x| x.0);
     // Slide a 4 s window (131 comes within ms; other sightings within seconds after 1024).
     // Rank: attempts matched, then outcome agreement, then accepts, then tightness.
-    let mut best: Option<(usize, f64, usize, i64, i64)> = None;
-    let mut lo = 0;
-    // Reused per window (a busy address gives tens of thousands of windows).
-    let mut agree = vec![-1.0f64; attempts.len()];
-    let mut accepts: Vec<i64> = Vec::new();
-    let mut all: Vec<i64> = Vec::new();
+    // The window is a run of `diffs`, which is sorted by offset: its median and spread are read
+    // off its ends, and the per-attempt tallies are updated as it slides (a busy address gives
+    // tens of thousands of windows; rescanning each was O(n·w)).
+    let accept_at: Vec<usize> = (0..diffs.len()).filter(|&k| diffs[k].2).collect();
+    let mut window = Window::new(attempts.len());
+    let mut best: Option<(usize, u32, usize, i64, i64)> = None;
+    let (mut lo, mut acc_lo, mut acc_hi) = (0usize, 0usize, 0usize);
     for hi in 0..diffs.len() {
+        window.add(diffs[hi].1, diffs[hi].3);
+        if diffs[hi].2 {
+            acc_hi += 1;
+        }
         while diffs[hi].0 - diffs[lo].0 > 4000 {
+            window.remove(diffs[lo].1, diffs[lo].3);
+            if diffs[lo].2 {
+                acc_lo += 1;
+            }
             lo += 1;
         }
-        let window = &diffs[lo..=hi];
-        agree.fill(-1.0);
-        accepts.clear();
-        all.clear();
-        for &(d, i, acc, ag) in window {
-            agree[i] = agree[i].max(ag);
-            all.push(d);
-            if acc {
-                accepts.push(d);
-            }
-        }
-        let matched = agree.iter().filter(|g| **g >= 0.0).count();
-        let agreement: f64 = agree.iter().filter(|g| **g >= 0.0).sum();
-        let pick = if accepts.is_empty() {
-            &mut all
-        } else {
-            &mut accepts
+        let accepts = &accept_at[acc_lo..acc_hi];
+        let (offset, spread) = match accepts {
+            [] => (diffs[lo + (hi + 1 - lo) / 2].0, diffs[hi].0 - diffs[lo].0),
+            [first, .., last] => (
+                diffs[accepts[accepts.len() / 2]].0,
+                diffs[*last].0 - diffs[*first].0,
+            ),
+            [only] => (diffs[*only].0, 0),
         };
-        pick.sort_unstable();
-        let offset = pick[pick.len() / 2];
-        let spread = pick.last().copied().unwrap_or(offset) - pick.first().copied().unwrap_or(offset);
-        let cand = (matched, agreement, accepts.len().min(matched), offset, spread);
+        let matched = window.matched;
+        let cand = (
+            matched,
+            window.agreement,
+            accepts.len().min(matched),
+            offset,
+            spread,
+        );
         let better = match best {
             None => true,
             Some(b) => {
                 cand.0
                     .cmp(&b.0)
-                    .then(cand.1.total_cmp(&b.1))
+                    .then(cand.1.cmp(&b.1))
                     .then(cand.2.cmp(&b.2))
                     .then((-cand.4).cmp(&-b.4))
                     == std::cmp::Ordering::Greater
@@ -178,6 +183,71 @@ fn align(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Dur
     best.map(|(m, _, _, off, spread)| (m, Duration::milliseconds(off), Duration::milliseconds(spread)))
 }
 
+/// [`agreement`] in halves (0, 1 or 2), so that window sums are exact integers.
+fn agreement_level(a: &ClientAttempt, s: &Sighting) -> u8 {
+    (agreement(a, s) * 2.0).round().clamp(0.0, 2.0) as u8
+}
+
+/// Per-attempt tallies of the sightings in the sliding window.
+struct Window {
+    /// Per attempt, how many window entries of each agreement level (0, ½, 1).
+    levels: Vec<[u32; 3]>,
+    /// Attempts with at least one entry in the window.
+    matched: usize,
+    /// Sum over matched attempts of their best agreement level, in halves.
+    agreement: u32,
+}
+
+impl Window {
+    fn new(attempts: usize) -> Self {
+        Window {
+            levels: vec![[0; 3]; attempts],
+            matched: 0,
+            agreement: 0,
+        }
+    }
+
+    fn best(l: &[u32; 3]) -> Option<u32> {
+        (0..3u32).rev().find(|&k| l[k as usize] > 0)
+    }
+
+    fn add(&mut self, attempt: usize, level: u8) {
+        let Some(l) = self.levels.get_mut(attempt) else {
+            return;
+        };
+        let before = Self::best(l);
+        l[usize::from(level.min(2))] += 1;
+        let after = Self::best(l);
+        self.retally(before, after);
+    }
+
+    fn remove(&mut self, attempt: usize, level: u8) {
+        let Some(l) = self.levels.get_mut(attempt) else {
+            return;
+        };
+        let before = Self::best(l);
+        let slot = &mut l[usize::from(level.min(2))];
+        *slot = slot.saturating_sub(1);
+        let after = Self::best(l);
+        self.retally(before, after);
+    }
+
+    fn retally(&mut self, before: Option<u32>, after: Option<u32>) {
+        match (before, after) {
+            (None, Some(a)) => {
+                self.matched += 1;
+                self.agreement += a;
+            }
+            (Some(b), None) => {
+                self.matched -= 1;
+                self.agreement -= b;
+            }
+            (Some(b), Some(a)) => self.agreement = self.agreement - b + a,
+            (None, None) => {}
+        }
+    }
+}
+
 /// Estimates the skew (client minus server).
 pub fn estimate_skew(
     attempts: &[ClientAttempt],
@@ -186,14 +256,24 @@ pub fn estimate_skew(
     measured_offset_ms: Option<i64>,
 ) -> ClockSkew {
     // Grouped once: a busy server has tens of thousands of client addresses.
-    let mut by_ip: BTreeMap<&str, Vec<&Sighting>> = BTreeMap::new();
+    // Hashed, then sorted once: a tree keyed by address strings was a cache miss per level
+    // for each of a busy server's hundreds of thousands of sightings.
+    let mut by_ip: HashMap<&str, Vec<&Sighting>, foldhash::fast::RandomState> = HashMap::default();
     for s in sightings {
         by_ip.entry(s.ip.as_str()).or_default().push(s);
     }
+    // Addresses are aligned in parallel, then ranked in address order (ties keep the first).
+    let mut groups: Vec<(&str, Vec<&Sighting>)> = by_ip.into_iter().collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let aligned: Vec<Option<(usize, Duration, Duration)>> = groups
+        .par_iter()
+        .map(|(_, group)| align(attempts, group))
+        .collect();
     let mut best: Option<(bool, usize, Duration, Duration, String)> = None;
-    for (ip, group) in by_ip {
+    for ((ip, _), aligned) in groups.iter().zip(aligned) {
+        let ip = *ip;
         let known = known_client_ips.iter().any(|k| k == ip);
-        let Some((matched, offset, spread)) = align(attempts, &group) else {
+        let Some((matched, offset, spread)) = aligned else {
             continue;
         };
         // One attempt lining up with one unknown address proves nothing (see module docs),
@@ -239,5 +319,159 @@ pub fn estimate_skew(
         uncertainty: None,
         basis: SkewBasis::Unknown,
         matched_ip: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The window scan as it was before it became incremental: every window rescanned.
+    fn align_rescan(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Duration, Duration)> {
+        let mut diffs: Vec<(i64, usize, bool, f64)> = Vec::new();
+        for (i, a) in attempts.iter().enumerate() {
+            for s in sights {
+                let d = (a.start - s.time).num_milliseconds();
+                if d.abs() <= MAX_SKEW.num_milliseconds() {
+                    diffs.push((d, i, s.kind == SightingKind::Accept, agreement(a, s)));
+                }
+            }
+        }
+        if diffs.is_empty() {
+            return None;
+        }
+        diffs.sort_unstable_by_key(|x| x.0);
+        let mut best: Option<(usize, f64, usize, i64, i64)> = None;
+        let mut lo = 0;
+        for hi in 0..diffs.len() {
+            while diffs[hi].0 - diffs[lo].0 > 4000 {
+                lo += 1;
+            }
+            let mut agree = vec![-1.0f64; attempts.len()];
+            let mut accepts = Vec::new();
+            let mut all = Vec::new();
+            for &(d, i, acc, ag) in &diffs[lo..=hi] {
+                agree[i] = agree[i].max(ag);
+                all.push(d);
+                if acc {
+                    accepts.push(d);
+                }
+            }
+            let matched = agree.iter().filter(|g| **g >= 0.0).count();
+            let agreement: f64 = agree.iter().filter(|g| **g >= 0.0).sum();
+            let pick = if accepts.is_empty() {
+                &mut all
+            } else {
+                &mut accepts
+            };
+            pick.sort_unstable();
+            let offset = pick[pick.len() / 2];
+            let spread = pick[pick.len() - 1] - pick[0];
+            let cand = (matched, agreement, accepts.len().min(matched), offset, spread);
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    cand.0
+                        .cmp(&b.0)
+                        .then(cand.1.total_cmp(&b.1))
+                        .then(cand.2.cmp(&b.2))
+                        .then((-cand.4).cmp(&-b.4))
+                        == std::cmp::Ordering::Greater
+                }
+            };
+            if better {
+                best = Some(cand);
+            }
+        }
+        best.map(|(m, _, _, off, spread)| (m, Duration::milliseconds(off), Duration::milliseconds(spread)))
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 11, 6, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn attempt(start_ms: i64, dur_ms: Option<i64>, logged_on: bool, reason: Option<u32>) -> ClientAttempt {
+        let start = t0() + Duration::milliseconds(start_ms);
+        ClientAttempt {
+            activity_id: None,
+            start,
+            end: dur_ms.map(|d| start + Duration::milliseconds(d)),
+            target: None,
+            disconnect_reason: reason,
+            logged_on,
+            records: vec![],
+            event_ids: vec![],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The incremental window gives exactly what rescanning every window gave.
+        #[test]
+        fn incremental_window_equals_rescan(
+            atts in prop::collection::vec(
+                (0i64..30_000, prop::option::of(0i64..20_000), any::<bool>(), prop::option::of(prop::sample::select(vec![0u32, 1, 2, 3, 264, 2308]))),
+                1..5,
+            ),
+            sights in prop::collection::vec(
+                (0i64..35_000, any::<bool>(), prop::option::of((0i64..20_000, any::<bool>()))),
+                0..60,
+            ),
+        ) {
+            let attempts: Vec<ClientAttempt> =
+                atts.iter().map(|&(s, d, l, r)| attempt(s, d, l, r)).collect();
+            let sightings: Vec<Sighting> = sights
+                .iter()
+                .map(|&(t, accept, outcome)| Sighting {
+                    time: t0() + Duration::milliseconds(t),
+                    ip: "10.0.0.1".into(),
+                    kind: if accept { SightingKind::Accept } else { SightingKind::Other },
+                    outcome,
+                })
+                .collect();
+            let refs: Vec<&Sighting> = sightings.iter().collect();
+            prop_assert_eq!(align(&attempts, &refs), align_rescan(&attempts, &refs));
+        }
+    }
+
+    #[test]
+    fn a_burst_of_sightings_lines_up_with_the_attempts() {
+        // Three attempts, the server 7 s behind; one address seen at each plus noise.
+        let attempts: Vec<ClientAttempt> = [0, 60_000, 125_000]
+            .iter()
+            .map(|&s| attempt(s, Some(2000), false, Some(2308)))
+            .collect();
+        let mut sightings = Vec::new();
+        for s in [0i64, 60_000, 125_000] {
+            sightings.push(Sighting {
+                time: t0() + Duration::milliseconds(s - 7_000 + 15),
+                ip: "10.0.0.9".into(),
+                kind: SightingKind::Accept,
+                outcome: Some((2000, false)),
+            });
+        }
+        for k in 0..500i64 {
+            sightings.push(Sighting {
+                time: t0() + Duration::milliseconds(k * 333),
+                ip: format!("198.51.100.{}", k % 7),
+                kind: SightingKind::Accept,
+                outcome: Some((100, false)),
+            });
+        }
+        let skew = estimate_skew(&attempts, &sightings, &[], None);
+        assert_eq!(skew.matched_ip.as_deref(), Some("10.0.0.9"));
+        assert_eq!(skew.offset.num_milliseconds(), 7_000 - 15);
+        assert_eq!(
+            skew.basis,
+            SkewBasis::MatchedAttempts {
+                matched: 3,
+                attempts: 3
+            }
+        );
     }
 }

@@ -199,7 +199,7 @@ impl Ctx<'_> {
                         host: side.into(),
                         input: e.input.to_string(),
                         artifact: e.artifact.to_string(),
-                        channel: e.channel.clone(),
+                        channel: e.channel.to_string(),
                         event_id: e.event_id,
                         record_id: e.record_id,
                         host_time: Some(e.time_utc),

@@ -228,9 +228,17 @@ pub(crate) fn event_from_tree(
         artifact: prov.artifact.clone(),
         record_id,
         time_utc,
-        host: sys.get("Computer").and_then(J::as_string).unwrap_or_default(),
-        channel: sys.get("Channel").and_then(J::as_string).unwrap_or_default(),
-        provider,
+        host: sys
+            .get("Computer")
+            .and_then(J::as_string)
+            .unwrap_or_default()
+            .into(),
+        channel: sys
+            .get("Channel")
+            .and_then(J::as_string)
+            .unwrap_or_default()
+            .into(),
+        provider: provider.into(),
         source_name,
         event_id,
         qualifiers,
@@ -248,7 +256,7 @@ pub(crate) fn event_from_tree(
             .get("Security")
             .and_then(|s| s.attr("UserID"))
             .and_then(J::as_string),
-        fields,
+        fields: fields.into_iter().map(|(k, v)| (Arc::from(k), v)).collect(),
     })
 }
 
@@ -343,8 +351,8 @@ mod tests {
         assert_eq!(ev.event_id, 1056);
         assert_eq!(ev.qualifiers, Some(49152));
         assert_eq!(ev.source_name.as_deref(), Some("TermService"));
-        assert_eq!(ev.channel, "System");
-        assert_eq!(ev.host, "DESKTOP-8BGEHIF");
+        assert_eq!(&*ev.channel, "System");
+        assert_eq!(&*ev.host, "DESKTOP-8BGEHIF");
         assert_eq!(ev.time_utc.to_rfc3339(), "2019-07-24T13:06:11+00:00");
         assert_eq!(ev.field_text("Data").as_deref(), Some("DESKTOP-8BGEHIF"));
         assert_eq!(ev.field_text("Binary").as_deref(), Some("D6D3AB"));

@@ -264,6 +264,7 @@ pub fn ingest_evtx_with(
         ));
     }
     let settings = Arc::new(parser_settings());
+    let file_templates = binxml::FileTemplates::default();
     let mut number: u64 = 0;
     let mut spares: Vec<Vec<u8>> = Vec::new();
     // Chunks are independent: a batch is decoded in parallel while the next one is read (and
@@ -275,10 +276,20 @@ pub fn ingest_evtx_with(
         rayon::in_place_scope(|scope| {
             let parts = &mut parts;
             let settings = &settings;
+            let file_templates = &file_templates;
             scope.spawn(move |_| {
                 *parts = batch
                     .into_par_iter()
-                    .map(|(this, data)| process_chunk(data, this, prov, interest, path, settings))
+                    .map(|(this, data)| {
+                        let ctx = ChunkContext {
+                            prov,
+                            interest,
+                            path,
+                            settings,
+                            templates: file_templates,
+                        };
+                        process_chunk(data, this, &ctx)
+                    })
                     .collect();
             });
             if !ended {
@@ -342,15 +353,24 @@ fn read_batch(
     (batch, false)
 }
 
-/// Reads one chunk into its own part; gives the buffer back for reuse.
-fn process_chunk(
-    data: Vec<u8>,
-    this: u64,
-    prov: &Provenance,
-    interest: &Interest,
+/// What every chunk of one file is read with.
+struct ChunkContext<'a> {
+    prov: &'a Provenance,
+    interest: &'a Interest,
     path: Path,
-    settings: &Arc<ParserSettings>,
-) -> (Collector, Option<Vec<u8>>) {
+    settings: &'a Arc<ParserSettings>,
+    templates: &'a binxml::FileTemplates,
+}
+
+/// Reads one chunk into its own part; gives the buffer back for reuse.
+fn process_chunk(data: Vec<u8>, this: u64, ctx: &ChunkContext<'_>) -> (Collector, Option<Vec<u8>>) {
+    let ChunkContext {
+        prov,
+        interest,
+        path,
+        settings,
+        templates,
+    } = *ctx;
     let mut c = Collector::default();
     if !data.starts_with(CHUNK_MAGIC) && data.iter().all(|&b| b == 0) {
         return (c, Some(data)); // empty (counted at the end)
@@ -380,7 +400,7 @@ fn process_chunk(
     }
     c.out.stats.chunks_read += 1;
     let crate_work = match path {
-        Path::Decode => decode_chunk(&chunk, prov, interest, &mut c),
+        Path::Decode => decode_chunk(&chunk, prov, interest, templates, &mut c),
         Path::CrateOnly => CrateWork::All,
     };
     if crate_work != CrateWork::None {
@@ -474,6 +494,7 @@ fn decode_chunk(
     chunk: &EvtxChunkData,
     prov: &Provenance,
     interest: &Interest,
+    file_templates: &binxml::FileTemplates,
     c: &mut Collector,
 ) -> CrateWork {
     let data = chunk.data.as_slice();
@@ -482,7 +503,7 @@ fn decode_chunk(
     if chunk_walk::walk(data, h.free_space_offset, h.last_event_record_id, &mut walk).is_none() {
         return CrateWork::All;
     }
-    let mut templates = binxml::ChunkTemplates::default();
+    let mut templates = binxml::ChunkTemplates::of_file(file_templates);
     let mut tally = ChunkTally::default();
     let mut cache = ChannelCache::default();
     let mut left = HashSet::new();
@@ -628,7 +649,7 @@ fn render_chunk(
                 continue;
             }
         };
-        c.count_channel(event.channel.clone());
+        c.count_channel(event.channel.to_string());
         if interest.matches(&event) {
             c.out.stats.records_kept += 1;
             *c.kept_by_id.entry(event.event_id).or_insert(0) += 1;

@@ -1,4 +1,5 @@
-//! Our bundle's `manifest.json`: loaded, matched with the files, and every SHA-256 verified.
+//! Our bundle's `manifest.json`: loaded, matched with the files, and every file's hash verified
+//! (BLAKE3 when listed, else SHA-256: see [`super::content_hash`]).
 //!
 //! A bad manifest does not stop the analysis: the files are still read (as in an ad-hoc
 //! collection) and the report names the offending field. A hash mismatch is reported on the
@@ -8,6 +9,7 @@ use rdpdiag_schemas::manifest::{MANIFEST_FILE, Manifest};
 use rdpdiag_schemas::{ArtifactKind, ArtifactStatus};
 use serde::Serialize;
 
+use super::content_hash::{ContentHash, HashAlgo};
 use super::sniff::ContentKind;
 use super::{Limits, OpenedInput, read_entry};
 use crate::model::{Location, Problem, Severity};
@@ -23,6 +25,9 @@ pub struct ListedArtifact {
     /// Declared SHA-256.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Declared BLAKE3 (the one verified when both are declared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
     /// Declared size.
     pub size: u64,
     /// Collection step outcome.
@@ -75,6 +80,7 @@ pub(crate) fn load_and_attach(input: &mut OpenedInput, limits: &Limits) {
                 entry.listed = Some(ListedArtifact {
                     kind: a.kind,
                     sha256: a.sha256.clone(),
+                    blake3: a.blake3.clone(),
                     size: a.size,
                     status: a.status,
                     channel: a.source.channel.clone(),
@@ -86,11 +92,11 @@ pub(crate) fn load_and_attach(input: &mut OpenedInput, limits: &Limits) {
                     .rejected
                     .iter()
                     .any(|r| super::normalize_entry_name(&r.name).ok().as_deref() == Some(&path));
-                if a.sha256.is_some() && !rejected {
+                if (a.sha256.is_some() || a.blake3.is_some()) && !rejected {
                     input.problems.push(Problem::at(
                         Severity::Error,
                         Location::Entry { name: path },
-                        "listed in the manifest with a SHA-256 but missing from the bundle",
+                        "listed in the manifest with a hash but missing from the bundle",
                     ));
                 }
             }
@@ -109,20 +115,29 @@ pub(crate) fn load_and_attach(input: &mut OpenedInput, limits: &Limits) {
 }
 
 /// Compares what was read with what the manifest says.
-pub(crate) fn verify(listed: &ListedArtifact, sha256: &str, size: u64, content: ContentKind) -> Vec<Problem> {
+/// `hash` is what [`HashAlgo::for_listed`] chose, computed over the content.
+pub(crate) fn verify(
+    listed: &ListedArtifact,
+    hash: Option<&ContentHash>,
+    size: u64,
+    content: ContentKind,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if let Some(expected) = &listed.sha256
-        && !expected.eq_ignore_ascii_case(sha256)
+    if let Some(hash) = hash
+        && let Some(expected) = hash.algo.expected(listed)
+        && !expected.eq_ignore_ascii_case(&hash.hex)
     {
         problems.push(Problem::whole(
             Severity::Error,
             format!(
-                "SHA-256 mismatch: the manifest says {expected}, the content is {sha256} \
-                 (changed or damaged after collection; parsed anyway)"
+                "{} mismatch: the manifest says {expected}, the content is {} \
+                 (changed or damaged after collection; parsed anyway)",
+                hash.algo.name(),
+                hash.hex
             ),
         ));
     }
-    if listed.size != size && listed.sha256.is_some() {
+    if listed.size != size && HashAlgo::for_listed(listed).is_some() {
         problems.push(Problem::whole(
             Severity::Warning,
             format!("size {size} differs from the manifest's {}", listed.size),

@@ -12,6 +12,7 @@
 //!   single file; [`manifest_check`]: verifying our bundle's manifest;
 //! - [`sniff`]: what a file is by content; [`limits`]: the caps.
 
+pub mod content_hash;
 pub mod dir_input;
 mod entry_stream;
 pub mod layout;

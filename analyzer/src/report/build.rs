@@ -172,17 +172,17 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                     lane: "client".into(),
                     server_time_utc: st,
                     offset_ms: (st - start_s).num_milliseconds(),
-                    channel: e.channel.clone(),
+                    channel: e.channel.to_string(),
                     event_id: e.event_id,
                     record_id: e.record_id,
                     summary: summary(e),
-                    cited: cited.contains(&("client".to_string(), e.channel.clone(), e.record_id)),
+                    cited: cited.contains(&("client".to_string(), e.channel.to_string(), e.record_id)),
                 });
             }
             for e in c
                 .events
                 .iter()
-                .filter(|e| e.channel == "System" && (36000..37000).contains(&e.event_id))
+                .filter(|e| &*e.channel == "System" && (36000..37000).contains(&e.event_id))
             {
                 let st = e.time_utc - corr.skew.offset;
                 if st >= lo && st <= hi {
@@ -190,11 +190,11 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                         lane: "client".into(),
                         server_time_utc: st,
                         offset_ms: (st - start_s).num_milliseconds(),
-                        channel: e.channel.clone(),
+                        channel: e.channel.to_string(),
                         event_id: e.event_id,
                         record_id: e.record_id,
                         summary: summary(e),
-                        cited: cited.contains(&("client".to_string(), e.channel.clone(), e.record_id)),
+                        cited: cited.contains(&("client".to_string(), e.channel.to_string(), e.record_id)),
                     });
                 }
             }
@@ -223,11 +223,11 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                     lane: "server".into(),
                     server_time_utc: e.time_utc,
                     offset_ms: (e.time_utc - start_s).num_milliseconds(),
-                    channel: e.channel.clone(),
+                    channel: e.channel.to_string(),
                     event_id: e.event_id,
                     record_id: e.record_id,
                     summary: summary(e),
-                    cited: cited.contains(&("server".to_string(), e.channel.clone(), e.record_id)),
+                    cited: cited.contains(&("server".to_string(), e.channel.to_string(), e.record_id)),
                 });
             }
         }

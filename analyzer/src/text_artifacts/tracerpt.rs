@@ -89,9 +89,9 @@ impl TraceEvent {
             artifact,
             record_id: self.index + 1,
             time_utc: self.time_utc?,
-            host: self.computer.clone().unwrap_or_default(),
-            channel: self.channel.clone().unwrap_or_default(),
-            provider: self.provider.clone(),
+            host: self.computer.clone().unwrap_or_default().into(),
+            channel: self.channel.clone().unwrap_or_default().into(),
+            provider: self.provider.clone().into(),
             source_name: None,
             event_id: self.event_id.unwrap_or(0),
             qualifiers: None,
@@ -102,7 +102,7 @@ impl TraceEvent {
             fields: self
                 .fields
                 .iter()
-                .map(|(k, v)| (k.clone(), FieldValue::Str(v.clone())))
+                .map(|(k, v)| (Arc::from(k.as_str()), FieldValue::Str(v.clone())))
                 .collect(),
         })
     }

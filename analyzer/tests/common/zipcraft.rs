@@ -87,6 +87,8 @@ pub fn manifest(artifacts: Vec<(&str, ArtifactKind, &[u8], Option<String>)>) -> 
                 },
                 method: "reg export".into(),
                 sha256: sha.or_else(|| Some(sha256_hex(bytes))),
+                // As an older collector wrote it: SHA-256 only (see `with_blake3`).
+                blake3: None,
                 size: bytes.len() as u64,
                 started_utc: t,
                 finished_utc: t,
@@ -97,6 +99,14 @@ pub fn manifest(artifacts: Vec<(&str, ArtifactKind, &[u8], Option<String>)>) -> 
         redaction: None,
     }
     .to_json_pretty()
+}
+
+/// Adds `artifacts[i].blake3` (`None`: the true BLAKE3 of `bytes`) to a [`manifest`].
+pub fn with_blake3(manifest: &[u8], i: usize, bytes: &[u8], value: Option<&str>) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(manifest).unwrap();
+    let hex = value.map_or_else(|| blake3::hash(bytes).to_hex().to_string(), str::to_string);
+    v["artifacts"][i]["blake3"] = hex.into();
+    serde_json::to_vec_pretty(&v).unwrap()
 }
 
 /// Raw deflate of `data` (what a zip entry of method 8 stores).

@@ -14,8 +14,8 @@
 pub(crate) mod template_definition;
 pub(crate) mod value;
 
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -44,8 +44,8 @@ enum Payload {
         user_data: bool,
     },
     /// Written in the outer template itself.
-    EventData(Rc<Element>),
-    UserData(Rc<Element>),
+    EventData(Arc<Element>),
+    UserData(Arc<Element>),
 }
 
 /// What one outer template says about its records.
@@ -117,10 +117,10 @@ impl Shape {
                     hole: *index,
                     user_data: true,
                 },
-                [Node::Element(w)] => Payload::UserData(Rc::new(w.clone())),
+                [Node::Element(w)] => Payload::UserData(Arc::new(w.clone())),
                 _ => return None,
             },
-            [Node::Element(e)] if e.name == "EventData" => Payload::EventData(Rc::new(e.clone())),
+            [Node::Element(e)] if e.name == "EventData" => Payload::EventData(Arc::new(e.clone())),
             _ => return None,
         };
         Some(Shape {
@@ -140,29 +140,133 @@ impl Shape {
     }
 }
 
-/// Templates of one chunk, parsed on first use (offsets are per chunk).
+/// A template definition's identity: its GUID and data size (MS-EVEN6 2.2.3).
+type TemplateKey = ([u8; 16], u32);
+
+/// Most templates one file may add to its cache (real logs have tens to a few hundred).
+const MAX_FILE_TEMPLATES: usize = 4096;
+
+/// Templates already parsed in this file, by identity. Every chunk carries its own copy of the
+/// templates its records use, so without this each of a 400 MB log's 6,000 chunks parsed the
+/// same few again (about 12% of the analyzer's CPU). Windows derives the GUID from the
+/// template's content; a file that reuses a GUID for another template misleads only its own
+/// decoding, which is bounds-checked like any other. Only successful parses are kept, so a
+/// damaged copy in one chunk does not stop the others. Shared by the chunks decoded in parallel.
 #[derive(Default)]
-pub(crate) struct ChunkTemplates {
-    outer: HashMap<u32, Option<Rc<Shape>>>,
-    inner: HashMap<u32, Option<Rc<Element>>>,
+pub(crate) struct FileTemplates {
+    shapes: Mutex<HashMap<TemplateKey, Arc<Shape>>>,
+    elements: Mutex<HashMap<TemplateKey, Arc<Element>>>,
 }
 
-impl ChunkTemplates {
-    fn shape(&mut self, chunk: &[u8], offset: u32) -> Option<Rc<Shape>> {
+fn template_key(chunk: &[u8], offset: u32) -> Option<TemplateKey> {
+    let at = usize::try_from(offset).ok()?;
+    let guid: [u8; 16] = chunk
+        .get(at.checked_add(4)?..at.checked_add(20)?)?
+        .try_into()
+        .ok()?;
+    let size = u32::from_le_bytes(chunk.get(at + 20..at + 24)?.try_into().ok()?);
+    Some((guid, size))
+}
+
+/// Looks `key` up in a file cache, or parses and keeps it (a poisoned lock only skips the cache).
+fn cached<T>(
+    cache: Option<&Mutex<HashMap<TemplateKey, Arc<T>>>>,
+    key: Option<TemplateKey>,
+    parse: impl FnOnce() -> Option<T>,
+) -> Option<Arc<T>> {
+    let slot = cache.zip(key);
+    if let Some((m, k)) = slot
+        && let Some(hit) = m.lock().ok().and_then(|g| g.get(&k).cloned())
+    {
+        return Some(hit);
+    }
+    let parsed = Arc::new(parse()?);
+    if let Some((m, k)) = slot
+        && let Ok(mut g) = m.lock()
+        && g.len() < MAX_FILE_TEMPLATES
+    {
+        g.insert(k, parsed.clone());
+    }
+    Some(parsed)
+}
+
+/// Templates of one chunk, parsed on first use (offsets are per chunk), through the file's
+/// cache when there is one.
+#[derive(Default)]
+pub(crate) struct ChunkTemplates<'f> {
+    file: Option<&'f FileTemplates>,
+    outer: HashMap<u32, Option<Arc<Shape>>>,
+    inner: HashMap<u32, Option<Arc<Element>>>,
+    /// Computer, Channel and Provider as decoded, by their stored bytes: the same few in every
+    /// record of a chunk, so each event shares one allocation instead of three of its own.
+    system_strings: Vec<(SystemStringKey, Arc<str>)>,
+    /// Field names of the chunk's events.
+    field_names: FieldNames,
+}
+
+/// A System string's stored form: value type, optional substitution, bytes (or the literal).
+type SystemStringKey = (u8, bool, Vec<u8>);
+
+/// A hostile chunk could make every string distinct: past this many, decode without keeping.
+const MAX_SYSTEM_STRINGS: usize = 32;
+
+impl<'f> ChunkTemplates<'f> {
+    /// Templates of a chunk of the file whose templates `file` keeps.
+    pub(crate) fn of_file(file: &'f FileTemplates) -> Self {
+        ChunkTemplates {
+            file: Some(file),
+            ..ChunkTemplates::default()
+        }
+    }
+
+    fn shape(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<Shape>> {
+        let file = self.file;
         self.outer
             .entry(offset)
             .or_insert_with(|| {
-                template_definition::parse(chunk, offset)
-                    .and_then(|root| Shape::of(&root))
-                    .map(Rc::new)
+                cached(file.map(|f| &f.shapes), template_key(chunk, offset), || {
+                    template_definition::parse(chunk, offset).and_then(|root| Shape::of(&root))
+                })
             })
             .clone()
     }
 
-    fn inner(&mut self, chunk: &[u8], offset: u32) -> Option<Rc<Element>> {
+    /// `as_string(sys_field(..)).unwrap_or_default()`, shared; `None` when not reproduced.
+    fn system_string(&mut self, inst: &RawInstance<'_>, src: &Src) -> Option<Arc<str>> {
+        const LITERAL: u8 = 0xFF;
+        const ABSENT: u8 = 0xFE;
+        let (t, optional, bytes): (u8, bool, &[u8]) = match src {
+            Src::Hole(i, optional) => match val(inst, *i) {
+                Some((t, b)) => (t, *optional, b),
+                None => (value::ty::NULL, *optional, &[]),
+            },
+            Src::Literal(text) => (LITERAL, false, text.as_bytes()),
+            Src::Absent => (ABSENT, false, &[]),
+        };
+        if let Some((_, s)) = self
+            .system_strings
+            .iter()
+            .find(|((kt, ko, kb), _)| *kt == t && *ko == optional && kb.as_slice() == bytes)
+        {
+            return Some(s.clone());
+        }
+        let s: Arc<str> = as_string(sys_field(inst, src)?).unwrap_or_default().into();
+        if self.system_strings.len() < MAX_SYSTEM_STRINGS {
+            self.system_strings
+                .push(((t, optional, bytes.to_vec()), s.clone()));
+        }
+        Some(s)
+    }
+
+    fn inner(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<Element>> {
+        let file = self.file;
         self.inner
             .entry(offset)
-            .or_insert_with(|| template_definition::parse(chunk, offset).map(Rc::new))
+            .or_insert_with(|| {
+                cached(file.map(|f| &f.elements), template_key(chunk, offset), || {
+                    template_definition::parse(chunk, offset)
+                })
+            })
             .clone()
     }
 }
@@ -171,7 +275,7 @@ impl ChunkTemplates {
 pub(crate) struct Record<'c> {
     chunk: &'c [u8],
     inst: RawInstance<'c>,
-    shape: Rc<Shape>,
+    shape: Arc<Shape>,
 }
 
 /// A substitution value: (type, bytes), `None` when out of range.
@@ -223,7 +327,7 @@ impl<'c> Record<'c> {
         chunk: &'c [u8],
         start: usize,
         len: usize,
-        templates: &mut ChunkTemplates,
+        templates: &mut ChunkTemplates<'_>,
     ) -> Option<Record<'c>> {
         let inst = RawInstance::parse(chunk, start, len)?;
         let shape = templates.shape(chunk, inst.template_offset)?;
@@ -251,7 +355,7 @@ impl<'c> Record<'c> {
     }
 
     /// The nested payload instance and its template, for `Payload::Nested`.
-    fn nested(&self, templates: &mut ChunkTemplates) -> Option<Option<(RawInstance<'c>, Rc<Element>)>> {
+    fn nested(&self, templates: &mut ChunkTemplates<'_>) -> Option<Option<(RawInstance<'c>, Arc<Element>)>> {
         let Payload::Nested { hole, .. } = &self.shape.payload else {
             return Some(None);
         };
@@ -271,7 +375,7 @@ impl<'c> Record<'c> {
 
     /// A named `<Data>` of an `EventData` payload as a number, without building the event:
     /// `Some(None)` when the record has no such field, `None` when not readable here.
-    pub(crate) fn data_number(&self, name: &str, templates: &mut ChunkTemplates) -> Option<Option<u64>> {
+    pub(crate) fn data_number(&self, name: &str, templates: &mut ChunkTemplates<'_>) -> Option<Option<u64>> {
         let (inst, root) = match (&self.shape.payload, self.nested(templates)?) {
             (Payload::Nested { user_data: false, .. }, Some((inst, root))) => (inst, root),
             (Payload::EventData(e), _) => (self.inst, e.clone()),
@@ -300,7 +404,7 @@ impl<'c> Record<'c> {
     /// The whole event, `None` when this module does not reproduce it.
     pub(crate) fn event(
         &self,
-        templates: &mut ChunkTemplates,
+        templates: &mut ChunkTemplates<'_>,
         prov: &Provenance,
         record_id: u64,
         header_time: DateTime<Utc>,
@@ -319,15 +423,15 @@ impl<'c> Record<'c> {
         };
         let fields = match &s.payload {
             Payload::None => Vec::new(),
-            Payload::EventData(e) => event_data_fields(e, i)?,
-            Payload::UserData(w) => user_data_fields(w, i)?,
+            Payload::EventData(e) => event_data_fields(e, i, &mut templates.field_names)?,
+            Payload::UserData(w) => user_data_fields(w, i, &mut templates.field_names)?,
             Payload::Nested { user_data, .. } => match self.nested(templates)? {
                 None => Vec::new(),
                 Some((inner, root)) => {
                     if *user_data {
-                        user_data_fields(&root, &inner)?
+                        user_data_fields(&root, &inner, &mut templates.field_names)?
                     } else if root.name == "EventData" {
-                        event_data_fields(&root, &inner)?
+                        event_data_fields(&root, &inner, &mut templates.field_names)?
                     } else {
                         return None;
                     }
@@ -339,14 +443,17 @@ impl<'c> Record<'c> {
             artifact: prov.artifact.clone(),
             record_id,
             time_utc,
-            host: as_string(sys_field(i, &s.computer)?).unwrap_or_default(),
-            channel: as_string(sys_field(i, &s.channel)?).unwrap_or_default(),
-            provider: as_string(sys_field(i, &s.provider)?).unwrap_or_default(),
+            host: templates.system_string(i, &s.computer)?,
+            channel: templates.system_string(i, &s.channel)?,
+            provider: templates.system_string(i, &s.provider)?,
             source_name: as_string(sys_field(i, &s.source_name)?),
             event_id,
             qualifiers: as_u64(sys_field(i, &s.qualifiers)?).and_then(|n| u32::try_from(n).ok()),
             level: as_u64(sys_field(i, &s.level)?).and_then(|n| u8::try_from(n).ok()),
-            activity_id: as_string(sys_field(i, &s.activity)?).map(|a| a.to_ascii_uppercase()),
+            activity_id: as_string(sys_field(i, &s.activity)?).map(|mut a| {
+                a.make_ascii_uppercase();
+                a
+            }),
             process_id: as_u64(sys_field(i, &s.process_id)?).and_then(|n| u32::try_from(n).ok()),
             user_sid: as_string(sys_field(i, &s.user)?),
             fields,
@@ -375,12 +482,49 @@ fn leaf_value(pieces: &[&Piece], inst: &RawInstance<'_>) -> Option<FieldValue> {
     }
 }
 
+/// An element's text content as at most one piece: `Some(None)` empty, `Some(Some(p))` one;
+/// `None` for child elements or several pieces, which [`leaf_value`] does not reproduce either.
+fn single_text(el: &Element) -> Option<Option<&Piece>> {
+    match el.children.as_slice() {
+        [] => Some(None),
+        [Node::Piece(p)] => Some(Some(p)),
+        _ => None,
+    }
+}
+
+/// Field names, shared by the events of a chunk: each event's fields point at one copy instead
+/// of allocating their own (and later stages compare names that stay in cache).
+#[derive(Default)]
+pub(crate) struct FieldNames {
+    names: HashSet<Arc<str>, foldhash::fast::RandomState>,
+}
+
+/// Past this many distinct names in one chunk (hostile input), names are no longer kept.
+const MAX_FIELD_NAMES: usize = 1024;
+
+impl FieldNames {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(name);
+        if self.names.len() < MAX_FIELD_NAMES {
+            self.names.insert(n.clone());
+        }
+        n
+    }
+}
+
 /// `<EventData><Data Name="n">v</Data>…</EventData>` as `json_tree` flattens the crate's JSON.
-fn event_data_fields(ed: &Element, inst: &RawInstance<'_>) -> Option<Vec<(String, FieldValue)>> {
+fn event_data_fields(
+    ed: &Element,
+    inst: &RawInstance<'_>,
+    names: &mut FieldNames,
+) -> Option<Vec<(Arc<str>, FieldValue)>> {
     if !ed.attrs.is_empty() {
         return None;
     }
-    let mut out: Vec<(String, FieldValue)> = Vec::with_capacity(ed.children.len());
+    let mut out: Vec<(Arc<str>, FieldValue)> = Vec::with_capacity(ed.children.len());
     for child in &ed.children {
         let Node::Element(d) = child else { return None };
         if !present(d, inst) {
@@ -388,33 +532,34 @@ fn event_data_fields(ed: &Element, inst: &RawInstance<'_>) -> Option<Vec<(String
         }
         let name = match d.attrs.as_slice() {
             [(a, p)] if a == "Name" => match p.as_slice() {
-                [Piece::Text(n)] if !n.is_empty() => n.clone(),
+                [Piece::Text(n)] if !n.is_empty() => n.as_str(),
                 _ => return None,
             },
             _ => return None,
         };
-        if d.name != "Data" || out.iter().any(|(n, _)| *n == name) {
+        if d.name != "Data" || out.iter().any(|(n, _)| &**n == name) {
             return None;
         }
-        let text = d.text()?;
         // An element without content renders differently in the crate's JSON: not reproduced.
-        if text.is_empty() {
-            return None;
-        }
-        out.push((name, leaf_value(&text, inst)?));
+        let piece = single_text(d)??;
+        out.push((names.get(name), leaf_value(&[piece], inst)?));
     }
     if out.is_empty() {
         // `"EventData": null`, which `json_tree` keeps as one unnamed null.
-        return Some(vec![(String::new(), FieldValue::Null)]);
+        return Some(vec![(names.get(""), FieldValue::Null)]);
     }
     Some(out)
 }
 
 /// `UserData`'s one element (its wrapper dropped): attributes `@a`, children by name,
 /// nested `Parent.Child`, `Element@attr`.
-fn user_data_fields(w: &Element, inst: &RawInstance<'_>) -> Option<Vec<(String, FieldValue)>> {
+fn user_data_fields(
+    w: &Element,
+    inst: &RawInstance<'_>,
+    names: &mut FieldNames,
+) -> Option<Vec<(Arc<str>, FieldValue)>> {
     let mut out = Vec::new();
-    flatten_element("", w, inst, &mut out)?;
+    flatten_element("", w, inst, names, &mut out)?;
     Some(out)
 }
 
@@ -422,7 +567,8 @@ fn attr_fields(
     prefix: &str,
     el: &Element,
     inst: &RawInstance<'_>,
-    out: &mut Vec<(String, FieldValue)>,
+    names: &mut FieldNames,
+    out: &mut Vec<(Arc<str>, FieldValue)>,
 ) -> Option<usize> {
     let mut n = 0;
     for (a, pieces) in &el.attrs {
@@ -430,13 +576,16 @@ fn attr_fields(
             n += 1;
             continue;
         }
-        let refs: Vec<&Piece> = pieces.iter().collect();
-        let v = leaf_value(&refs, inst)?;
+        let v = match pieces.as_slice() {
+            [] => leaf_value(&[], inst)?,
+            [p] => leaf_value(&[p], inst)?,
+            _ => return None,
+        };
         if matches!(v, FieldValue::Null) {
             // Optional attributes with a null value are left out by the crate.
             return None;
         }
-        out.push((format!("{prefix}@{a}"), v));
+        out.push((names.get(&format!("{prefix}@{a}")), v));
         n += 1;
     }
     Some(n)
@@ -455,34 +604,39 @@ fn flatten_element(
     prefix: &str,
     el: &Element,
     inst: &RawInstance<'_>,
-    out: &mut Vec<(String, FieldValue)>,
+    names: &mut FieldNames,
+    out: &mut Vec<(Arc<str>, FieldValue)>,
 ) -> Option<()> {
-    let attrs = attr_fields(prefix, el, inst, out)?;
-    let elements: Vec<&Element> = el
+    let attrs = attr_fields(prefix, el, inst, names, out)?;
+    let elements = el
         .children
         .iter()
-        .filter_map(|n| match n {
-            Node::Element(e) => Some(e),
-            Node::Piece(_) => None,
-        })
-        .collect();
-    if elements.is_empty() {
-        let text = el.text()?;
-        let v = leaf_value(&text, inst)?;
-        if text.is_empty() && attrs > 0 {
+        .filter(|n| matches!(n, Node::Element(_)))
+        .count();
+    if elements == 0 {
+        let piece = single_text(el)?;
+        let v = match piece {
+            None => leaf_value(&[], inst)?,
+            Some(p) => leaf_value(&[p], inst)?,
+        };
+        if piece.is_none() && attrs > 0 {
             return Some(());
         }
-        out.push((prefix.to_string(), v));
+        out.push((names.get(prefix), v));
         return Some(());
     }
-    if elements.len() != el.children.len() {
+    if elements != el.children.len() {
         return None; // mixed text and elements
     }
-    for (k, c) in elements.iter().enumerate() {
-        if !present(c, inst) || elements[..k].iter().any(|p| p.name == c.name) {
+    for (k, c) in el.children.iter().enumerate() {
+        let Node::Element(c) = c else { return None };
+        let repeated = el.children[..k]
+            .iter()
+            .any(|p| matches!(p, Node::Element(p) if p.name == c.name));
+        if !present(c, inst) || repeated {
             return None;
         }
-        flatten_element(&join(prefix, &c.name), c, inst, out)?;
+        flatten_element(&join(prefix, &c.name), c, inst, names, out)?;
     }
     Some(())
 }
