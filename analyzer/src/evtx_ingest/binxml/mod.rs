@@ -145,17 +145,37 @@ type TemplateKey = ([u8; 16], u32);
 
 /// Most templates one file may add to its cache (real logs have tens to a few hundred).
 const MAX_FILE_TEMPLATES: usize = 4096;
+/// Most definition bytes one file's cache may hold (real logs: well under 1 MiB). A hostile
+/// log with a new large template in every chunk would otherwise grow it with the file.
+const MAX_FILE_TEMPLATE_BYTES: usize = 4 << 20;
 
 /// Templates already parsed in this file, by identity. Every chunk carries its own copy of the
 /// templates its records use, so without this each of a 400 MB log's 6,000 chunks parsed the
 /// same few again (about 12% of the analyzer's CPU). Windows derives the GUID from the
 /// template's content; a file that reuses a GUID for another template misleads only its own
 /// decoding, which is bounds-checked like any other. Only successful parses are kept, so a
-/// damaged copy in one chunk does not stop the others. Shared by the chunks decoded in parallel.
+/// damaged copy in one chunk does not stop the others. Bounded by [`MAX_FILE_TEMPLATES`] and
+/// [`MAX_FILE_TEMPLATE_BYTES`] (the corpus logs hold at most 17 templates, 12 KB); past them,
+/// templates are parsed per chunk as before. Shared by the chunks decoded in parallel.
 #[derive(Default)]
 pub(crate) struct FileTemplates {
-    shapes: Mutex<HashMap<TemplateKey, Arc<Shape>>>,
-    elements: Mutex<HashMap<TemplateKey, Arc<Element>>>,
+    shapes: Mutex<TemplateCache<Shape>>,
+    elements: Mutex<TemplateCache<Element>>,
+}
+
+/// Parsed templates by identity, and the definition bytes they came from.
+struct TemplateCache<T> {
+    parsed: HashMap<TemplateKey, Arc<T>>,
+    bytes: usize,
+}
+
+impl<T> Default for TemplateCache<T> {
+    fn default() -> Self {
+        TemplateCache {
+            parsed: HashMap::new(),
+            bytes: 0,
+        }
+    }
 }
 
 fn template_key(chunk: &[u8], offset: u32) -> Option<TemplateKey> {
@@ -170,25 +190,32 @@ fn template_key(chunk: &[u8], offset: u32) -> Option<TemplateKey> {
 
 /// Looks `key` up in a file cache, or parses and keeps it (a poisoned lock only skips the cache).
 fn cached<T>(
-    cache: Option<&Mutex<HashMap<TemplateKey, Arc<T>>>>,
+    cache: Option<&Mutex<TemplateCache<T>>>,
     key: Option<TemplateKey>,
     parse: impl FnOnce() -> Option<T>,
 ) -> Option<Arc<T>> {
     let slot = cache.zip(key);
     if let Some((m, k)) = slot
-        && let Some(hit) = m.lock().ok().and_then(|g| g.get(&k).cloned())
+        && let Some(hit) = m.lock().ok().and_then(|g| g.parsed.get(&k).cloned())
     {
         return Some(hit);
     }
     let parsed = Arc::new(parse()?);
     if let Some((m, k)) = slot
         && let Ok(mut g) = m.lock()
-        && g.len() < MAX_FILE_TEMPLATES
     {
-        g.insert(k, parsed.clone());
+        // The declared size, at most a chunk: what the parse could have read.
+        let weight = usize::try_from(k.1).unwrap_or(usize::MAX).min(CHUNK_BYTES);
+        if g.parsed.len() < MAX_FILE_TEMPLATES && g.bytes + weight <= MAX_FILE_TEMPLATE_BYTES {
+            g.bytes += weight;
+            g.parsed.insert(k, parsed.clone());
+        }
     }
     Some(parsed)
 }
+
+/// An EVTX chunk's size: no template definition is larger.
+const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Templates of one chunk, parsed on first use (offsets are per chunk), through the file's
 /// cache when there is one.
@@ -639,4 +666,39 @@ fn flatten_element(
         flatten_element(&join(prefix, &c.name), c, inst, names, out)?;
     }
     Some(())
+}
+
+#[cfg(test)]
+mod file_template_tests {
+    use super::*;
+
+    #[test]
+    fn the_file_cache_stops_at_its_byte_cap() {
+        let cache: Mutex<TemplateCache<u32>> = Mutex::default();
+        let mut parses = 0;
+        for i in 0..200u32 {
+            let mut guid = [0u8; 16];
+            guid[..4].copy_from_slice(&i.to_le_bytes());
+            // A hostile size: counted as one chunk at most.
+            let got = cached(Some(&cache), Some((guid, u32::MAX)), || {
+                parses += 1;
+                Some(i)
+            });
+            assert_eq!(got.as_deref(), Some(&i));
+        }
+        assert_eq!(parses, 200);
+        let g = cache.lock().unwrap();
+        assert_eq!(g.parsed.len(), MAX_FILE_TEMPLATE_BYTES / CHUNK_BYTES);
+        assert!(g.bytes <= MAX_FILE_TEMPLATE_BYTES);
+        drop(g);
+        // A kept template is served without parsing again; one past the cap is parsed each time.
+        let mut guid = [0u8; 16];
+        guid[..4].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(
+            cached(Some(&cache), Some((guid, u32::MAX)), || None::<u32>).as_deref(),
+            Some(&0)
+        );
+        guid[..4].copy_from_slice(&199u32.to_le_bytes());
+        assert_eq!(cached(Some(&cache), Some((guid, u32::MAX)), || None::<u32>), None);
+    }
 }
