@@ -195,11 +195,6 @@ pub fn server_connections(events: &[Event]) -> Vec<ServerConnection> {
     out
 }
 
-/// Every server-side sighting of a client address.
-pub fn sightings(events: &[Event], connections: &[ServerConnection]) -> Vec<Sighting> {
-    merge_sightings(connections, event_sightings(events))
-}
-
 /// The sightings that are events of their own (WFP, failed logons, NLA failures, 1149), in
 /// event order: independent of the connections, so both are built at once.
 pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {

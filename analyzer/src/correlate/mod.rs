@@ -14,7 +14,7 @@ use serde::Serialize;
 
 pub use attempt::{ClientAttempt, client_attempts};
 pub use connection::{
-    ServerConnection, Sighting, SightingKind, event_sightings, merge_sightings, server_connections, sightings,
+    ServerConnection, Sighting, SightingKind, event_sightings, merge_sightings, server_connections,
 };
 pub use skew::{ClockSkew, SkewBasis, estimate_skew};
 

@@ -144,8 +144,13 @@ impl Collector {
         }
     }
 
-    fn count_channel(&mut self, channel: String) {
-        *self.channels.entry(channel).or_insert(0) += 1;
+    fn count_channel(&mut self, channel: &str) {
+        match self.channels.get_mut(channel) {
+            Some(n) => *n += 1,
+            None => {
+                self.channels.insert(channel.to_string(), 1);
+            }
+        }
     }
 
     fn time(&mut self, t: DateTime<Utc>) {
@@ -369,7 +374,7 @@ fn process_chunk(data: Vec<u8>, this: u64, ctx: &ChunkContext<'_>) -> (Collector
         interest,
         path,
         settings,
-        templates,
+        ..
     } = *ctx;
     let mut c = Collector::default();
     if !data.starts_with(CHUNK_MAGIC) && data.iter().all(|&b| b == 0) {
@@ -400,7 +405,7 @@ fn process_chunk(data: Vec<u8>, this: u64, ctx: &ChunkContext<'_>) -> (Collector
     }
     c.out.stats.chunks_read += 1;
     let crate_work = match path {
-        Path::Decode => decode_chunk(&chunk, prov, interest, templates, &mut c),
+        Path::Decode => decode_chunk(&chunk, ctx, &mut c),
         Path::CrateOnly => CrateWork::All,
     };
     if crate_work != CrateWork::None {
@@ -490,13 +495,13 @@ fn filetime_utc(ticks: u64) -> Option<DateTime<Utc>> {
 }
 
 /// Reads a chunk's records from their template values: skips, keeps, or leaves to the crate.
-fn decode_chunk(
-    chunk: &EvtxChunkData,
-    prov: &Provenance,
-    interest: &Interest,
-    file_templates: &binxml::FileTemplates,
-    c: &mut Collector,
-) -> CrateWork {
+fn decode_chunk(chunk: &EvtxChunkData, ctx: &ChunkContext<'_>, c: &mut Collector) -> CrateWork {
+    let ChunkContext {
+        prov,
+        interest,
+        templates: file_templates,
+        ..
+    } = *ctx;
     let data = chunk.data.as_slice();
     let h = &chunk.header;
     let mut walk = Vec::new();
@@ -649,7 +654,7 @@ fn render_chunk(
                 continue;
             }
         };
-        c.count_channel(event.channel.to_string());
+        c.count_channel(&event.channel);
         if interest.matches(&event) {
             c.out.stats.records_kept += 1;
             *c.kept_by_id.entry(event.event_id).or_insert(0) += 1;

@@ -190,19 +190,18 @@ fn template_key(chunk: &[u8], offset: u32) -> Option<TemplateKey> {
 
 /// Looks `key` up in a file cache, or parses and keeps it (a poisoned lock only skips the cache).
 fn cached<T>(
-    cache: Option<&Mutex<TemplateCache<T>>>,
+    cache: &Mutex<TemplateCache<T>>,
     key: Option<TemplateKey>,
     parse: impl FnOnce() -> Option<T>,
 ) -> Option<Arc<T>> {
-    let slot = cache.zip(key);
-    if let Some((m, k)) = slot
-        && let Some(hit) = m.lock().ok().and_then(|g| g.parsed.get(&k).cloned())
+    if let Some(k) = key
+        && let Some(hit) = cache.lock().ok().and_then(|g| g.parsed.get(&k).cloned())
     {
         return Some(hit);
     }
     let parsed = Arc::new(parse()?);
-    if let Some((m, k)) = slot
-        && let Ok(mut g) = m.lock()
+    if let Some(k) = key
+        && let Ok(mut g) = cache.lock()
     {
         // The declared size, at most a chunk: what the parse could have read.
         let weight = usize::try_from(k.1).unwrap_or(usize::MAX).min(CHUNK_BYTES);
@@ -215,13 +214,12 @@ fn cached<T>(
 }
 
 /// An EVTX chunk's size: no template definition is larger.
-const CHUNK_BYTES: usize = 64 * 1024;
+const CHUNK_BYTES: usize = super::CHUNK_SIZE as usize;
 
 /// Templates of one chunk, parsed on first use (offsets are per chunk), through the file's
-/// cache when there is one.
-#[derive(Default)]
+/// cache.
 pub(crate) struct ChunkTemplates<'f> {
-    file: Option<&'f FileTemplates>,
+    file: &'f FileTemplates,
     outer: HashMap<u32, Option<Arc<Shape>>>,
     inner: HashMap<u32, Option<Arc<Element>>>,
     /// Computer, Channel and Provider as decoded, by their stored bytes: the same few in every
@@ -241,8 +239,11 @@ impl<'f> ChunkTemplates<'f> {
     /// Templates of a chunk of the file whose templates `file` keeps.
     pub(crate) fn of_file(file: &'f FileTemplates) -> Self {
         ChunkTemplates {
-            file: Some(file),
-            ..ChunkTemplates::default()
+            file,
+            outer: HashMap::new(),
+            inner: HashMap::new(),
+            system_strings: Vec::new(),
+            field_names: FieldNames::default(),
         }
     }
 
@@ -251,7 +252,7 @@ impl<'f> ChunkTemplates<'f> {
         self.outer
             .entry(offset)
             .or_insert_with(|| {
-                cached(file.map(|f| &f.shapes), template_key(chunk, offset), || {
+                cached(&file.shapes, template_key(chunk, offset), || {
                     template_definition::parse(chunk, offset).and_then(|root| Shape::of(&root))
                 })
             })
@@ -290,7 +291,7 @@ impl<'f> ChunkTemplates<'f> {
         self.inner
             .entry(offset)
             .or_insert_with(|| {
-                cached(file.map(|f| &f.elements), template_key(chunk, offset), || {
+                cached(&file.elements, template_key(chunk, offset), || {
                     template_definition::parse(chunk, offset)
                 })
             })
@@ -680,7 +681,7 @@ mod file_template_tests {
             let mut guid = [0u8; 16];
             guid[..4].copy_from_slice(&i.to_le_bytes());
             // A hostile size: counted as one chunk at most.
-            let got = cached(Some(&cache), Some((guid, u32::MAX)), || {
+            let got = cached(&cache, Some((guid, u32::MAX)), || {
                 parses += 1;
                 Some(i)
             });
@@ -695,10 +696,10 @@ mod file_template_tests {
         let mut guid = [0u8; 16];
         guid[..4].copy_from_slice(&0u32.to_le_bytes());
         assert_eq!(
-            cached(Some(&cache), Some((guid, u32::MAX)), || None::<u32>).as_deref(),
+            cached(&cache, Some((guid, u32::MAX)), || None::<u32>).as_deref(),
             Some(&0)
         );
         guid[..4].copy_from_slice(&199u32.to_le_bytes());
-        assert_eq!(cached(Some(&cache), Some((guid, u32::MAX)), || None::<u32>), None);
+        assert_eq!(cached(&cache, Some((guid, u32::MAX)), || None::<u32>), None);
     }
 }
