@@ -84,13 +84,16 @@ ensure_gnu_time
 
 # --- binaries -------------------------------------------------------------------------------
 
-echo "building release binaries (cargo build --release --locked -p rdpdiag -p rdpdiag-samples)..." >&2
-cargo build --release --locked -q -p rdpdiag -p rdpdiag-samples || die "cargo build failed"
+echo "building release binaries (cargo build --release --locked -p rdpdiag -p rdpdiag-samples -p rdpdiag-bench-floor)..." >&2
+cargo build --release --locked -q -p rdpdiag -p rdpdiag-samples -p rdpdiag-bench-floor || die "cargo build failed"
 TARGET=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 RDPDIAG=$TARGET/release/rdpdiag
 SAMPLES=$TARGET/release/rdpdiag-samples
-if [ ! -x "$RDPDIAG" ] || [ ! -x "$SAMPLES" ]; then die "release binaries not found under $TARGET/release"; fi
+FLOOR=$TARGET/release/rdpdiag-bench-floor
+for exe in "$RDPDIAG" "$SAMPLES" "$FLOOR"; do
+    [ -x "$exe" ] || die "release binary $exe not found"
+done
 
 evtx_dump_version() { "$1" --version 2>/dev/null | awk '{print $NF}'; }
 EVTX_DUMP=$TOOLS/bin/evtx_dump
@@ -273,6 +276,10 @@ EOF
             'exe=$1 p=$2; shift 2; printf "%s\0" "$@" | xargs -0 -n 1 -P "$p" "$exe" -t 1 -o jsonl' \
             evtx-par "$EVTX_DUMP" "$THREADS" "${by_size[@]}"
     }
+    step_floor() {
+        # No record looked at: read, BLAKE3 and chunk CRCs of the same files, same threads.
+        timed floor "$1" 0 env RAYON_NUM_THREADS="$THREADS" "$FLOOR" "${by_size[@]}"
+    }
     step_typical() {
         local i
         for ((i = 1; i <= TYPICAL_REPS; i++)); do
@@ -281,7 +288,7 @@ EOF
             check_report "$RUNS/report-typical.json"
         done
     }
-    local steps=(step_rdpdiag_dir step_evtx_seq step_evtx_par step_rdpdiag_zip step_typical)
+    local steps=(step_rdpdiag_dir step_evtx_seq step_evtx_par step_floor step_rdpdiag_zip step_typical)
     local r i
     for ((r = 1; r <= ROUNDS; r++)); do
         echo "single ticket, round $r of $ROUNDS:" >&2

@@ -245,17 +245,56 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
     }
 }
 
-/// One input's events from its files, in one vector by time (then artifact, record id).
+/// The order of an input's events: time, then artifact, then record id. The key is unique
+/// (record ids are unique within an artifact).
+fn by_time(a: &Event, b: &Event) -> std::cmp::Ordering {
+    (a.time_utc, &a.artifact, a.record_id).cmp(&(b.time_utc, &b.artifact, b.record_id))
+}
+
+/// Parts merged by looking at each part's next event; past this many, one sort of the whole.
+const MERGE_PARTS: usize = 16;
+
+/// One input's events from its files, in one vector by [`by_time`].
+///
+/// Each file's events come in record order, which is time order unless the clock was set back:
+/// the parts are sorted where they are not (in parallel), then merged, so that every event (a
+/// few hundred bytes) is moved once. Sorting the joined vector moved them many times, serially:
+/// 40 ms of a busy server's 180,000 events.
 fn joined_by_time(parts: Vec<Vec<Event>>) -> Vec<Event> {
-    let mut events = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for mut part in parts {
-        events.append(&mut part);
+    let total = parts.iter().map(Vec::len).sum();
+    let mut parts: Vec<Vec<Event>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    if parts.len() > MERGE_PARTS {
+        let mut events = Vec::with_capacity(total);
+        for mut part in parts {
+            events.append(&mut part);
+        }
+        events.par_sort_unstable_by(by_time);
+        return events;
     }
-    // The key is unique (record ids are unique within an artifact): an unstable sort gives the
-    // one order, in place.
-    events.sort_unstable_by(|a, b| {
-        (a.time_utc, &a.artifact, a.record_id).cmp(&(b.time_utc, &b.artifact, b.record_id))
+    parts.par_iter_mut().for_each(|p| {
+        if !p.is_sorted_by(|a, b| by_time(a, b).is_le()) {
+            p.sort_unstable_by(by_time);
+        }
     });
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut runs: Vec<std::vec::IntoIter<Event>> = parts.into_iter().map(Vec::into_iter).collect();
+    let mut events = Vec::with_capacity(total);
+    loop {
+        let mut next: Option<(usize, &Event)> = None;
+        for (i, run) in runs.iter().enumerate() {
+            if let Some(e) = run.as_slice().first()
+                && next.is_none_or(|(_, best)| by_time(e, best).is_lt())
+            {
+                next = Some((i, e));
+            }
+        }
+        let Some(i) = next.map(|(i, _)| i) else { break };
+        if let Some(e) = runs.get_mut(i).and_then(Iterator::next) {
+            events.push(e);
+        }
+    }
     events
 }
 
@@ -527,5 +566,76 @@ fn infer_role(o: &OpenedInput, artifacts: &[ArtifactReport]) -> (Role, Option<So
         (_, LayoutKind::Msrd, Some(r)) => (r, Some(Source::MsrdNames)),
         (Some(r), _, _) => (r, Some(Source::Events)),
         (None, _, _) => (Role::Unknown, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn event(artifact: &Arc<str>, record_id: u64, second: i64) -> Event {
+        Event {
+            input: Arc::from("server.zip"),
+            artifact: artifact.clone(),
+            record_id,
+            time_utc: Utc
+                .timestamp_opt(1_700_000_000 + second, 0)
+                .single()
+                .unwrap_or_default(),
+            host: Arc::from("SRV"),
+            channel: Arc::from("System"),
+            provider: Arc::from("p"),
+            source_name: None,
+            event_id: 1,
+            qualifiers: None,
+            level: None,
+            activity_id: None,
+            process_id: None,
+            user_sid: None,
+            fields: Vec::new(),
+        }
+    }
+
+    fn keys(events: &[Event]) -> Vec<(i64, String, u64)> {
+        events
+            .iter()
+            .map(|e| (e.time_utc.timestamp(), e.artifact.to_string(), e.record_id))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        /// Sorting parts and merging them gives the order one sort of everything gave, with
+        /// parts in or out of time order, empty ones, and more parts than are merged by heads.
+        #[test]
+        fn merged_parts_are_in_time_order(
+            parts in prop::collection::vec(
+                (prop::collection::vec(0i64..20, 0..30), any::<bool>()),
+                0..(MERGE_PARTS + 4),
+            ),
+        ) {
+            let mut oracle = Vec::new();
+            let mut input = Vec::new();
+            for (n, (seconds, in_order)) in parts.iter().enumerate() {
+                // Two parts may share an artifact name (record ids then differ): ties go by it.
+                let artifact: Arc<str> = Arc::from(format!("evtx/{}.evtx", (n * 7) % 5));
+                let mut seconds = seconds.clone();
+                if *in_order {
+                    seconds.sort_unstable();
+                }
+                let part: Vec<Event> = seconds
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &s)| event(&artifact, (n * 1000 + r) as u64, s))
+                    .collect();
+                oracle.extend(part.iter().cloned());
+                input.push(part);
+            }
+            oracle.sort_by(by_time);
+            prop_assert_eq!(keys(&joined_by_time(input)), keys(&oracle));
+        }
     }
 }

@@ -4,7 +4,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use std::hash::BuildHasher;
+
 use chrono::{DateTime, Duration, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{ip_only, ip_part};
@@ -114,27 +117,84 @@ fn with_first<T>(first: T) -> Vec<T> {
 
 /// Rebuilds the server's inbound connections from its events, in accept order.
 pub fn server_connections(events: &[Event]) -> Vec<ServerConnection> {
+    server_connections_in(events, rayon::current_num_threads(), PARALLEL_FROM)
+}
+
+/// Fewer events than this are not worth a thread.
+const PARALLEL_FROM: usize = 4096;
+
+/// [`server_connections`] in up to `shards` parts at once, from `parallel_from` events on.
+fn server_connections_in(events: &[Event], shards: usize, parallel_from: usize) -> Vec<ServerConnection> {
     let mut sorted: Vec<&Event> = events
         .iter()
         .filter(|e| on_channel(e, RDPCORETS_CHANNEL) || on_channel(e, RCM_CHANNEL))
         .collect();
-    let accepts = sorted.iter().filter(|e| e.event_id == 131).count();
-    let mut out: Vec<ServerConnection> = Vec::with_capacity(accepts);
-    // foldhash, not SipHash: one lookup per event of a busy server, on keys it wrote itself.
-    let mut by_act: HashMap<ActivityKey<'_>, usize, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(accepts, foldhash::fast::RandomState::default());
     // Host events come sorted by time already; ties across the two logs go by record id.
     if !sorted.is_sorted_by_key(|e| (e.time_utc, e.record_id)) {
         sorted.sort_by_key(|e| (e.time_utc, e.record_id));
     }
-    for e in &sorted {
-        let act = e.activity_id.as_deref().map(activity_key);
+    let parallel = sorted.len() >= parallel_from;
+    let keys: Vec<Option<ActivityKey<'_>>> = if parallel {
+        sorted
+            .par_iter()
+            .map(|e| e.activity_id.as_deref().map(activity_key))
+            .collect()
+    } else {
+        sorted
+            .iter()
+            .map(|e| e.activity_id.as_deref().map(activity_key))
+            .collect()
+    };
+    let shards = shards.clamp(1, 64);
+    // When every event that starts or authenticates a connection has an ActivityID, a connection
+    // is the events of one activity: activities split into shards built at once give the same
+    // connections. Windows 7 events (no ActivityID) are joined by address and time across
+    // activities, so they are built in one pass.
+    let joined_by_address = |(e, k): (&&Event, &Option<ActivityKey<'_>>)| {
+        k.is_none() && (is(e, RDPCORETS_CHANNEL, 131) || is(e, RCM_CHANNEL, 261) || is(e, RCM_CHANNEL, 1149))
+    };
+    if shards == 1 || !parallel || sorted.iter().zip(&keys).any(joined_by_address) {
+        return build_connections(&sorted, &keys, None)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+    }
+    let hasher = foldhash::fast::FixedState::default();
+    let shard_of: Vec<u8> = keys
+        .iter()
+        .map(|k| (hasher.hash_one(k) % shards as u64) as u8)
+        .collect();
+    let mut parts: Vec<(usize, ServerConnection)> = (0..shards)
+        .into_par_iter()
+        .flat_map_iter(|n| build_connections(&sorted, &keys, Some((&shard_of, n as u8))))
+        .collect();
+    // Back in the order the connections started, as one pass would have made them.
+    parts.sort_unstable_by_key(|(first, _)| *first);
+    parts.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The connections of `sorted`'s events (of one shard when given: the events whose shard is
+/// the one named), each with the position of its first event.
+fn build_connections(
+    sorted: &[&Event],
+    keys: &[Option<ActivityKey<'_>>],
+    shard: Option<(&[u8], u8)>,
+) -> Vec<(usize, ServerConnection)> {
+    let mut out: Vec<(usize, ServerConnection)> = Vec::new();
+    // foldhash, not SipHash: one lookup per event of a busy server, on keys it wrote itself.
+    let mut by_act: HashMap<&ActivityKey<'_>, usize, foldhash::fast::RandomState> = HashMap::default();
+    for (pos, (e, act)) in sorted.iter().zip(keys).enumerate() {
+        if let Some((of, n)) = shard
+            && of.get(pos) != Some(&n)
+        {
+            continue;
+        }
         let known = act.as_ref().and_then(|a| by_act.get(a).copied());
         let starts = is(e, RDPCORETS_CHANNEL, 131) || (is(e, RCM_CHANNEL, 261) && known.is_none());
         if starts {
             if let Some(i) = known {
                 // 261 after its 131, or a second 131 of one activity: same connection.
-                let c = &mut out[i];
+                let c = &mut out[i].1;
                 c.records.push(e.record_id);
                 c.event_ids.push(e.event_id);
                 if c.client_ip.is_none() {
@@ -142,16 +202,19 @@ pub fn server_connections(events: &[Event]) -> Vec<ServerConnection> {
                 }
                 continue;
             }
-            out.push(ServerConnection {
-                activity_id: e.activity_id.as_deref().map(str::to_ascii_lowercase),
-                accept: e.time_utc,
-                client_ip: e.field_text("ClientIP"),
-                authenticated: false,
-                end: e.time_utc,
-                // Room for a connection's usual events (131, 261, 1149, ...): no regrowth.
-                records: with_first(e.record_id),
-                event_ids: with_first(e.event_id),
-            });
+            out.push((
+                pos,
+                ServerConnection {
+                    activity_id: e.activity_id.as_deref().map(str::to_ascii_lowercase),
+                    accept: e.time_utc,
+                    client_ip: e.field_text("ClientIP"),
+                    authenticated: false,
+                    end: e.time_utc,
+                    // Room for a connection's usual events (131, 261, 1149, ...): no regrowth.
+                    records: with_first(e.record_id),
+                    event_ids: with_first(e.event_id),
+                },
+            ));
             if let Some(a) = act {
                 by_act.insert(a, out.len() - 1);
             }
@@ -167,9 +230,9 @@ pub fn server_connections(events: &[Event]) -> Vec<ServerConnection> {
                     .iter()
                     .enumerate()
                     .rev()
-                    .take_while(|(_, c)| e.time_utc - c.accept <= Duration::seconds(30));
+                    .take_while(|(_, (_, c))| e.time_utc - c.accept <= Duration::seconds(30));
                 let mut found = None;
-                for (i, c) in window {
+                for (i, (_, c)) in window {
                     if e.time_utc >= c.accept
                         && ip.is_some()
                         && c.client_ip.as_deref().map(ip_part) == ip.as_deref()
@@ -183,7 +246,7 @@ pub fn server_connections(events: &[Event]) -> Vec<ServerConnection> {
             None => None,
         };
         if let Some(i) = idx {
-            let c = &mut out[i];
+            let c = &mut out[i].1;
             c.records.push(e.record_id);
             c.event_ids.push(e.event_id);
             c.end = c.end.max(e.time_utc);
@@ -230,16 +293,180 @@ pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
 
 /// The connections' accepts and the [`event_sightings`], by time (accepts first on a tie).
 pub fn merge_sightings(connections: &[ServerConnection], others: Vec<Sighting>) -> Vec<Sighting> {
-    let mut out: Vec<Sighting> = Vec::with_capacity(connections.len() + others.len());
-    out.extend(connections.iter().filter_map(|c| {
+    let accepts = connections.iter().filter_map(|c| {
         Some(Sighting {
             time: c.accept,
             ip: ip_only(c.client_ip.as_deref()?),
             kind: SightingKind::Accept,
             outcome: Some(((c.end - c.accept).num_milliseconds(), c.authenticated)),
         })
-    }));
-    out.extend(others);
-    out.sort_by_key(|s| s.time);
+    });
+    let mut out: Vec<Sighting> = Vec::with_capacity(connections.len() + others.len());
+    // Both come in time order from a host's sorted events: merged in one pass (a busy server
+    // has hundreds of thousands). Anything else is sorted, stably, as a whole.
+    if connections.is_sorted_by_key(|c| c.accept) && others.is_sorted_by_key(|s| s.time) {
+        let mut others = others.into_iter().peekable();
+        for a in accepts {
+            while let Some(o) = others.next_if(|o| o.time < a.time) {
+                out.push(o);
+            }
+            out.push(a);
+        }
+        out.extend(others);
+    } else {
+        out.extend(accepts);
+        out.extend(others);
+        out.sort_by_key(|s| s.time);
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(1_700_000_000_000 + ms)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn connection(accept_ms: i64, ip: Option<String>) -> ServerConnection {
+        ServerConnection {
+            activity_id: None,
+            accept: at(accept_ms),
+            client_ip: ip,
+            authenticated: accept_ms % 2 == 0,
+            end: at(accept_ms + 1500),
+            records: Vec::new(),
+            event_ids: Vec::new(),
+        }
+    }
+
+    const RDP: [(&str, u32); 6] = [
+        (RDPCORETS_CHANNEL, 131),
+        (RDPCORETS_CHANNEL, 129),
+        (RDPCORETS_CHANNEL, 140),
+        (RCM_CHANNEL, 261),
+        (RCM_CHANNEL, 1149),
+        (RCM_CHANNEL, 258),
+    ];
+
+    /// A server RDP event: `kind` indexes [`RDP`]; `act` picks one of a few ActivityIDs.
+    fn rdp_event(record: u64, ms: i64, kind: usize, act: Option<u8>, ip: u8) -> Event {
+        let (channel, id) = RDP[kind % RDP.len()];
+        let field = if id == 1149 { "Param3" } else { "ClientIP" };
+        Event {
+            input: Arc::from("server.zip"),
+            artifact: Arc::from("evtx/x.evtx"),
+            record_id: record,
+            time_utc: at(ms),
+            host: Arc::from("SRV"),
+            channel: Arc::from(channel),
+            provider: Arc::from("p"),
+            source_name: None,
+            event_id: id,
+            qualifiers: None,
+            level: None,
+            activity_id: act.map(|a| format!("{{{a:08X}-0000-0000-0000-000000000000}}")),
+            process_id: None,
+            user_sid: None,
+            fields: vec![(Arc::from(field), FieldValue::Str(format!("10.0.0.{ip}:5000")))],
+        }
+    }
+
+    fn conn_key(c: &ServerConnection) -> String {
+        format!(
+            "{:?} {} {:?} {} {} {:?} {:?}",
+            c.activity_id, c.accept, c.client_ip, c.authenticated, c.end, c.records, c.event_ids
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        /// Built in shards or in one pass, the connections are the same, with or without
+        /// Windows 7 events (no ActivityID) among them.
+        #[test]
+        fn shards_build_what_one_pass_builds(
+            events in prop::collection::vec(
+                (0i64..40, 0usize..6, prop::option::weighted(0.95, 0u8..12), 0u8..3),
+                0..80,
+            ),
+            shards in 2usize..5,
+        ) {
+            let events: Vec<Event> = events
+                .iter()
+                .enumerate()
+                .map(|(n, &(s, kind, act, ip))| rdp_event(n as u64, s * 1000, kind, act, ip))
+                .collect();
+            let one = server_connections_in(&events, 1, 0);
+            let sharded = server_connections_in(&events, shards, 0);
+            prop_assert_eq!(
+                sharded.iter().map(conn_key).collect::<Vec<_>>(),
+                one.iter().map(conn_key).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    fn key(s: &Sighting) -> (DateTime<Utc>, String, SightingKind, Option<(i64, bool)>) {
+        (s.time, s.ip.clone(), s.kind, s.outcome)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// The one-pass merge gives what the old extend-and-sort gave: time order, accepts
+        /// first on a tie, each side's own order kept; unsorted input still comes out sorted.
+        #[test]
+        fn the_merge_equals_a_stable_sort(
+            accepts in prop::collection::vec((0i64..50, prop::option::of(0u8..4)), 0..30),
+            others in prop::collection::vec((0i64..50, 0u8..4), 0..30),
+            sort_accepts in any::<bool>(),
+            sort_others in any::<bool>(),
+        ) {
+            let mut accepts = accepts;
+            let mut others = others;
+            if sort_accepts {
+                accepts.sort_by_key(|a| a.0);
+            }
+            if sort_others {
+                others.sort_by_key(|o| o.0);
+            }
+            let connections: Vec<ServerConnection> = accepts
+                .iter()
+                .map(|&(ms, ip)| connection(ms, ip.map(|i| format!("10.0.0.{i}:3389"))))
+                .collect();
+            let others: Vec<Sighting> = others
+                .iter()
+                .map(|&(ms, ip)| Sighting {
+                    time: at(ms),
+                    ip: format!("10.0.1.{ip}"),
+                    kind: SightingKind::Other,
+                    outcome: None,
+                })
+                .collect();
+            let mut oracle: Vec<Sighting> = connections
+                .iter()
+                .filter_map(|c| {
+                    Some(Sighting {
+                        time: c.accept,
+                        ip: ip_only(c.client_ip.as_deref()?),
+                        kind: SightingKind::Accept,
+                        outcome: Some(((c.end - c.accept).num_milliseconds(), c.authenticated)),
+                    })
+                })
+                .collect();
+            oracle.extend(others.iter().cloned());
+            oracle.sort_by_key(|s| s.time);
+            let merged = merge_sightings(&connections, others);
+            prop_assert_eq!(
+                merged.iter().map(key).collect::<Vec<_>>(),
+                oracle.iter().map(key).collect::<Vec<_>>()
+            );
+        }
+    }
 }

@@ -117,6 +117,45 @@ fn names_match(target: &str, server: &HostEvidence, server_computers: &[String])
     false
 }
 
+/// The unused connection accepted nearest to `server_time`, within `tolerance`, from the
+/// matched address when there is one (the first on a tie). Connections in accept order are
+/// searched by time: only those within the tolerance need a look (a busy server has a hundred
+/// thousand).
+fn nearest_unused(
+    connections: &[ServerConnection],
+    in_accept_order: bool,
+    used: &[bool],
+    server_time: DateTime<Utc>,
+    tolerance: Duration,
+    matched_ip: Option<&str>,
+) -> Option<usize> {
+    let mut near = 0..connections.len();
+    if in_accept_order
+        && let (Some(from), Some(to)) = (
+            server_time.checked_sub_signed(tolerance),
+            server_time.checked_add_signed(tolerance),
+        )
+    {
+        let lo = connections.partition_point(|c| c.accept < from);
+        near = lo..connections.partition_point(|c| c.accept <= to).max(lo);
+    }
+    let mut best: Option<(usize, Duration)> = None;
+    for (i, c) in connections.iter().enumerate().take(near.end).skip(near.start) {
+        if used.get(i).copied().unwrap_or(true) {
+            continue;
+        }
+        let ip_ok = match (matched_ip, &c.client_ip) {
+            (Some(m), Some(ip)) => ip_part(ip) == m,
+            _ => true,
+        };
+        let d = (c.accept - server_time).abs();
+        if ip_ok && d <= tolerance && best.is_none_or(|(_, bd)| d < bd) {
+            best = Some((i, d));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// Correlates a ticket: client and server may each be absent.
 pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -> Correlation {
     let attempts = client.map(|c| client_attempts(&c.events)).unwrap_or_default();
@@ -155,25 +194,21 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
     let tolerance = Duration::milliseconds(2500) + skew.uncertainty.unwrap_or_else(Duration::zero);
     let mut paired = Vec::new();
     let mut used = vec![false; connections.len()];
+    let in_accept_order = connections.is_sorted_by_key(|c| c.accept);
     for a in attempts {
         let server_time = a.start - skew.offset;
-        let mut best: Option<(usize, Duration)> = None;
-        if skew.is_known() {
-            for (i, c) in connections.iter().enumerate() {
-                if used[i] {
-                    continue;
-                }
-                let ip_ok = match (&skew.matched_ip, &c.client_ip) {
-                    (Some(m), Some(ip)) => ip_part(ip) == m,
-                    _ => true,
-                };
-                let d = (c.accept - server_time).abs();
-                if ip_ok && d <= tolerance && best.is_none_or(|(_, bd)| d < bd) {
-                    best = Some((i, d));
-                }
-            }
-        }
-        let connection = best.map(|(i, _)| i);
+        let connection = if skew.is_known() {
+            nearest_unused(
+                &connections,
+                in_accept_order,
+                &used,
+                server_time,
+                tolerance,
+                skew.matched_ip.as_deref(),
+            )
+        } else {
+            None
+        };
         if let Some(i) = connection {
             used[i] = true;
         }
@@ -230,5 +265,84 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
         client_addresses,
         attempts: paired,
         connections,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn connection(accept_ms: i64, ip: Option<&str>) -> ServerConnection {
+        let accept = Utc
+            .timestamp_millis_opt(1_700_000_000_000 + accept_ms)
+            .single()
+            .unwrap_or_default();
+        ServerConnection {
+            activity_id: None,
+            accept,
+            client_ip: ip.map(|i| format!("{i}:50000")),
+            authenticated: false,
+            end: accept,
+            records: Vec::new(),
+            event_ids: Vec::new(),
+        }
+    }
+
+    /// The pairing as it was: every connection looked at.
+    fn nearest_by_scan(
+        connections: &[ServerConnection],
+        used: &[bool],
+        t: DateTime<Utc>,
+        tolerance: Duration,
+        matched_ip: Option<&str>,
+    ) -> Option<usize> {
+        let mut best: Option<(usize, Duration)> = None;
+        for (i, c) in connections.iter().enumerate() {
+            if used[i] {
+                continue;
+            }
+            let ip_ok = match (matched_ip, &c.client_ip) {
+                (Some(m), Some(ip)) => ip_part(ip) == m,
+                _ => true,
+            };
+            let d = (c.accept - t).abs();
+            if ip_ok && d <= tolerance && best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((i, d));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_time_search_finds_what_the_scan_finds(
+            // Tenths of seconds, so that times often sit exactly on the tolerance's edges.
+            conns in prop::collection::vec((0i64..200, prop::option::of(0usize..3), any::<bool>()), 0..40),
+            sort in any::<bool>(),
+            at in -30i64..230,
+            tolerance_ds in 0i64..60,
+            matched in prop::option::of(0usize..3),
+        ) {
+            let ips = ["10.0.0.1", "10.0.0.2", "192.168.1.9"];
+            let mut conns = conns;
+            if sort {
+                conns.sort_by_key(|c| c.0);
+            }
+            let connections: Vec<ServerConnection> =
+                conns.iter().map(|&(ds, ip, _)| connection(ds * 100, ip.map(|i| ips[i]))).collect();
+            let used: Vec<bool> = conns.iter().map(|c| c.2).collect();
+            let t = connection(at * 100, None).accept;
+            let tolerance = Duration::milliseconds(tolerance_ds * 100);
+            let matched = matched.map(|i| ips[i]);
+            let in_order = connections.is_sorted_by_key(|c| c.accept);
+            prop_assert_eq!(
+                nearest_unused(&connections, in_order, &used, t, tolerance, matched),
+                nearest_by_scan(&connections, &used, t, tolerance, matched)
+            );
+        }
     }
 }
