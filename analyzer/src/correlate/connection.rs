@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-
 use std::hash::BuildHasher;
 
 use chrono::{DateTime, Duration, Utc};
