@@ -223,8 +223,8 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
                     && connections.iter().any(|c| {
                         c.client_ip
                             .as_deref()
-                            .map(ip_only)
-                            .is_some_and(|ip| client_addresses.contains(&ip))
+                            .map(ip_part)
+                            .is_some_and(|ip| client_addresses.iter().any(|a| a == ip))
                     });
                 if any_from_client { None } else { Some(false) }
             }

@@ -643,10 +643,7 @@ fn flatten_element(
         .count();
     if elements == 0 {
         let piece = single_text(el)?;
-        let v = match piece {
-            None => leaf_value(&[], inst)?,
-            Some(p) => leaf_value(&[p], inst)?,
-        };
+        let v = leaf_value(piece.as_slice(), inst)?;
         if piece.is_none() && attrs > 0 {
             return Some(());
         }

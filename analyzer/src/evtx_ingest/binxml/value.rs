@@ -63,7 +63,8 @@ fn guid(b: &[u8]) -> Option<String> {
     // Written by hand: `write!` per byte was most of the cost of an RDP event's decode.
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b: &[u8; 16] = b.try_into().ok()?;
-    // Data1..Data3 are little-endian; Data4 is stored as written.
+    // Byte indices in print order (Data1..Data3 little-endian, Data4 as stored); 16, past the
+    // end, is a dash.
     let order = [
         3, 2, 1, 0, 16, 5, 4, 16, 7, 6, 16, 8, 9, 16, 10, 11, 12, 13, 14, 15,
     ];
