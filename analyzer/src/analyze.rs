@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rdpdiag_schemas::Role;
 
 use crate::correlate::{Correlation, HostEvidence, correlate};
-use crate::diagnose::{Diagnosis, diagnose};
+use crate::diagnose::{DiagnoseOptions, Diagnosis, diagnose};
 use crate::ingest::{Ingest, IngestOptions, InputReport, ingest};
 use crate::model::Event;
 use crate::report::{Report, TicketInput, build_report};
@@ -22,6 +22,8 @@ pub struct AnalyzeOptions {
     pub force_client: Vec<PathBuf>,
     /// Inputs forced to the server role (`--server`).
     pub force_server: Vec<PathBuf>,
+    /// What the user reported beside the bundles (codes, time window).
+    pub diagnose: DiagnoseOptions,
 }
 
 /// Everything the pipeline produced.
@@ -216,7 +218,12 @@ pub fn hosts(ing: &mut Ingest, opts: &AnalyzeOptions) -> TicketInput {
 pub fn analyze(paths: &[PathBuf], catalog: &Catalog, opts: &AnalyzeOptions) -> Analysis {
     let mut clock = StageClock::from_env();
     let inputs = expand_inputs(paths);
-    let mut ing = ingest(&inputs, &opts.ingest);
+    // Every event a loaded rule names is read, not only the embedded rules' table.
+    let ingest_opts = IngestOptions {
+        interest: opts.ingest.interest.clone().with_events(catalog.wanted_events()),
+        ..opts.ingest.clone()
+    };
+    let mut ing = ingest(&inputs, &ingest_opts);
     clock.lap("ingest");
     let ticket = hosts(&mut ing, opts);
     clock.lap("hosts");
@@ -227,6 +234,7 @@ pub fn analyze(paths: &[PathBuf], catalog: &Catalog, opts: &AnalyzeOptions) -> A
         &correlation,
         ticket.client.as_ref(),
         ticket.server.as_ref(),
+        &opts.diagnose,
     );
     clock.lap("diagnose");
     let report = build_report(&ticket, &correlation, &diagnosis);

@@ -11,6 +11,7 @@
 
 pub mod artifact;
 pub mod evtx_ingest;
+pub mod fact_vocabulary;
 pub mod facts;
 pub mod host_addresses;
 pub mod ingest;

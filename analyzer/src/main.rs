@@ -36,7 +36,8 @@ enum Command {
     ///
     /// PATH may be bundles, MSRD-Collect results, ad-hoc zips/folders, single files, or a ticket
     /// folder holding such bundles. Exit status: 0 a cause was diagnosed, 1 nothing failed
-    /// (or no client attempt was found), 2 bad input or usage, 3 failures found but the
+    /// (or no attempt was found, or every failure ended with a code that is not a 0x904 one,
+    /// such as 0x807 credentials refused), 2 bad input or usage, 3 failures found but the
     /// evidence is insufficient (the report says what to collect next).
     Analyze(AnalyzeArgs),
     /// Explain a disconnect reason and, optionally, an extended reason (decimal or 0x hex).
@@ -152,6 +153,37 @@ struct AnalyzeArgs {
     /// Folder of rule files that add to or override the embedded rules.
     #[arg(long)]
     rules: Option<PathBuf>,
+    /// The codes the user saw, DISCONNECT[/EXTENDED], e.g. 0x904/0x7. Used where the client's
+    /// log has no 1026 (server-only tickets) and for the extended code, which 1026 never logs.
+    #[arg(long, value_name = "CODES")]
+    reported: Option<rdpdiag::diagnose::ReportedCode>,
+    /// Only attempts from this time on (RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` in UTC; each
+    /// attempt's own host clock).
+    #[arg(long, value_parser = parse_time)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only attempts up to this time (same forms as --since).
+    #[arg(long, value_parser = parse_time)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `2024-08-22T14:09:00+02:00`, `2024-08-22T12:09:00Z`, `2024-08-22 12:09[:00]` (UTC).
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s.trim(), f) {
+            return Ok(t.and_utc());
+        }
+    }
+    Err(format!(
+        "{s:?}: give a time as 2024-08-22T14:09:00+02:00, 2024-08-22T12:09:00Z or 2024-08-22 12:09 (UTC)"
+    ))
 }
 
 #[derive(Debug, clap::Args)]
@@ -283,9 +315,19 @@ fn run() -> anyhow::Result<ExitCode> {
             let mut paths = args.paths.clone();
             paths.extend(args.client.iter().cloned());
             paths.extend(args.server.iter().cloned());
+            if let (Some(s), Some(u)) = (args.since, args.until)
+                && s > u
+            {
+                anyhow::bail!("--since {s} is after --until {u}");
+            }
             let opts = AnalyzeOptions {
                 force_client: args.client,
                 force_server: args.server,
+                diagnose: rdpdiag::diagnose::DiagnoseOptions {
+                    reported: args.reported,
+                    since: args.since,
+                    until: args.until,
+                },
                 ..AnalyzeOptions::default()
             };
             let a = analyze(&paths, &cat, &opts);

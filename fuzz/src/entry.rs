@@ -305,7 +305,13 @@ pub fn rule_file(data: &[u8]) {
     let Some((ticket, corr)) = sample_ticket() else {
         return;
     };
-    let d = diagnose(&catalog, corr, ticket.client.as_ref(), ticket.server.as_ref());
+    let d = diagnose(
+        &catalog,
+        corr,
+        ticket.client.as_ref(),
+        ticket.server.as_ref(),
+        &Default::default(),
+    );
     let r = build_report(ticket, corr, &d);
     for f in [Format::Text, Format::Json, Format::Md, Format::Html] {
         let _ = report::render(&r, f);
@@ -502,7 +508,13 @@ fn analyse_paths(paths: &[PathBuf]) {
     let ticket = hosts(&mut ing, &opts);
     let corr = correlate(ticket.client.as_ref(), ticket.server.as_ref());
     if let Some(catalog) = embedded_catalog() {
-        let d = diagnose(catalog, &corr, ticket.client.as_ref(), ticket.server.as_ref());
+        let d = diagnose(
+            catalog,
+            &corr,
+            ticket.client.as_ref(),
+            ticket.server.as_ref(),
+            &Default::default(),
+        );
         let r = build_report(&ticket, &corr, &d);
         for f in [Format::Text, Format::Json, Format::Md, Format::Html] {
             let _ = report::render(&r, f);

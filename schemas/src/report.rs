@@ -17,7 +17,9 @@ pub struct Report {
     pub schema_version: u32,
     /// Program and version.
     pub tool: String,
-    /// Verdict over all attempts: `diagnosed`, `insufficient-evidence`, `nothing-failed`, `no-attempts`.
+    /// Verdict over all attempts: `diagnosed`, `insufficient-evidence`, `nothing-failed`,
+    /// `no-attempts`, or `other-failure` (every failure ended with a code no 0x904 cause
+    /// produces, such as 0x807 credentials refused or 0x108 time-out).
     pub verdict: String,
     /// The most likely cause over all failed attempts; null when nothing failed.
     pub top_cause: Option<RootCauseId>,
@@ -31,6 +33,39 @@ pub struct Report {
     pub attempts: Vec<ReportAttempt>,
     /// Problems met while reading the inputs.
     pub problems: Vec<ReportProblem>,
+    /// What the analysis could not see or left out, in sentences (one-sided ticket, attempts
+    /// outside the time window, codes reported by the user).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Server-wide picture, when the server's logs were read.
+    #[serde(default)]
+    pub server_summary: Option<ReportServerSummary>,
+}
+
+/// What the server's logs say about all its inbound connections.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ReportServerSummary {
+    /// Inbound connections (RdpCoreTS 131 / RCM 261).
+    pub connections: usize,
+    /// Those that authenticated (RCM 1149).
+    pub authenticated: usize,
+    /// Those that ended during setup (no 1149).
+    pub failed_in_setup: usize,
+    /// `failed_in_setup / connections`, 0..1.
+    pub failed_share: f64,
+    /// First connection that ended during setup (server clock).
+    pub first_failure_utc: Option<DateTime<Utc>>,
+    /// Last connection that ended during setup.
+    pub last_failure_utc: Option<DateTime<Utc>>,
+    /// Last connection that authenticated.
+    pub last_success_utc: Option<DateTime<Utc>>,
+    /// When every connection from then on ended during setup (at least three of them): a
+    /// server-wide condition since that time. Null when connections still authenticate.
+    pub all_failing_since_utc: Option<DateTime<Utc>>,
+    /// Addresses connecting, and how many connections came from the busiest one.
+    pub client_addresses: usize,
+    /// Sentences about server-wide conditions (floods of RCM 1006, listener stops).
+    pub conditions: Vec<String>,
 }
 
 /// A ranked cause.
@@ -93,6 +128,26 @@ pub struct ReportAttempt {
     pub disconnect_meaning: Option<String>,
     /// Seconds from 1024 to 1026.
     pub duration_s: Option<f64>,
+    /// `duration_s` for a reader: `850 ms`, `12.4 s`, `1 h 47 min`.
+    #[serde(default)]
+    pub duration_text: Option<String>,
+    /// Seconds of setup after any credential prompt: from 1029 (user name known) to 1026.
+    #[serde(default)]
+    pub setup_s: Option<f64>,
+    /// `client` (the client logged it) or `server-connection` (server-only ticket: a
+    /// connection the server accepted that ended during setup, of an unknown client).
+    #[serde(default)]
+    pub origin: String,
+    /// The extended code (as reported by the user; 1026 does not log it).
+    #[serde(default)]
+    pub extended_reason: Option<u32>,
+    /// Where the disconnect code the diagnosis used came from: `client 1026`, `reported by
+    /// the user` or `unknown`.
+    #[serde(default)]
+    pub code_source: String,
+    /// For a failure that is not a 0x904 failure: what its code means.
+    #[serde(default)]
+    pub other_failure: Option<String>,
     /// Ended with an error.
     pub failed: bool,
     /// Whether the server logged the connection (null: cannot tell).
@@ -120,6 +175,10 @@ pub struct ReportFinding {
     pub title: String,
     /// Confidence 0..1.
     pub confidence: f64,
+    /// `top` (the answer for this attempt), `runner-up` (the next cause, when it is within
+    /// 0.2 of the top one or itself above 0.4), or `considered`.
+    #[serde(default)]
+    pub rank: String,
     /// Where it started.
     pub prior: f64,
     /// What moved it.

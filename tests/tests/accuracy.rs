@@ -125,3 +125,143 @@ fn real_rdp_logs_of_the_corpus_raise_no_cause() {
         }
     }
 }
+
+/// What each side alone can decide: the causes whose decisive evidence is on that host.
+/// Server only: the connection's own server events (Schannel, RdpCoreTS, RCM, 1006). Client
+/// only: what the client's logs and settings show.
+/// Measured: cert-expired-or-mismatched (0.34) and outdated-client (0.32) stay "insufficient"
+/// from the server alone, without a wrong cause.
+const SERVER_DECIDES: &[&str] = &[
+    "cert-key-unreadable",
+    "tls-or-fips-mismatch",
+    "network-transport",
+    "mixed-two-causes",
+];
+const CLIENT_DECIDES: &[&str] = &[];
+
+/// One-sided tickets in every layout: the server's bundle alone (each connection that ended
+/// during setup is an attempt of an unknown client) and the client's alone (lower confidence).
+/// Never a wrong cause at 0.5 or more; the right one where that side holds the evidence; nothing
+/// above 0.3 for tickets without a 0x904.
+#[test]
+fn one_sided_tickets_name_the_cause_or_say_they_cannot() {
+    let catalog = Catalog::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut table = Vec::new();
+    for spec in scenario::catalog() {
+        for layout in [Layout::Bundle, Layout::Msrd, Layout::Adhoc] {
+            let out = dir.path().join(format!("{}-{}", spec.name, layout.as_str()));
+            let opts = GenerateOptions {
+                seed: 21,
+                skew_seconds: 611,
+                noise: 400,
+                attempts: 3,
+                layout,
+                packaging: Packaging::Zip,
+                ..GenerateOptions::default()
+            };
+            let g = scenario::generate(spec, &opts, &out).unwrap();
+            for (side, input, decides) in [
+                ("server", &g.server, SERVER_DECIDES),
+                ("client", &g.client, CLIENT_DECIDES),
+            ] {
+                let a = analyze(std::slice::from_ref(input), &catalog, &AnalyzeOptions::default());
+                let top = a.report.causes.first();
+                let conf = top.map(|c| c.confidence).unwrap_or(0.0);
+                table.push(format!(
+                    "{:<30} {:<6} {:<7} {:<22} {:>5.2} {}",
+                    spec.name,
+                    layout.as_str(),
+                    side,
+                    a.report.verdict,
+                    conf,
+                    top.map(|c| c.id.to_string()).unwrap_or_default()
+                ));
+                let wrong_high: Vec<String> = a
+                    .report
+                    .causes
+                    .iter()
+                    .filter(|c| c.confidence >= 0.5 && Some(c.id) != spec.expected_top)
+                    .map(|c| format!("{} {:.2}", c.id, c.confidence))
+                    .collect();
+                if !wrong_high.is_empty() {
+                    failures.push(format!(
+                        "{} {side} {:?}: wrong cause >= 0.5: {wrong_high:?}",
+                        spec.name, layout
+                    ));
+                }
+                match spec.expected_top {
+                    None => {
+                        if let Some(c) = a.report.causes.iter().find(|c| c.confidence > 0.3) {
+                            failures.push(format!(
+                                "{} {side} {:?}: no 0x904 here, yet {} at {:.2}",
+                                spec.name, layout, c.id, c.confidence
+                            ));
+                        }
+                    }
+                    Some(want) if decides.contains(&spec.name) => {
+                        if a.report.top_cause != Some(want) || a.report.verdict != "diagnosed" {
+                            failures.push(format!(
+                                "{} {side} {:?}: want {want} diagnosed, got {:?} ({:.2}, {})",
+                                spec.name, layout, a.report.top_cause, conf, a.report.verdict
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                }
+                if side == "client" && !a.report.notes.iter().any(|n| n.starts_with("Client only")) {
+                    failures.push(format!(
+                        "{} client {:?}: the report does not say the server is missing",
+                        spec.name, layout
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every rule fires (a supporting item matches) in at least one scenario and is refuted (a
+/// refuting item matches) in at least one: a rule that never fires or is never refuted has
+/// evidence nothing exercises.
+#[test]
+fn every_rule_fires_somewhere_and_is_refuted_somewhere() {
+    let catalog = Catalog::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut fired: std::collections::BTreeSet<String> = Default::default();
+    let mut refuted: std::collections::BTreeSet<String> = Default::default();
+    for spec in scenario::catalog() {
+        let out = dir.path().join(spec.name);
+        let opts = GenerateOptions {
+            seed: 31,
+            skew_seconds: -75,
+            noise: 200,
+            attempts: 3,
+            ..GenerateOptions::default()
+        };
+        let g = scenario::generate(spec, &opts, &out).unwrap();
+        let a = analyze(&[g.client, g.server], &catalog, &AnalyzeOptions::default());
+        for f in a.report.attempts.iter().flat_map(|x| x.findings.iter()) {
+            if f.evidence.iter().any(|e| e.weight > 0.0) {
+                fired.insert(f.id.to_string());
+            }
+            if f.evidence.iter().any(|e| e.weight < 0.0) {
+                refuted.insert(f.id.to_string());
+            }
+        }
+    }
+    let ids: Vec<String> = catalog.rules.iter().map(|r| r.id.to_string()).collect();
+    let never_fired: Vec<&String> = ids.iter().filter(|i| !fired.contains(*i)).collect();
+    let never_refuted: Vec<&String> = ids.iter().filter(|i| !refuted.contains(*i)).collect();
+    assert!(
+        never_fired.is_empty() && never_refuted.is_empty(),
+        "never fired: {never_fired:?}; never refuted: {never_refuted:?}"
+    );
+}

@@ -26,6 +26,10 @@ pub struct ClientAttempt {
     pub disconnect_reason: Option<u32>,
     /// 1027: connected to a domain, i.e. logged on.
     pub logged_on: bool,
+    /// 1029 time: the client knows the user name, i.e. any credential prompt is over.
+    pub user_known: Option<DateTime<Utc>>,
+    /// Rebuilt from a server connection (server clock, server-only ticket): no client logged it.
+    pub from_server: bool,
     /// Record ids of the attempt's events on the client.
     pub records: Vec<u64>,
     /// Event ids seen in the attempt, in order.
@@ -33,14 +37,32 @@ pub struct ClientAttempt {
 }
 
 impl ClientAttempt {
-    /// Seconds from 1024 to 1026.
+    /// Seconds from 1024 to 1026 (including any time the user spent at a credential prompt).
     pub fn duration_s(&self) -> Option<f64> {
         self.end
             .map(|e| (e - self.start).num_milliseconds() as f64 / 1000.0)
     }
 
-    /// Whether the attempt failed (ended with a reason other than a normal disconnect).
+    /// Seconds of setup the user did not spend typing: from 1029 (user name known, after any
+    /// credential prompt) to 1026, or from 1024 when the client logged no 1029 before the end.
+    /// A TLS or credential failure is fast after the prompt however long the prompt took
+    /// (audit 2026-12 finding 1: the TCP connection stays open while the user types).
+    pub fn setup_s(&self) -> Option<f64> {
+        let end = self.end?;
+        let from = self
+            .user_known
+            .filter(|u| *u >= self.start && *u <= end)
+            .unwrap_or(self.start);
+        Some((end - from).num_milliseconds() as f64 / 1000.0)
+    }
+
+    /// Whether the attempt failed (ended with a reason other than a normal disconnect). An
+    /// attempt rebuilt from a server connection failed by construction: only connections that
+    /// ended during setup become attempts.
     pub fn failed(&self) -> bool {
+        if self.from_server {
+            return !self.logged_on;
+        }
         self.disconnect_reason
             .is_some_and(|r| !NORMAL_DISCONNECTS.contains(&r) && r != 0)
     }
@@ -76,6 +98,8 @@ pub fn client_attempts(events: &[Event]) -> Vec<ClientAttempt> {
                     target: e.field_text("Value"),
                     disconnect_reason: None,
                     logged_on: false,
+                    user_known: None,
+                    from_server: false,
                     records: vec![e.record_id],
                     event_ids: vec![1024],
                 });
@@ -93,6 +117,7 @@ pub fn client_attempts(events: &[Event]) -> Vec<ClientAttempt> {
                         .and_then(|v| u32::try_from(v).ok());
                 }
                 1027 => a.logged_on = true,
+                1029 if a.user_known.is_none() => a.user_known = Some(e.time_utc),
                 _ => {}
             }
         }
@@ -116,6 +141,8 @@ pub fn client_attempts(events: &[Event]) -> Vec<ClientAttempt> {
                     target: e.field_text("Value"),
                     disconnect_reason: None,
                     logged_on: false,
+                    user_known: None,
+                    from_server: false,
                     records: vec![e.record_id],
                     event_ids: vec![1024],
                 });
@@ -135,6 +162,11 @@ pub fn client_attempts(events: &[Event]) -> Vec<ClientAttempt> {
             1027 => {
                 if let Some(a) = open.as_mut() {
                     a.logged_on = true;
+                }
+            }
+            1029 => {
+                if let Some(a) = open.as_mut() {
+                    a.user_known.get_or_insert(e.time_utc);
                 }
             }
             _ => {}

@@ -76,6 +76,9 @@ pub struct Correlation {
     pub attempts: Vec<PairedAttempt>,
     /// Every inbound connection the server logged.
     pub connections: Vec<ServerConnection>,
+    /// Server-only ticket: how many connections ended during setup (the attempts hold the
+    /// latest [`MAX_SERVER_ONLY_ATTEMPTS`] of them).
+    pub server_only_connections: Option<usize>,
 }
 
 /// Strips `:port` (and IPv6 brackets) from an address.
@@ -154,6 +157,44 @@ fn nearest_unused(
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// Most server connections rebuilt as attempts of a server-only ticket (the latest ones): a
+/// scanner or password spray makes tens of thousands, and each would be diagnosed and reported.
+pub const MAX_SERVER_ONLY_ATTEMPTS: usize = 200;
+
+/// A server-only ticket: each connection the server accepted that ended during setup (no RCM
+/// 1149) becomes a failed attempt of an unknown client, on the server's clock, so that the same
+/// rules diagnose it. Returns the attempts (latest [`MAX_SERVER_ONLY_ATTEMPTS`]) and how many
+/// such connections there were in all.
+fn server_only_attempts(connections: &[ServerConnection]) -> (Vec<(usize, ClientAttempt)>, usize) {
+    let failed: Vec<usize> = (0..connections.len())
+        .filter(|&i| !connections[i].authenticated)
+        .collect();
+    let total = failed.len();
+    let keep = &failed[total.saturating_sub(MAX_SERVER_ONLY_ATTEMPTS)..];
+    let out = keep
+        .iter()
+        .map(|&i| {
+            let c = &connections[i];
+            (
+                i,
+                ClientAttempt {
+                    activity_id: c.activity_id.clone(),
+                    start: c.accept,
+                    end: Some(c.end.max(c.accept)),
+                    target: None,
+                    disconnect_reason: None,
+                    logged_on: false,
+                    user_known: None,
+                    from_server: true,
+                    records: Vec::new(),
+                    event_ids: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    (out, total)
 }
 
 /// Correlates a ticket: client and server may each be absent.
@@ -260,11 +301,30 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
             target_is_server,
         });
     }
+    let mut server_only_connections = None;
+    if client.is_none() && server.is_some() {
+        let (rebuilt, total) = server_only_attempts(&connections);
+        server_only_connections = Some(total);
+        for (i, a) in rebuilt {
+            let c = &connections[i];
+            paired.push(PairedAttempt {
+                server_time: a.start,
+                attempt: a,
+                connection: Some(i),
+                reached_server: Some(true),
+                authenticated: false,
+                seen_from: c.client_ip.as_deref().map(ip_only),
+                seen_from_other_ip: None,
+                target_is_server: None,
+            });
+        }
+    }
     Correlation {
         skew,
         client_addresses,
         attempts: paired,
         connections,
+        server_only_connections,
     }
 }
 

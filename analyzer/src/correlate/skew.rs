@@ -48,6 +48,43 @@ pub struct ClockSkew {
     pub basis: SkewBasis,
     /// The address whose sightings matched.
     pub matched_ip: Option<String>,
+    /// When the alignments disagree (two addresses line up as many attempts at offsets more
+    /// than [`DISAGREE`] apart): each candidate (address, offset ms, attempts matched), and
+    /// the skew is unknown rather than a guess that pairs the wrong connections.
+    pub candidates: Vec<(String, i64, usize)>,
+}
+
+/// Two alignments this far apart are different answers, not one answer's noise.
+pub const DISAGREE: Duration = Duration::seconds(2);
+
+/// An address is a flood when the median of its sightings has at least this many others of
+/// the same address within [`DENSE_WITHIN`]: a user's attempts are tens of seconds apart at
+/// the least; a scanner or password spray connects every few seconds.
+pub const DENSE_NEIGHBOURS: usize = 3;
+/// See [`DENSE_NEIGHBOURS`].
+pub const DENSE_WITHIN: Duration = Duration::seconds(30);
+
+/// Whether an address's sightings (any order) come in a flood.
+fn is_dense(group: &[&Sighting]) -> bool {
+    if group.len() <= DENSE_NEIGHBOURS {
+        return false;
+    }
+    let mut times: Vec<i64> = group.iter().map(|s| s.time.timestamp_millis()).collect();
+    times.sort_unstable();
+    let w = DENSE_WITHIN.num_milliseconds();
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut counts: Vec<usize> = Vec::with_capacity(times.len());
+    for (i, &t) in times.iter().enumerate() {
+        while times[lo] < t - w {
+            lo += 1;
+        }
+        while hi + 1 < times.len() && times[hi + 1] <= t + w {
+            hi += 1;
+        }
+        counts.push(hi.max(i) - lo);
+    }
+    counts.sort_unstable();
+    counts[counts.len() / 2] >= DENSE_NEIGHBOURS
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -88,6 +125,15 @@ impl ClockSkew {
                 format!("{hms}{unc} (client minus server; {matched} of {attempts} attempts matched)")
             }
             SkewBasis::Measured => format!("{hms}{unc} (measured by the collector's probe)"),
+            SkewBasis::Unknown if !self.candidates.is_empty() => format!(
+                "unknown: the server's sightings line up with the attempts at {} different offsets ({}); assumed 0 and not used to pair",
+                self.candidates.len(),
+                self.candidates
+                    .iter()
+                    .map(|(ip, ms, m)| format!("{ip}: {:+.1} s, {m} attempt(s)", *ms as f64 / 1000.0))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
             SkewBasis::Unknown => "unknown (no attempt could be matched on the server; assumed 0)".into(),
         }
     }
@@ -269,10 +315,12 @@ pub fn estimate_skew(
         .par_iter()
         .map(|(_, group)| align(attempts, group))
         .collect();
-    let mut best: Option<(bool, usize, Duration, Duration, String)> = None;
-    for ((ip, _), aligned) in groups.iter().zip(aligned) {
+    let mut best: Option<(bool, bool, usize, Duration, Duration, String)> = None;
+    let mut all: Vec<(bool, usize, Duration, Duration, String)> = Vec::new();
+    for ((ip, group), aligned) in groups.iter().zip(aligned) {
         let ip = *ip;
         let known = known_client_ips.iter().any(|k| k == ip);
+        let sparse = !is_dense(group);
         let Some((matched, offset, spread)) = aligned else {
             continue;
         };
@@ -286,16 +334,66 @@ pub fn estimate_skew(
         if matched < needed {
             continue;
         }
-        let cand = (known, matched, offset, spread, ip.to_string());
+        all.push((known, matched, offset, spread, ip.to_string()));
+        let cand = (known, sparse, matched, offset, spread, ip.to_string());
+        // An address the client is known to have first, then one that connects now and then
+        // (a scanner or spray connecting every few seconds lines up with any offset), then
+        // the most attempts, then the tightest.
         let better = match &best {
             None => true,
-            Some(b) => (cand.0, cand.1, -cand.3.num_milliseconds()) > (b.0, b.1, -b.3.num_milliseconds()),
+            Some(b) => {
+                (cand.0, cand.1, cand.2, -cand.4.num_milliseconds())
+                    > (b.0, b.1, b.2, -b.4.num_milliseconds())
+            }
         };
         if better {
             best = Some(cand);
         }
     }
-    if let Some((_, matched, offset, spread, ip)) = best {
+    if let Some((known, sparse, matched, offset, spread, ip)) = best {
+        // Only a flood lines up: its alignment is chance (a busy server's scanner matched
+        // attempts 30 minutes off on an independent ticket), so the skew is not known.
+        if !known && !sparse && measured_offset_ms.is_none() {
+            return ClockSkew {
+                offset: Duration::zero(),
+                uncertainty: None,
+                basis: SkewBasis::Unknown,
+                matched_ip: None,
+                candidates: vec![(ip, offset.num_milliseconds(), matched)],
+            };
+        }
+        // Another address, as credible (same standing, as many attempts), at another offset:
+        // the evidence does not decide, so say so instead of picking one.
+        // A rival must line up as tightly as an accept does (within a second): a scanner that
+        // connects every few seconds lines up with anything, loosely.
+        let tight = spread + Duration::seconds(1);
+        let rivals: Vec<&(bool, usize, Duration, Duration, String)> = all
+            .iter()
+            .filter(|c| c.0 == known && c.1 == matched && c.3 <= tight && (c.2 - offset).abs() > DISAGREE)
+            .collect();
+        if !rivals.is_empty() {
+            if let Some(ms) = measured_offset_ms {
+                return ClockSkew {
+                    offset: Duration::milliseconds(-ms),
+                    uncertainty: Some(Duration::seconds(1)),
+                    basis: SkewBasis::Measured,
+                    matched_ip: None,
+                    candidates: Vec::new(),
+                };
+            }
+            let mut candidates: Vec<(String, i64, usize)> =
+                std::iter::once((ip, offset.num_milliseconds(), matched))
+                    .chain(rivals.iter().map(|c| (c.4.clone(), c.2.num_milliseconds(), c.1)))
+                    .collect();
+            candidates.truncate(8);
+            return ClockSkew {
+                offset: Duration::zero(),
+                uncertainty: None,
+                basis: SkewBasis::Unknown,
+                matched_ip: None,
+                candidates,
+            };
+        }
         return ClockSkew {
             offset,
             uncertainty: Some(spread / 2 + Duration::milliseconds(50)),
@@ -304,6 +402,7 @@ pub fn estimate_skew(
                 attempts: attempts.len(),
             },
             matched_ip: Some(ip),
+            candidates: Vec::new(),
         };
     }
     if let Some(ms) = measured_offset_ms {
@@ -312,6 +411,7 @@ pub fn estimate_skew(
             uncertainty: Some(Duration::seconds(1)),
             basis: SkewBasis::Measured,
             matched_ip: None,
+            candidates: Vec::new(),
         };
     }
     ClockSkew {
@@ -319,6 +419,7 @@ pub fn estimate_skew(
         uncertainty: None,
         basis: SkewBasis::Unknown,
         matched_ip: None,
+        candidates: Vec::new(),
     }
 }
 
@@ -404,6 +505,8 @@ mod tests {
             target: None,
             disconnect_reason: reason,
             logged_on,
+            user_known: None,
+            from_server: false,
             records: vec![],
             event_ids: vec![],
         }
@@ -464,6 +567,7 @@ mod tests {
             });
         }
         let skew = estimate_skew(&attempts, &sightings, &[], None);
+        assert!(skew.candidates.is_empty(), "{}", skew.describe());
         assert_eq!(skew.matched_ip.as_deref(), Some("10.0.0.9"));
         assert_eq!(skew.offset.num_milliseconds(), 7_000 - 15);
         assert_eq!(
@@ -473,5 +577,55 @@ mod tests {
                 attempts: 3
             }
         );
+    }
+
+    #[test]
+    fn two_addresses_lining_up_as_well_at_other_offsets_leave_the_skew_unknown() {
+        // Two attempts; one address lines up both at -7 s, another both at +3 h 20 min (a NAT
+        // gateway's other user with the same rhythm, or a server clock in the wrong zone).
+        let attempts: Vec<ClientAttempt> = [0, 90_000]
+            .iter()
+            .map(|&s| attempt(s, Some(1500), false, Some(2308)))
+            .collect();
+        let mut sightings = Vec::new();
+        for (ip, off) in [("10.0.0.9", -7_000i64), ("10.0.0.44", 12_000_000)] {
+            for s in [0i64, 90_000] {
+                sightings.push(Sighting {
+                    time: t0() + Duration::milliseconds(s + off),
+                    ip: ip.into(),
+                    kind: SightingKind::Accept,
+                    outcome: Some((1500, false)),
+                });
+            }
+        }
+        let skew = estimate_skew(&attempts, &sightings, &[], None);
+        assert_eq!(skew.basis, SkewBasis::Unknown, "{}", skew.describe());
+        assert_eq!(skew.candidates.len(), 2);
+        assert!(skew.describe().contains("10.0.0.44"));
+        // The client's own address decides.
+        let skew = estimate_skew(&attempts, &sightings, &["10.0.0.9".to_string()], None);
+        assert_eq!(skew.matched_ip.as_deref(), Some("10.0.0.9"));
+        assert_eq!(skew.offset.num_milliseconds(), 7_000);
+    }
+
+    #[test]
+    fn a_flood_alone_leaves_the_skew_unknown() {
+        // A password spray connects every 2 s for ten minutes; the user's own connections are
+        // not on the server (NAT address unknown). Any offset lines the attempts up with it.
+        let attempts: Vec<ClientAttempt> = [0, 70_000, 200_000]
+            .iter()
+            .map(|&s| attempt(s, Some(300), false, Some(2308)))
+            .collect();
+        let sightings: Vec<Sighting> = (0..300i64)
+            .map(|k| Sighting {
+                time: t0() + Duration::milliseconds(1_800_000 + k * 2_000),
+                ip: "203.0.113.50".into(),
+                kind: SightingKind::Accept,
+                outcome: Some((300, false)),
+            })
+            .collect();
+        let skew = estimate_skew(&attempts, &sightings, &[], None);
+        assert_eq!(skew.basis, SkewBasis::Unknown, "{}", skew.describe());
+        assert_eq!(skew.candidates.len(), 1);
     }
 }

@@ -4,12 +4,22 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{EvidenceHit, EvidenceLine, Finding};
+use super::{AttemptCodes, EvidenceHit, EvidenceLine, Finding};
 use crate::correlate::{Correlation, HostEvidence, PairedAttempt, ip_only};
+use crate::fact_vocabulary::FactView;
 use crate::model::{Event, parse_number};
 use crate::rules::spec::{
-    AttemptMatch, EventMatch, EvidenceKind, FactMatch, HostSel, Op, Predicate, Rule, Window,
+    Anchor, AttemptMatch, EventMatch, EvidenceKind, FactMatch, HostSel, Op, Predicate, Rule, Window,
 };
+
+/// A cause whose rule does not list the attempt's disconnect code stays at or below this:
+/// the code says what happened on the wire (0x204 nothing accepted, 0x904 accepted then
+/// closed, 0x807 credentials refused ...), and evidence cannot overrule it.
+pub const CODE_NOT_EXPLAINED_CAP: f64 = 0.3;
+
+/// A client-only ticket keeps this share of what the evidence gained: the server's side,
+/// where most causes leave their decisive events, was not seen.
+pub const CLIENT_ONLY_SHARE: f64 = 0.75;
 
 /// Events of one host indexed by event id, each list in time order.
 #[derive(Debug, Default)]
@@ -62,10 +72,13 @@ fn compare(op: Op, actual: &str, values: &[String]) -> bool {
     }
 }
 
+/// Strict: a predicate on a field the event does not carry (or carries as NULL) is false for
+/// every operator, `ne` and `not_in` included (audit 2026-12 finding 2: a missing field made
+/// every CAPI2 70, successes too, count as a failure).
 fn predicates_hold(e: &Event, preds: &[Predicate]) -> bool {
     preds.iter().all(|p| match e.field_text(&p.field) {
         Some(actual) => compare(p.op, &actual, &p.values),
-        None => matches!(p.op, Op::Ne | Op::NotIn),
+        None => false,
     })
 }
 
@@ -102,10 +115,30 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The attempt's span on one host's clock: on the server the paired connection's first to
+    /// last event, else the client's 1024 .. 1026 moved by the skew; on the client 1024 .. 1026.
+    fn span(&self, is_client: bool) -> (DateTime<Utc>, DateTime<Utc>) {
+        let a = &self.pa.attempt;
+        let skew = self.corr.skew.offset;
+        if is_client {
+            return (a.start, a.end.unwrap_or(a.start).max(a.start));
+        }
+        if let Some(c) = self.pa.connection.and_then(|i| self.corr.connections.get(i)) {
+            return (c.accept, c.end.max(c.accept));
+        }
+        if a.from_server {
+            return (a.start, a.end.unwrap_or(a.start).max(a.start));
+        }
+        let start = a.start - skew;
+        (start, a.end.map(|e| e - skew).unwrap_or(start).max(start))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn event_lines(
         &self,
         m: &EventMatch,
         window: Window,
+        anchor: Anchor,
         preds: &[Predicate],
         same_conn: bool,
         ip_field: Option<&str>,
@@ -127,22 +160,26 @@ impl Ctx<'_> {
         let conn = self.pa.connection.and_then(|i| self.corr.connections.get(i));
         for (side, (h, idx)) in sides {
             let is_client = side == "client";
-            // Anchor on this host's clock.
-            let anchor: DateTime<Utc> = if is_client {
-                self.pa.attempt.start
-            } else {
-                conn.map(|c| c.accept).unwrap_or(self.pa.server_time)
+            // Anchor on this host's clock: the connection's whole span by default, so that a
+            // failure after a credential prompt of any length is inside the window.
+            let (first, last) = self.span(is_client);
+            let (lo_anchor, hi_anchor) = match anchor {
+                Anchor::Connection => (first, last),
+                Anchor::Start => (first, first),
+                Anchor::End => (last, last),
             };
             let range = match window {
                 Window::Anywhere => None,
                 Window::Around { from, to } => {
-                    // Without a known skew a server-side window is widened: the anchor is a guess.
-                    let widen = if unknown_skew && !is_client {
-                        Duration::minutes(5)
-                    } else {
-                        Duration::zero()
-                    };
-                    Some((anchor + from - widen, anchor + to + widen))
+                    // Without a known skew a server-side window is widened: the anchor is a
+                    // guess. A server-only attempt is on the server's clock already.
+                    let widen =
+                        if unknown_skew && !is_client && conn.is_none() && !self.pa.attempt.from_server {
+                            Duration::minutes(5)
+                        } else {
+                            Duration::zero()
+                        };
+                    Some((lo_anchor + from - widen, hi_anchor + to + widen))
                 }
             };
             for id in &m.ids {
@@ -221,8 +258,9 @@ impl Ctx<'_> {
                 pa.authenticated == want && (want || pa.reached_server.is_some() || pa.attempt.end.is_some())
             }),
             a.client_logged_on.map(|want| pa.attempt.logged_on == want),
+            // Setup time without the credential prompt (from 1029 when the client logged it).
             a.duration_s
-                .map(|[lo, hi]| pa.attempt.duration_s().is_some_and(|d| d >= lo && d <= hi)),
+                .map(|[lo, hi]| pa.attempt.setup_s().is_some_and(|d| d >= lo && d <= hi)),
             a.disconnect_reason
                 .as_ref()
                 .map(|list| pa.attempt.disconnect_reason.is_some_and(|r| list.contains(&r))),
@@ -242,17 +280,10 @@ impl Ctx<'_> {
     }
 }
 
-fn fact_lookup<'v>(facts: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
-    let mut cur = facts;
-    for part in path.split('.') {
-        cur = cur.get(part)?;
-    }
-    (!cur.is_null()).then_some(cur)
-}
-
-fn fact_holds(f: &FactMatch, facts: &serde_json::Value) -> Option<String> {
-    let v = fact_lookup(facts, &f.path)?;
-    let actual = match v {
+/// The fact's value as text when the fact is known and the comparison holds, with its source.
+fn fact_holds(f: &FactMatch, facts: &FactView) -> Option<(String, String)> {
+    let d = facts.get(&f.path)?;
+    let actual = match &d.value {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
@@ -260,19 +291,33 @@ fn fact_holds(f: &FactMatch, facts: &serde_json::Value) -> Option<String> {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    compare(f.op, &actual, &[want]).then_some(actual)
+    compare(f.op, &actual, &[want]).then(|| (actual, d.source_text()))
+}
+
+/// What one evaluation looks at besides the rule: the correlation, the attempt, each host's
+/// events and facts, and the codes the attempt ended with.
+pub struct EvalInput<'a> {
+    /// The ticket's correlation.
+    pub corr: &'a Correlation,
+    /// The client host and its index.
+    pub client: Option<(&'a HostEvidence, &'a HostIndex)>,
+    /// The server host and its index.
+    pub server: Option<(&'a HostEvidence, &'a HostIndex)>,
+    /// The client's facts.
+    pub client_facts: &'a FactView,
+    /// The server's facts.
+    pub server_facts: &'a FactView,
 }
 
 /// Evaluates `rule` on attempt `index` of `corr`.
-pub fn evaluate_attempt(
-    rule: &Rule,
-    index: usize,
-    corr: &Correlation,
-    client: Option<(&HostEvidence, &HostIndex)>,
-    server: Option<(&HostEvidence, &HostIndex)>,
-    client_facts: &serde_json::Value,
-    server_facts: &serde_json::Value,
-) -> Finding {
+pub fn evaluate_attempt(rule: &Rule, index: usize, input: &EvalInput<'_>, codes: &AttemptCodes) -> Finding {
+    let EvalInput {
+        corr,
+        client,
+        server,
+        client_facts,
+        server_facts,
+    } = *input;
     let Some(pa) = corr.attempts.get(index) else {
         return Finding {
             id: rule.id,
@@ -291,16 +336,22 @@ pub fn evaluate_attempt(
         client,
         server,
     };
-    let explains_code = pa
-        .attempt
-        .disconnect_reason
-        .is_some_and(|r| rule.explains_disconnect.contains(&r));
+    // Unknown is never "no": an attempt whose code is unknown is not held against any rule.
+    let explains_code = codes
+        .disconnect
+        .is_none_or(|r| rule.explains_disconnect.contains(&r));
     let mut c = rule.prior;
     let mut hits = Vec::new();
     // Supporting items first, then refuting ones, so "before/after" read as a story.
     let mut items: Vec<_> = rule.evidence.iter().collect();
     items.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     for ev in items {
+        if let Some(d) = codes.disconnect
+            && !ev.only_if_disconnect.is_empty()
+            && !ev.only_if_disconnect.contains(&d)
+        {
+            continue;
+        }
         let lines: Vec<EvidenceLine> = match &ev.kind {
             EvidenceKind::Event {
                 matcher,
@@ -309,10 +360,12 @@ pub fn evaluate_attempt(
                 same_connection,
                 client_ip_field,
                 min_count,
+                anchor,
             } => {
                 let lines = ctx.event_lines(
                     matcher,
                     *window,
+                    *anchor,
                     predicates,
                     *same_connection,
                     client_ip_field.as_deref(),
@@ -330,7 +383,7 @@ pub fn evaluate_attempt(
                 vec![]
             }
             EvidenceKind::Fact(f) => {
-                let sides: Vec<(&str, &serde_json::Value)> = match ev.host {
+                let sides: Vec<(&str, &FactView)> = match ev.host {
                     HostSel::Client => vec![("client", client_facts)],
                     HostSel::Server => vec![("server", server_facts)],
                     HostSel::Any => vec![("client", client_facts), ("server", server_facts)],
@@ -338,14 +391,10 @@ pub fn evaluate_attempt(
                 let found: Vec<EvidenceLine> = sides
                     .into_iter()
                     .filter_map(|(side, facts)| {
-                        fact_holds(f, facts).map(|actual| EvidenceLine {
+                        fact_holds(f, facts).map(|(actual, source)| EvidenceLine {
                             host: side.into(),
                             input: String::new(),
-                            artifact: fact_lookup(facts, "sources")
-                                .and_then(|s| s.get(f.path.split('.').next().unwrap_or("")))
-                                .and_then(|v| v.as_str())
-                                .unwrap_or_default()
-                                .to_string(),
+                            artifact: source,
                             channel: f.path.clone(),
                             event_id: 0,
                             record_id: 0,
@@ -378,20 +427,58 @@ pub fn evaluate_attempt(
             matched,
         });
     }
-    if !explains_code && c > rule.prior {
-        // The rule does not list this disconnect code: keep the finding, halve what it gained.
+    if !explains_code && c > CODE_NOT_EXPLAINED_CAP {
+        // The code says what happened on the wire; a cause that does not produce it is not
+        // this attempt's cause, whatever else matched.
         let before = c;
-        c = rule.prior + (c - rule.prior) * 0.5;
+        c = CODE_NOT_EXPLAINED_CAP;
         hits.push(EvidenceHit {
             id: "code-not-explained".into(),
             says: format!(
-                "the attempt's disconnect reason {} is not among the codes this cause usually produces",
-                pa.attempt
-                    .disconnect_reason
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|| "(unknown)".into())
+                "the attempt ended with {} ({}), which this cause does not produce",
+                codes.describe_disconnect(),
+                codes.disconnect_source
+            ),
+            weight: -1.0,
+            before,
+            after: c,
+            lines: vec![],
+            matched: 0,
+        });
+    }
+    if let Some(x) = codes.extended
+        && !rule.explains_extended.is_empty()
+        && !rule.explains_extended.contains(&x)
+        && c > rule.prior
+    {
+        // The extended code is what the user reported (1026 does not log it): weaker than the
+        // disconnect code, so it halves what the evidence gained instead of capping it.
+        let before = c;
+        c = rule.prior + (c - rule.prior) * 0.5;
+        hits.push(EvidenceHit {
+            id: "extended-not-explained".into(),
+            says: format!(
+                "the reported extended code 0x{x:X} is not among the ones this cause produces ({})",
+                rule.explains_extended
+                    .iter()
+                    .map(|e| format!("0x{e:X}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             weight: -0.5,
+            before,
+            after: c,
+            lines: vec![],
+            matched: 0,
+        });
+    }
+    if server.is_none() && !pa.attempt.from_server && c > rule.prior {
+        let before = c;
+        c = rule.prior + (c - rule.prior) * CLIENT_ONLY_SHARE;
+        hits.push(EvidenceHit {
+            id: "client-only".into(),
+            says: "only the client's logs were given: the server's side of this cause was not seen".into(),
+            weight: -(1.0 - CLIENT_ONLY_SHARE),
             before,
             after: c,
             lines: vec![],
@@ -407,5 +494,69 @@ pub fn evaluate_attempt(
         explains_code,
         fix: rule.fix.clone(),
         references: rule.references.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::FieldValue;
+
+    fn event(fields: &[(&str, &str)]) -> Event {
+        Event {
+            input: Arc::from("i"),
+            artifact: Arc::from("a"),
+            record_id: 1,
+            time_utc: DateTime::<Utc>::default(),
+            host: Arc::from("h"),
+            channel: Arc::from("Microsoft-Windows-CAPI2/Operational"),
+            provider: Arc::from("Microsoft-Windows-CAPI2"),
+            source_name: None,
+            event_id: 70,
+            qualifiers: None,
+            level: None,
+            activity_id: None,
+            process_id: None,
+            user_sid: None,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (Arc::from(*k), FieldValue::Str((*v).to_string())))
+                .collect(),
+        }
+    }
+
+    fn pred(field: &str, op: Op, values: &[&str]) -> Predicate {
+        Predicate {
+            field: field.into(),
+            op,
+            values: values.iter().map(|v| (*v).to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_makes_every_operator_false() {
+        let e = event(&[("Result@value", "0")]);
+        for op in [
+            Op::Eq,
+            Op::Ne,
+            Op::In,
+            Op::NotIn,
+            Op::Contains,
+            Op::StartsWith,
+            Op::Ge,
+            Op::Le,
+        ] {
+            assert!(
+                !predicates_hold(&e, &[pred("Result", op, &["80090016"])]),
+                "{op:?}"
+            );
+        }
+        // On the field the event does carry, a success is not a failure ...
+        assert!(!predicates_hold(&e, &[pred("Result@value", Op::Ne, &["0"])]));
+        // ... and a failure is.
+        let failed = event(&[("Result@value", "80090016")]);
+        assert!(predicates_hold(&failed, &[pred("Result@value", Op::Ne, &["0"])]));
     }
 }

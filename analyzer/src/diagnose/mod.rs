@@ -5,19 +5,109 @@
 //! one. The rules are data ([`crate::rules`]); nothing here knows a particular cause.
 
 pub mod evaluate;
-pub mod facts_view;
+pub use crate::fact_vocabulary as facts_view;
 
 use chrono::{DateTime, Utc};
 use rdpdiag_schemas::RootCauseId;
 use serde::Serialize;
 
-pub use evaluate::{HostIndex, evaluate_attempt};
+pub use evaluate::{EvalInput, HostIndex, evaluate_attempt};
 
 use crate::correlate::{ClockSkew, Correlation, HostEvidence};
 use crate::rules::Catalog;
 
 /// Below this, the best cause of an attempt is "insufficient evidence".
 pub const SUFFICIENT: f64 = 0.4;
+
+/// The codes a user reports (`analyze --reported 0x904/0x7`): the disconnect code, and the
+/// extended code when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReportedCode {
+    /// Disconnect reason.
+    pub disconnect: u32,
+    /// Extended disconnect reason.
+    pub extended: Option<u32>,
+}
+
+impl std::str::FromStr for ReportedCode {
+    type Err = String;
+
+    /// `0x904/0x7`, `0x904 0x7`, `2308,7`, `0x904`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s
+            .split(|c: char| c == '/' || c == ',' || c.is_whitespace())
+            .filter(|p| !p.is_empty());
+        let d = parts
+            .next()
+            .ok_or_else(|| format!("{s:?}: give the codes as DISCONNECT[/EXTENDED], e.g. 0x904/0x7"))?;
+        let disconnect = rdpdiag_schemas::codes::parse_code(d).map_err(|e| e.to_string())?;
+        let extended = parts
+            .next()
+            .map(|x| rdpdiag_schemas::codes::parse_code(x).map_err(|e| e.to_string()))
+            .transpose()?;
+        if parts.next().is_some() {
+            return Err(format!("{s:?}: at most two codes, DISCONNECT/EXTENDED"));
+        }
+        Ok(ReportedCode { disconnect, extended })
+    }
+}
+
+/// What the user tells about the failure beside the bundles.
+#[derive(Debug, Clone, Default)]
+pub struct DiagnoseOptions {
+    /// The codes the user saw.
+    pub reported: Option<ReportedCode>,
+    /// Only attempts from this time on count (the attempt's own host clock).
+    pub since: Option<DateTime<Utc>>,
+    /// Only attempts up to this time count.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The codes one attempt ended with, and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptCodes {
+    /// Disconnect reason: the client's 1026, else the reported one.
+    pub disconnect: Option<u32>,
+    /// Extended reason: the reported one (1026 does not log it), when its disconnect code is
+    /// this attempt's.
+    pub extended: Option<u32>,
+    /// `client 1026`, `reported by the user` or `unknown`.
+    pub disconnect_source: &'static str,
+}
+
+impl AttemptCodes {
+    /// The codes of `pa` given what the user reported.
+    pub fn of(pa: &crate::correlate::PairedAttempt, reported: Option<ReportedCode>) -> AttemptCodes {
+        match (pa.attempt.disconnect_reason, reported) {
+            (Some(d), r) => AttemptCodes {
+                disconnect: Some(d),
+                extended: r.filter(|r| r.disconnect == d).and_then(|r| r.extended),
+                disconnect_source: "client 1026",
+            },
+            (None, Some(r)) => AttemptCodes {
+                disconnect: Some(r.disconnect),
+                extended: r.extended,
+                disconnect_source: "reported by the user",
+            },
+            (None, None) => AttemptCodes {
+                disconnect: None,
+                extended: None,
+                disconnect_source: "unknown",
+            },
+        }
+    }
+
+    /// `0x904 (disconnectReasonAtClientWinsockFDCLOSE)`, or `an unknown code`.
+    pub fn describe_disconnect(&self) -> String {
+        match self.disconnect {
+            Some(d) => match rdpdiag_schemas::codes::disconnect_reason(d).and_then(|r| r.name) {
+                Some(name) => format!("0x{d:X} ({name})"),
+                None => format!("0x{d:X}"),
+            },
+            None => "an unknown code".into(),
+        }
+    }
+}
 
 /// One event (or fact) that moved a confidence.
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +184,9 @@ pub enum Verdict {
     NothingFailed,
     /// No client attempts were found (no client logs).
     NoAttempts,
+    /// The failures ended with codes that no 0x904 cause produces (0x807 credentials refused,
+    /// 0x108 time-out, ...): reported as what they are.
+    OtherFailure,
 }
 
 /// Diagnosis of one failed attempt.
@@ -103,6 +196,10 @@ pub struct AttemptDiagnosis {
     pub attempt: usize,
     /// Verdict.
     pub verdict: Verdict,
+    /// The codes the attempt ended with.
+    pub codes: AttemptCodes,
+    /// For an [`Verdict::OtherFailure`]: what the code means.
+    pub other_failure: Option<String>,
     /// Causes, best first (only those with any matched evidence or prior above 0).
     pub findings: Vec<Finding>,
     /// What to collect next (insufficient evidence).
@@ -135,6 +232,8 @@ pub struct Diagnosis {
     pub attempts: Vec<AttemptDiagnosis>,
     /// Skew applied.
     pub skew: ClockSkew,
+    /// Failed attempts left out by the time window (`--since`/`--until`).
+    pub outside_window: usize,
 }
 
 /// Diagnoses a correlated ticket.
@@ -143,6 +242,7 @@ pub fn diagnose(
     corr: &Correlation,
     client: Option<&HostEvidence>,
     server: Option<&HostEvidence>,
+    opts: &DiagnoseOptions,
 ) -> Diagnosis {
     let cidx = client.map(HostIndex::new);
     let sidx = server.map(HostIndex::new);
@@ -154,39 +254,69 @@ pub fn diagnose(
         .and_then(|s| s.facts.as_ref())
         .map(|f| facts_view::view(f, corr))
         .unwrap_or_default();
+    let input = EvalInput {
+        corr,
+        client: client.zip(cidx.as_ref()),
+        server: server.zip(sidx.as_ref()),
+        client_facts: &cfacts,
+        server_facts: &sfacts,
+    };
+    let explained: Vec<u32> = catalog
+        .rules
+        .iter()
+        .flat_map(|r| r.explains_disconnect.iter().copied())
+        .collect();
     let mut attempts = Vec::new();
+    let mut outside_window = 0;
     for (i, pa) in corr.attempts.iter().enumerate() {
         if !pa.attempt.failed() {
             continue;
         }
+        let t = pa.attempt.start;
+        if opts.since.is_some_and(|s| t < s) || opts.until.is_some_and(|u| t > u) {
+            outside_window += 1;
+            continue;
+        }
+        let codes = AttemptCodes::of(pa, opts.reported);
         let mut findings: Vec<Finding> = catalog
             .rules
             .iter()
-            .map(|r| {
-                evaluate_attempt(
-                    r,
-                    i,
-                    corr,
-                    client.zip(cidx.as_ref()),
-                    server.zip(sidx.as_ref()),
-                    &cfacts,
-                    &sfacts,
-                )
-            })
+            .map(|r| evaluate_attempt(r, i, &input, &codes))
             .collect();
         findings.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         let best = findings.first().map(|f| f.confidence).unwrap_or(0.0);
-        let verdict = if best >= SUFFICIENT {
+        // A code that no cause of the catalog produces is not a 0x904 failure of unknown
+        // cause: it is what the code says (its meaning comes from the code tables).
+        let other = codes.disconnect.filter(|d| !explained.contains(d));
+        let verdict = if other.is_some() {
+            Verdict::OtherFailure
+        } else if best >= SUFFICIENT {
             Verdict::Diagnosed
         } else {
             Verdict::InsufficientEvidence
         };
+        let other_failure = other.map(|d| {
+            let e = rdpdiag_schemas::codes::explain(d, codes.extended);
+            let meaning = e.meaning().unwrap_or("no documented meaning");
+            format!("{}: {meaning}", codes.describe_disconnect())
+        });
         let mut collect_next = Vec::new();
-        if verdict == Verdict::InsufficientEvidence {
+        // Thin evidence, or one side missing: say what would settle it.
+        let one_sided = client.is_none() || server.is_none();
+        if verdict == Verdict::InsufficientEvidence || (one_sided && verdict == Verdict::Diagnosed) {
+            let side = if server.is_none() {
+                Some("server:")
+            } else if client.is_none() {
+                Some("client:")
+            } else {
+                None
+            };
             for f in findings.iter().take(3) {
                 if let Some(r) = catalog.get(f.id) {
                     for c in &r.collect_next {
-                        if !collect_next.contains(c) {
+                        let wanted = verdict == Verdict::InsufficientEvidence
+                            || side.is_some_and(|s| c.starts_with(s));
+                        if wanted && !collect_next.contains(c) {
                             collect_next.push(c.clone());
                         }
                     }
@@ -196,15 +326,22 @@ pub fn diagnose(
         attempts.push(AttemptDiagnosis {
             attempt: i,
             verdict,
+            codes,
+            other_failure,
             findings,
             collect_next,
         });
     }
+    // 0x904-family attempts decide the ticket's causes; other failures are reported as such.
+    let counted: Vec<&AttemptDiagnosis> = attempts
+        .iter()
+        .filter(|a| a.verdict != Verdict::OtherFailure)
+        .collect();
     let mut causes: Vec<CauseScore> = catalog
         .rules
         .iter()
         .map(|r| {
-            let confs: Vec<f64> = attempts
+            let confs: Vec<f64> = counted
                 .iter()
                 .filter_map(|a| a.findings.iter().find(|f| f.id == r.id).map(|f| f.confidence))
                 .collect();
@@ -213,7 +350,7 @@ pub fn diagnose(
             } else {
                 confs.iter().sum::<f64>() / confs.len() as f64
             };
-            let top_in_attempts = attempts
+            let top_in_attempts = counted
                 .iter()
                 .filter(|a| {
                     a.verdict == Verdict::Diagnosed && a.findings.first().is_some_and(|f| f.id == r.id)
@@ -236,6 +373,8 @@ pub fn diagnose(
         (Verdict::NoAttempts, None)
     } else if attempts.is_empty() {
         (Verdict::NothingFailed, None)
+    } else if counted.is_empty() {
+        (Verdict::OtherFailure, None)
     } else if causes.first().is_some_and(|c| c.confidence >= SUFFICIENT) {
         (Verdict::Diagnosed, causes.first().map(|c| c.id))
     } else {
@@ -247,5 +386,6 @@ pub fn diagnose(
         causes,
         attempts,
         skew: corr.skew.clone(),
+        outside_window,
     }
 }

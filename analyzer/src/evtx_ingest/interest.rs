@@ -6,6 +6,7 @@
 //! [`Interest::matches`] applies the whole rule, including provider and payload conditions.
 //! Channel and provider names compare ASCII case-insensitively, as Windows does.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::model::Event;
@@ -36,14 +37,14 @@ pub enum Condition {
 }
 
 /// One line of the interest table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterestRule {
     /// Channel name (`System`, `Security`, `Microsoft-Windows-…/Operational`).
-    pub channel: &'static str,
+    pub channel: Cow<'static, str>,
     /// Provider name, when the channel is shared (System, Application).
-    pub provider: Option<&'static str>,
+    pub provider: Option<Cow<'static, str>>,
     /// Event ids, as inclusive ranges.
-    pub ids: &'static [(u32, u32)],
+    pub ids: Cow<'static, [(u32, u32)]>,
     /// Extra condition on the rendered record.
     pub condition: Condition,
     /// Texts of which the record's raw bytes must contain one (UTF-16LE or ASCII, ignoring
@@ -51,7 +52,7 @@ pub struct InterestRule {
     /// 7036 be skipped unrendered. Empty: no such shortcut.
     pub raw_hints: &'static [&'static str],
     /// Why the rules need it (field guide section).
-    pub why: &'static str,
+    pub why: Cow<'static, str>,
 }
 
 impl InterestRule {
@@ -60,10 +61,10 @@ impl InterestRule {
     }
 
     fn matches(&self, ev: &Event) -> bool {
-        if !ev.channel.eq_ignore_ascii_case(self.channel) || !self.has_id(ev.event_id) {
+        if !ev.channel.eq_ignore_ascii_case(&self.channel) || !self.has_id(ev.event_id) {
             return false;
         }
-        if let Some(p) = self.provider
+        if let Some(p) = &self.provider
             && !ev.provider.eq_ignore_ascii_case(p)
         {
             return false;
@@ -159,17 +160,19 @@ const RCM_IDS: &[(u32, u32)] = &[
 /// The records the rules and timeline need (field guide sections 2 and 3).
 pub const DEFAULT_RULES: &[InterestRule] = &[
     InterestRule {
-        channel: RDPCLIENT,
+        channel: Cow::Borrowed(RDPCLIENT),
         provider: None,
-        ids: &[(226, 226), (1024, 1029), (1102, 1106)],
+        ids: Cow::Borrowed(&[(226, 226), (1024, 1029), (1102, 1106)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "client attempts: 1024 connect, 1026 disconnect reason, 1027/1028/1029, UDP 110x (2.1)",
+        why: Cow::Borrowed(
+            "client attempts: 1024 connect, 1026 disconnect reason, 1027/1028/1029, UDP 110x (2.1)",
+        ),
     },
     InterestRule {
-        channel: RDPCORETS,
+        channel: Cow::Borrowed(RDPCORETS),
         provider: None,
-        ids: &[
+        ids: Cow::Borrowed(&[
             (65, 66),
             (72, 72),
             (98, 98),
@@ -180,66 +183,66 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
             (138, 140),
             (142, 143),
             (226, 228),
-        ],
+        ]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "server connection lifecycle, TLS (139), NLA (140), socket errors (3.3)",
+        why: Cow::Borrowed("server connection lifecycle, TLS (139), NLA (140), socket errors (3.3)"),
     },
     InterestRule {
-        channel: RCM_OPERATIONAL,
+        channel: Cow::Borrowed(RCM_OPERATIONAL),
         provider: None,
-        ids: RCM_IDS,
+        ids: Cow::Borrowed(RCM_IDS),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "listener 258/259/261/262, 1149 auth, 1035/1036, certificate 105x (3.1)",
+        why: Cow::Borrowed("listener 258/259/261/262, 1149 auth, 1035/1036, certificate 105x (3.1)"),
     },
     InterestRule {
-        channel: RCM_ADMIN,
+        channel: Cow::Borrowed(RCM_ADMIN),
         provider: None,
-        ids: RCM_IDS,
+        ids: Cow::Borrowed(RCM_IDS),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "1006 too many incomplete connections, certificate events (3.2)",
+        why: Cow::Borrowed("1006 too many incomplete connections, certificate events (3.2)"),
     },
     InterestRule {
-        channel: "System",
-        provider: Some(RCM_PROVIDER),
-        ids: &[(1050, 1073)],
+        channel: Cow::Borrowed("System"),
+        provider: Some(Cow::Borrowed(RCM_PROVIDER)),
+        ids: Cow::Borrowed(&[(1050, 1073)]),
         condition: Condition::SourceName("TermService"),
         raw_hints: &["TermService"],
-        why: "classic TermService certificate events 1050-1073 (3.2)",
+        why: Cow::Borrowed("classic TermService certificate events 1050-1073 (3.2)"),
     },
     InterestRule {
-        channel: "System",
-        provider: Some("Schannel"),
-        ids: &[(36867, 36888)],
+        channel: Cow::Borrowed("System"),
+        provider: Some(Cow::Borrowed("Schannel")),
+        ids: Cow::Borrowed(&[(36867, 36888)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "TLS credential, private key and handshake failures (3.6)",
+        why: Cow::Borrowed("TLS credential, private key and handshake failures (3.6)"),
     },
     InterestRule {
-        channel: "System",
-        provider: Some("Service Control Manager"),
-        ids: &[(7031, 7031), (7034, 7034), (7036, 7036)],
+        channel: Cow::Borrowed("System"),
+        provider: Some(Cow::Borrowed("Service Control Manager")),
+        ids: Cow::Borrowed(&[(7031, 7031), (7034, 7034), (7036, 7036)]),
         condition: Condition::ScmService {
             service: "TermService",
             display_names: &["Remote Desktop Services", "Terminal Services"],
         },
         raw_hints: &["TermService", "Remote Desktop Services", "Terminal Services"],
-        why: "TermService started, stopped or crashed (3.7)",
+        why: Cow::Borrowed("TermService started, stopped or crashed (3.7)"),
     },
     InterestRule {
-        channel: LSM_OPERATIONAL,
+        channel: Cow::Borrowed(LSM_OPERATIONAL),
         provider: None,
-        ids: &[(21, 25), (39, 40)],
+        ids: Cow::Borrowed(&[(21, 25), (39, 40)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "session logon/logoff/disconnect and reason codes (3.4)",
+        why: Cow::Borrowed("session logon/logoff/disconnect and reason codes (3.4)"),
     },
     InterestRule {
-        channel: "Security",
+        channel: Cow::Borrowed("Security"),
         provider: None,
-        ids: &[(4624, 4624)],
+        ids: Cow::Borrowed(&[(4624, 4624)]),
         // Service and batch logons (5, 4, 0) are most of a server's Security log and say
         // nothing about RDP: 10 RemoteInteractive, 3 network (NLA), 7 reconnect/unlock.
         condition: Condition::DataIn {
@@ -247,12 +250,12 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
             values: &[3, 7, 10],
         },
         raw_hints: &[],
-        why: "RDP logons: LogonType 10, 3 when NLA authenticates, 7 on reconnect (3.8)",
+        why: Cow::Borrowed("RDP logons: LogonType 10, 3 when NLA authenticates, 7 on reconnect (3.8)"),
     },
     InterestRule {
-        channel: "Security",
+        channel: Cow::Borrowed("Security"),
         provider: None,
-        ids: &[
+        ids: Cow::Borrowed(&[
             (4625, 4625),
             (4778, 4779),
             (4825, 4825),
@@ -260,44 +263,58 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
             (5061, 5061),
             (5152, 5152),
             (5156, 5157),
-        ],
+        ]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "logons, RDP session audit, key file access, WFP drops and blocks (3.8)",
+        why: Cow::Borrowed("logons, RDP session audit, key file access, WFP drops and blocks (3.8)"),
     },
     InterestRule {
-        channel: "Application",
-        provider: Some("Microsoft-Windows-User Profiles Service"),
-        ids: &[(1500, 1552)],
+        channel: Cow::Borrowed("Application"),
+        provider: Some(Cow::Borrowed("Microsoft-Windows-User Profiles Service")),
+        ids: Cow::Borrowed(&[(1500, 1552)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "profile load failures (3.9)",
+        why: Cow::Borrowed("profile load failures (3.9)"),
     },
     InterestRule {
-        channel: CAPI2,
+        channel: Cow::Borrowed(CAPI2),
         provider: None,
-        ids: &[(70, 70)],
+        ids: Cow::Borrowed(&[(70, 70)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "certificate private key acquisition result (3.10)",
+        why: Cow::Borrowed("certificate private key acquisition result (3.10)"),
     },
     InterestRule {
-        channel: FIREWALL,
+        channel: Cow::Borrowed(FIREWALL),
         provider: None,
-        ids: &[(2003, 2006), (2052, 2052), (2071, 2071), (2073, 2073)],
+        ids: Cow::Borrowed(&[(2003, 2006), (2052, 2052), (2071, 2071), (2073, 2073)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "firewall rules added, changed or deleted (3.11)",
+        why: Cow::Borrowed("firewall rules added, changed or deleted (3.11)"),
     },
     InterestRule {
-        channel: RDPCORECDV,
+        channel: Cow::Borrowed(RDPCORECDV),
         provider: None,
-        ids: &[(135, 135), (226, 226)],
+        ids: Cow::Borrowed(&[(135, 135), (226, 226)]),
         condition: Condition::Always,
         raw_hints: &[],
-        why: "UDP Shortpath handshake trouble (3.5)",
+        why: Cow::Borrowed("UDP Shortpath handshake trouble (3.5)"),
     },
 ];
+
+/// An event that a stage after ingest needs (a rule names it): the channel it is logged on,
+/// the provider when the rule names one, and the ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedEvent {
+    /// Channel.
+    pub channel: String,
+    /// Provider, when restricted.
+    pub provider: Option<String>,
+    /// Event ids.
+    pub ids: Vec<u32>,
+    /// Who wants it (rule file and evidence id), shown by `rules list`-style listings.
+    pub why: String,
+}
 
 /// The interest filter built from a rule table.
 #[derive(Debug, Clone)]
@@ -330,6 +347,50 @@ impl Interest {
             by_channel,
             everything: false,
         }
+    }
+
+    /// This filter, plus each wanted event it would not keep as it is: every event a loaded rule
+    /// names is read, also one that no embedded rule uses (`--rules DIR`). A wanted event is
+    /// covered only by an unconditional line of the same channel and provider (or any
+    /// provider); a conditional line (SCM about TermService, 4624 of some logon types) keeps a
+    /// subset, so a rule that wants more gets a line of its own.
+    pub fn with_events(self, wanted: impl IntoIterator<Item = WantedEvent>) -> Self {
+        if self.everything {
+            return self;
+        }
+        let mut rules = self.rules;
+        for w in wanted {
+            let covered = |id: u32| {
+                rules.iter().any(|r| {
+                    r.channel.eq_ignore_ascii_case(&w.channel)
+                        && r.has_id(id)
+                        && r.condition == Condition::Always
+                        && match (&r.provider, &w.provider) {
+                            (None, _) => true,
+                            (Some(rp), Some(wp)) => rp.eq_ignore_ascii_case(wp),
+                            (Some(_), None) => false,
+                        }
+                })
+            };
+            let missing: Vec<(u32, u32)> = w
+                .ids
+                .iter()
+                .filter(|&&id| !covered(id))
+                .map(|&id| (id, id))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            rules.push(InterestRule {
+                channel: Cow::Owned(w.channel),
+                provider: w.provider.map(Cow::Owned),
+                ids: Cow::Owned(missing),
+                condition: Condition::Always,
+                raw_hints: &[],
+                why: Cow::Owned(w.why),
+            });
+        }
+        Interest::new(rules)
     }
 
     /// A filter that keeps every record (all channels, all ids).

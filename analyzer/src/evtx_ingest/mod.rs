@@ -44,7 +44,7 @@ use chrono::{DateTime, Utc};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxFileHeader, ParserSettings};
 
-pub use interest::{Condition, Interest, InterestRule};
+pub use interest::{Condition, Interest, InterestRule, WantedEvent};
 pub use json_tree::Provenance;
 
 use crate::model::{Event, EvtxStats, Location, Problem, Severity};

@@ -25,8 +25,123 @@ fn verdict_name(v: Verdict) -> String {
         Verdict::InsufficientEvidence => "insufficient-evidence",
         Verdict::NothingFailed => "nothing-failed",
         Verdict::NoAttempts => "no-attempts",
+        Verdict::OtherFailure => "other-failure",
     }
     .into()
+}
+
+/// A duration for a reader: `850 ms`, `12.4 s`, `3 min 20 s`, `1 h 47 min`, `2 d 3 h`.
+pub fn human_duration(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "?".into();
+    }
+    let sign = if seconds < 0.0 { "-" } else { "" };
+    let s = seconds.abs();
+    let text = if s < 1.0 {
+        format!("{} ms", (s * 1000.0).round() as u64)
+    } else if s < 60.0 {
+        format!("{:.1} s", s)
+    } else if s < 3600.0 {
+        let m = (s / 60.0).floor() as u64;
+        format!("{m} min {} s", (s - m as f64 * 60.0).round() as u64)
+    } else if s < 86_400.0 {
+        let h = (s / 3600.0).floor() as u64;
+        format!("{h} h {} min", ((s - h as f64 * 3600.0) / 60.0).round() as u64)
+    } else {
+        let d = (s / 86_400.0).floor() as u64;
+        format!("{d} d {} h", ((s - d as f64 * 86_400.0) / 3600.0).round() as u64)
+    };
+    format!("{sign}{text}")
+}
+
+/// Ranks of an attempt's findings: the top one, the runner-up when it is close (within 0.2) or
+/// itself above the diagnosis threshold, the rest considered.
+fn rank(i: usize, conf: f64, top: f64) -> String {
+    match i {
+        0 => "top",
+        1 if top - conf <= 0.2 || conf >= crate::diagnose::SUFFICIENT => "runner-up",
+        _ => "considered",
+    }
+    .into()
+}
+
+/// The server's connections as a whole: how many ended during setup, since when all do, and
+/// the server-wide conditions its logs show.
+fn server_summary(server: &HostEvidence, corr: &Correlation) -> Option<ReportServerSummary> {
+    let conns = &corr.connections;
+    if conns.is_empty() {
+        return None;
+    }
+    let failed: Vec<&crate::correlate::ServerConnection> =
+        conns.iter().filter(|c| !c.authenticated).collect();
+    let last_success = conns.iter().filter(|c| c.authenticated).map(|c| c.accept).max();
+    let mut by_time: Vec<&crate::correlate::ServerConnection> = conns.iter().collect();
+    by_time.sort_by_key(|c| c.accept);
+    let trailing = by_time.iter().rev().take_while(|c| !c.authenticated).count();
+    let all_failing_since = (trailing >= 3)
+        .then(|| by_time.get(by_time.len() - trailing).map(|c| c.accept))
+        .flatten();
+    let mut addrs: Vec<&str> = conns
+        .iter()
+        .filter_map(|c| c.client_ip.as_deref())
+        .map(crate::correlate::ip_part)
+        .collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    let mut conditions = Vec::new();
+    let count = |pred: &dyn Fn(&crate::model::Event) -> bool| {
+        let hits: Vec<&crate::model::Event> = server.events.iter().filter(|e| pred(e)).collect();
+        (
+            hits.len(),
+            hits.first().map(|e| e.time_utc),
+            hits.last().map(|e| e.time_utc),
+        )
+    };
+    let rcm = |e: &crate::model::Event| {
+        e.provider
+            .to_ascii_lowercase()
+            .contains("remoteconnectionmanager")
+    };
+    let (n1006, f, l) = count(&|e| e.event_id == 1006 && rcm(e));
+    if let (true, Some(f), Some(l)) = (n1006 > 0, f, l) {
+        conditions.push(format!(
+            "RCM 1006 (too many incomplete connections) {n1006} time(s), {} .. {} (server clock)",
+            f.format("%Y-%m-%d %H:%M:%S"),
+            l.format("%Y-%m-%d %H:%M:%S")
+        ));
+    }
+    let (nstop, f, l) = count(&|e| matches!(e.event_id, 259 | 262) && rcm(e));
+    if let (true, Some(f), Some(l)) = (nstop > 0, f, l) {
+        conditions.push(format!(
+            "the RDP listener stopped or failed (RCM 259/262) {nstop} time(s), {} .. {}",
+            f.format("%Y-%m-%d %H:%M:%S"),
+            l.format("%Y-%m-%d %H:%M:%S")
+        ));
+    }
+    if let Some(t) = all_failing_since {
+        conditions.push(format!(
+            "every connection since {} ended during setup ({trailing} in a row{})",
+            t.format("%Y-%m-%d %H:%M:%S"),
+            last_success
+                .map(|s| format!(
+                    "; the last one that authenticated was at {}",
+                    s.format("%Y-%m-%d %H:%M:%S")
+                ))
+                .unwrap_or_else(|| "; none authenticated in the logs".into())
+        ));
+    }
+    Some(ReportServerSummary {
+        connections: conns.len(),
+        authenticated: conns.len() - failed.len(),
+        failed_in_setup: failed.len(),
+        failed_share: ((failed.len() as f64 / conns.len() as f64) * 1000.0).round() / 1000.0,
+        first_failure_utc: failed.iter().map(|c| c.accept).min(),
+        last_failure_utc: failed.iter().map(|c| c.accept).max(),
+        last_success_utc: last_success,
+        all_failing_since_utc: all_failing_since,
+        client_addresses: addrs.len(),
+        conditions,
+    })
 }
 
 fn line(l: &EvidenceLine) -> ReportLine {
@@ -110,13 +225,16 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
         let diag = d.attempts.iter().find(|x| x.attempt == i);
         let findings: Vec<ReportFinding> = diag
             .map(|x| {
+                let top = x.findings.first().map(|f| f.confidence).unwrap_or(0.0);
                 x.findings
                     .iter()
-                    .filter(|f| !f.evidence.is_empty() || f.confidence > f.prior)
-                    .map(|f| ReportFinding {
+                    .enumerate()
+                    .filter(|(_, f)| !f.evidence.is_empty() || f.confidence > f.prior)
+                    .map(|(i, f)| ReportFinding {
                         id: f.id,
                         title: f.title.clone(),
                         confidence: f.confidence,
+                        rank: rank(i, f.confidence, top),
                         prior: f.prior,
                         evidence: f
                             .evidence
@@ -234,6 +352,7 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
         timeline.sort_by_key(|e| (e.server_time_utc, e.lane.clone()));
         timeline.truncate(400);
         let reason = a.disconnect_reason;
+        let codes = diag.map(|x| &x.codes);
         attempts.push(ReportAttempt {
             number: i + 1,
             client_start_utc: a.start,
@@ -245,6 +364,24 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
                 .and_then(rdpdiag_schemas::codes::disconnect_reason)
                 .map(|r| r.meaning.to_string()),
             duration_s: a.duration_s(),
+            duration_text: a.duration_s().map(human_duration),
+            setup_s: a.user_known.and(a.setup_s()),
+            origin: if a.from_server {
+                "server-connection"
+            } else {
+                "client"
+            }
+            .into(),
+            extended_reason: codes.and_then(|c| c.extended),
+            code_source: codes.map(|c| c.disconnect_source.to_string()).unwrap_or_else(|| {
+                if reason.is_some() {
+                    "client 1026"
+                } else {
+                    "unknown"
+                }
+                .into()
+            }),
+            other_failure: diag.and_then(|x| x.other_failure.clone()),
             failed: a.failed(),
             reached_server: pa.reached_server,
             authenticated: pa.authenticated,
@@ -274,5 +411,50 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
         hosts: t.client.iter().chain(t.server.iter()).map(host).collect(),
         attempts,
         problems: t.problems.clone(),
+        notes: notes(t, corr, d),
+        server_summary: t.server.as_ref().and_then(|s| server_summary(s, corr)),
     }
+}
+
+/// What the analysis could not see or left out.
+fn notes(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Vec<String> {
+    let mut out = Vec::new();
+    match (&t.client, &t.server) {
+        (None, Some(_)) => {
+            let total = corr.server_only_connections.unwrap_or(0);
+            let shown = corr.attempts.iter().filter(|a| a.attempt.from_server).count();
+            out.push(format!(
+                "Server only: no client logs were given. Each of the {total} connection(s) the server accepted that ended during setup is diagnosed as an attempt of an unknown client{}. The client's RDPClient/Operational log would give each attempt's disconnect code and pair it with its server connection.",
+                if shown < total {
+                    format!(" (the latest {shown} of them)")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        (Some(_), None) => out.push(
+            "Client only: no server logs were given, so causes are judged from the client's side with lower confidence (the server's events, where most causes leave their decisive evidence, were not seen). The server's bundle would add its RdpCoreTS/RCM connection events, Schannel and TermService errors, and its certificate, listener and firewall settings."
+                .into(),
+        ),
+        _ => {}
+    }
+    if d.outside_window > 0 {
+        out.push(format!(
+            "{} failed attempt(s) outside the time window given (--since/--until) were not diagnosed.",
+            d.outside_window
+        ));
+    }
+    let other: Vec<String> = d
+        .attempts
+        .iter()
+        .filter_map(|a| a.other_failure.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for o in other {
+        out.push(format!(
+            "Not a 0x904 failure: {o}. No 0x904 cause is given for attempts that ended this way."
+        ));
+    }
+    out
 }

@@ -106,6 +106,27 @@ pub fn render(r: &Report) -> String {
         );
     }
     let _ = write!(s, "<p>Clock skew applied: {}</p>", esc(&r.skew.description));
+    for n in &r.notes {
+        let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
+    }
+    if let Some(sv) = &r.server_summary {
+        let _ = write!(
+            s,
+            "<p>Server: {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)</p>",
+            sv.connections,
+            sv.client_addresses,
+            sv.authenticated,
+            sv.failed_in_setup,
+            sv.failed_share * 100.0
+        );
+        if !sv.conditions.is_empty() {
+            s.push_str("<ul>");
+            for c in &sv.conditions {
+                let _ = write!(s, "<li>{}</li>", esc(c));
+            }
+            s.push_str("</ul>");
+        }
+    }
     s.push_str("<table><tr><th>role</th><th>host</th><th>events</th><th>inputs</th></tr>");
     for h in &r.hosts {
         let _ = write!(
@@ -129,7 +150,14 @@ pub fn render(r: &Report) -> String {
         );
     }
     s.push_str("</table>");
-    for a in &r.attempts {
+    let ok = r.attempts.iter().filter(|a| !a.failed).count();
+    if ok > 0 {
+        let _ = write!(
+            s,
+            "<p class=\"muted\">{ok} successful attempt(s) are not shown.</p>"
+        );
+    }
+    for a in r.attempts.iter().filter(|a| a.failed) {
         let _ = write!(
             s,
             "<h2>Attempt {} — {} {}</h2><p>Target <b>{}</b>; {} {}; {}; {}.</p>",
@@ -153,13 +181,25 @@ pub fn render(r: &Report) -> String {
                 "not authenticated"
             }
         );
-        for f in a.findings.iter().filter(|f| f.confidence >= 0.15).take(3) {
+        if let Some(d) = &a.duration_text {
+            let _ = write!(s, "<p class=\"muted\">Closed {} after it started.</p>", esc(d));
+        }
+        if let Some(o) = &a.other_failure {
+            let _ = write!(s, "<p><b>Not a 0x904 failure:</b> {}</p>", esc(o));
+        }
+        for f in a
+            .findings
+            .iter()
+            .filter(|f| f.confidence >= 0.15 && a.other_failure.is_none())
+            .take(3)
+        {
             let _ = write!(
                 s,
-                "<h3>{:.0}% {} — {}</h3>",
+                "<h3>{:.0}% {} — {}{}</h3>",
                 f.confidence * 100.0,
                 esc(&f.id.to_string()),
-                esc(&f.title)
+                esc(&f.title),
+                if f.rank == "runner-up" { " (runner-up)" } else { "" }
             );
             for e in &f.evidence {
                 let cls = if e.weight > 0.0 { "up" } else { "down" };
@@ -175,9 +215,10 @@ pub fn render(r: &Report) -> String {
                     if l.event_id == 0 {
                         let _ = write!(
                             s,
-                            "<div class=\"rec\">{} fact {}</div>",
+                            "<div class=\"rec\">{} fact {} <span class=\"src\">({})</span></div>",
                             esc(&l.host),
-                            esc(&l.summary)
+                            esc(&l.summary),
+                            esc(&l.source)
                         );
                         continue;
                     }

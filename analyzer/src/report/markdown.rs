@@ -43,6 +43,26 @@ pub fn render(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "**Clock skew applied:** {}\n", esc(&r.skew.description));
+    for n in &r.notes {
+        let _ = writeln!(s, "> {}\n", esc(n));
+    }
+    if let Some(sv) = &r.server_summary {
+        let _ = writeln!(
+            s,
+            "**Server:** {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)\n",
+            sv.connections,
+            sv.client_addresses,
+            sv.authenticated,
+            sv.failed_in_setup,
+            sv.failed_share * 100.0
+        );
+        for c in &sv.conditions {
+            let _ = writeln!(s, "- {}", esc(c));
+        }
+        if !sv.conditions.is_empty() {
+            s.push('\n');
+        }
+    }
     let _ = writeln!(s, "| role | host | events | inputs |\n|---|---|---|---|");
     for h in &r.hosts {
         let _ = writeln!(
@@ -64,7 +84,11 @@ pub fn render(r: &Report) -> String {
             esc(&c.title)
         );
     }
-    for a in &r.attempts {
+    let ok: Vec<_> = r.attempts.iter().filter(|a| !a.failed).collect();
+    if !ok.is_empty() {
+        let _ = writeln!(s, "\n{} successful attempt(s) are not shown.", ok.len());
+    }
+    for a in r.attempts.iter().filter(|a| a.failed) {
         let _ = writeln!(
             s,
             "\n## Attempt {} — {} {}\n",
@@ -83,13 +107,21 @@ pub fn render(r: &Report) -> String {
                 .unwrap_or_else(|| "unknown".into()),
             a.authenticated
         );
+        if let Some(d) = &a.duration_text {
+            let _ = writeln!(s, "- closed {} after it started", esc(d));
+        }
+        if let Some(o) = &a.other_failure {
+            let _ = writeln!(s, "- **not a 0x904 failure:** {}", esc(o));
+            continue;
+        }
         for f in a.findings.iter().filter(|f| f.confidence >= 0.15).take(3) {
             let _ = writeln!(
                 s,
-                "\n### {:.0}% `{}` — {}\n",
+                "\n### {:.0}% `{}` — {}{}\n",
                 f.confidence * 100.0,
                 f.id,
-                esc(&f.title)
+                esc(&f.title),
+                if f.rank == "runner-up" { " (runner-up)" } else { "" }
             );
             for e in &f.evidence {
                 let _ = writeln!(
@@ -101,6 +133,16 @@ pub fn render(r: &Report) -> String {
                     esc(&e.says)
                 );
                 for l in e.lines.iter().take(2) {
+                    if l.event_id == 0 {
+                        let _ = writeln!(
+                            s,
+                            "  - {} fact {} ({})",
+                            esc(&l.host),
+                            esc(&l.summary),
+                            esc(&l.source)
+                        );
+                        continue;
+                    }
                     let _ = writeln!(
                         s,
                         "  - {} {} {} record {}: {}",

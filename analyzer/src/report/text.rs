@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use rdpdiag_schemas::report::Report;
+use rdpdiag_schemas::report::{Report, ReportAttempt};
+
+use super::build::human_duration;
 
 /// Makes text from the inputs safe to print on a terminal: control characters other than
 /// newline and tab (escape sequences, carriage returns, NUL), C1 controls, and the invisible
@@ -45,6 +47,12 @@ pub fn render(r: &Report) -> String {
                 pct(c.confidence).trim()
             );
         }
+        _ if r.verdict == "other-failure" => {
+            let _ = writeln!(
+                s,
+                "No 0x904 failure: the failures ended with other codes (below)."
+            );
+        }
         _ => {
             let _ = writeln!(s, "No failed attempt found.");
         }
@@ -60,6 +68,23 @@ pub fn render(r: &Report) -> String {
         );
     }
     let _ = writeln!(s, "Clock skew applied: {}", r.skew.description);
+    for n in &r.notes {
+        let _ = writeln!(s, "Note: {n}");
+    }
+    if let Some(sv) = &r.server_summary {
+        let _ = writeln!(
+            s,
+            "Server: {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)",
+            sv.connections,
+            sv.client_addresses,
+            sv.authenticated,
+            sv.failed_in_setup,
+            sv.failed_share * 100.0
+        );
+        for c in &sv.conditions {
+            let _ = writeln!(s, "  - {c}");
+        }
+    }
     let ranked: Vec<_> = r.causes.iter().filter(|c| c.confidence >= 0.1).take(5).collect();
     if !ranked.is_empty() {
         let _ = writeln!(s, "\nCauses over all failed attempts:");
@@ -68,21 +93,51 @@ pub fn render(r: &Report) -> String {
         }
     }
     let mut seen: Vec<(usize, String)> = Vec::new();
-    for a in &r.attempts {
+    // Failed attempts first, each in full (or "same as"); successful ones folded into a line.
+    let ok: Vec<&ReportAttempt> = r.attempts.iter().filter(|a| !a.failed).collect();
+    if !ok.is_empty() {
+        let first = ok.iter().map(|a| a.client_start_utc).min();
+        let last = ok.iter().map(|a| a.client_start_utc).max();
+        if let (Some(f), Some(l)) = (first, last) {
+            let _ = writeln!(
+                s,
+                "\n{} successful attempt(s), {} .. {} (client clock): not shown",
+                ok.len(),
+                f.format("%Y-%m-%d %H:%M:%S"),
+                l.format("%Y-%m-%d %H:%M:%S")
+            );
+        }
+    }
+    for a in r.attempts.iter().filter(|a| a.failed) {
         let code = match (&a.disconnect_hex, a.disconnect_reason) {
             (Some(h), Some(d)) => format!("{h} ({d}) {}", a.disconnect_meaning.clone().unwrap_or_default()),
+            _ if a.code_source == "reported by the user" => "code as reported by the user".into(),
             _ => "no disconnect logged".into(),
         };
-        let _ = writeln!(
-            s,
-            "\nAttempt {} at {} (server clock {}) to {} — {}{}",
-            a.number,
-            a.client_start_utc.format("%Y-%m-%d %H:%M:%S%.3fZ"),
-            a.server_start_utc.format("%H:%M:%S%.3f"),
-            a.target.as_deref().unwrap_or("?"),
-            if a.failed { "FAILED " } else { "ok " },
-            code
-        );
+        let ext = a
+            .extended_reason
+            .map(|x| format!(", extended 0x{x:X} (reported)"))
+            .unwrap_or_default();
+        if a.origin == "server-connection" {
+            let _ = writeln!(
+                s,
+                "\nServer connection {} at {} (server clock) from {} — ended during setup",
+                a.number,
+                a.server_start_utc.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+                a.seen_from.as_deref().unwrap_or("?"),
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "\nAttempt {} at {} (server clock {}) to {} — {}{}{ext}",
+                a.number,
+                a.client_start_utc.format("%Y-%m-%d %H:%M:%S%.3fZ"),
+                a.server_start_utc.format("%H:%M:%S%.3f"),
+                a.target.as_deref().unwrap_or("?"),
+                if a.failed { "FAILED " } else { "ok " },
+                code
+            );
+        }
         let reached = match a.reached_server {
             Some(true) => format!(
                 "server saw it{}",
@@ -94,10 +149,15 @@ pub fn render(r: &Report) -> String {
             Some(false) => "server never saw it".into(),
             None => "cannot tell whether the server saw it".into(),
         };
-        let dur = a
-            .duration_s
-            .map(|d| format!("{d:.3} s after 1024"))
-            .unwrap_or_default();
+        let dur = match (a.duration_s, a.setup_s) {
+            (Some(d), Some(setup)) if d - setup >= 1.0 => format!(
+                "closed {} after it started ({} of it after the user name was known, 1029)",
+                human_duration(d),
+                human_duration(setup)
+            ),
+            (Some(d), _) => format!("closed {} after it started", human_duration(d)),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
             "  {reached}; {}; {dur}",
@@ -107,7 +167,8 @@ pub fn render(r: &Report) -> String {
                 "not authenticated"
             }
         );
-        if !a.failed {
+        if let Some(o) = &a.other_failure {
+            let _ = writeln!(s, "  NOT A 0x904 FAILURE: {o}");
             continue;
         }
         // Attempts that fail the same way get one full explanation.
@@ -155,7 +216,19 @@ pub fn render(r: &Report) -> String {
             .take(3)
             .enumerate()
         {
-            let _ = writeln!(s, "  #{} {} {} — {}", k + 1, pct(f.confidence), f.id, f.title);
+            let rank = match f.rank.as_str() {
+                "top" => "",
+                "runner-up" => " (runner-up)",
+                _ => " (considered)",
+            };
+            let _ = writeln!(
+                s,
+                "  #{} {} {} — {}{rank}",
+                k + 1,
+                pct(f.confidence),
+                f.id,
+                f.title
+            );
             for e in &f.evidence {
                 let arrow = if e.weight > 0.0 { "+" } else { "-" };
                 let _ = writeln!(
@@ -172,7 +245,7 @@ pub fn render(r: &Report) -> String {
                 );
                 for l in e.lines.iter().take(2) {
                     if l.event_id == 0 {
-                        let _ = writeln!(s, "         {} fact {}", l.host, l.summary);
+                        let _ = writeln!(s, "         {} fact {} [{}]", l.host, l.summary, l.source);
                     } else {
                         let t = l
                             .server_time_utc
@@ -189,6 +262,12 @@ pub fn render(r: &Report) -> String {
                             l.summary
                         );
                     }
+                }
+            }
+            if k == 0 && !a.collect_next.is_empty() && a.verdict.as_deref() == Some("diagnosed") {
+                let _ = writeln!(s, "     To confirm, collect:");
+                for c in &a.collect_next {
+                    let _ = writeln!(s, "       - {c}");
                 }
             }
             if k == 0 {

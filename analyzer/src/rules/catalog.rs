@@ -5,7 +5,8 @@ use std::path::Path;
 use rdpdiag_schemas::RootCauseId;
 
 use super::load::{RuleError, check_dir, parse_rule};
-use super::spec::Rule;
+use super::spec::{EvidenceKind, Rule};
+use crate::evtx_ingest::WantedEvent;
 
 /// The default rules, compiled into the binary: (file name, text).
 pub const EMBEDDED_RULES: &[(&str, &str)] = &[
@@ -108,5 +109,35 @@ impl Catalog {
     /// The rule for a cause.
     pub fn get(&self, id: RootCauseId) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Every event a rule names, with the channel it is logged on (the rule's, or every
+    /// channel the field vocabulary knows it on): what ingest must read so that each rule can
+    /// fire, also a `--rules DIR` rule on an event no embedded rule uses.
+    pub fn wanted_events(&self) -> Vec<WantedEvent> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            for ev in &r.evidence {
+                let EvidenceKind::Event { matcher, .. } = &ev.kind else {
+                    continue;
+                };
+                let channels: Vec<String> = match &matcher.channel {
+                    Some(c) => vec![c.clone()],
+                    None => super::vocabulary::channels_of(matcher)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                };
+                for channel in channels {
+                    out.push(WantedEvent {
+                        channel,
+                        provider: matcher.provider.clone(),
+                        ids: matcher.ids.clone(),
+                        why: format!("{} evidence {}", r.origin, ev.id),
+                    });
+                }
+            }
+        }
+        out
     }
 }

@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::spec::{
     AttemptMatch, EventMatch, EvidenceKind, EvidenceSpec, FactMatch, HostSel, Predicate, Rule, Window,
 };
+use super::vocabulary;
 
 /// A rule file that cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -72,6 +73,10 @@ struct RawEvidence {
     client_ip_field: Option<String>,
     #[serde(default)]
     min_count: Option<u32>,
+    #[serde(default)]
+    anchor: Option<super::spec::Anchor>,
+    #[serde(default)]
+    only_if_disconnect: Vec<u32>,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +223,25 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                     Window::Anywhere
                 }
             };
+            if matcher.channel.is_none() && vocabulary::channels_of(&matcher).is_empty() {
+                errors.push(err(
+                    line,
+                    format!(
+                        "evidence {:?}: name the `channel` of event(s) {:?}: the field vocabulary does not know on which channel they are logged, so they could not be read",
+                        ev.id, matcher.ids
+                    ),
+                ));
+            }
+            let fields = ev
+                .predicates
+                .iter()
+                .map(|p| p.field.as_str())
+                .chain(ev.client_ip_field.as_deref());
+            for field in fields {
+                if let Err(m) = vocabulary::check_field(&matcher, field) {
+                    errors.push(err(line, format!("evidence {:?}: {m}", ev.id)));
+                }
+            }
             let mut predicates = Vec::new();
             for p in ev.predicates {
                 let values: Option<Vec<String>> = p.values.iter().map(value_text).collect();
@@ -243,6 +267,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                 same_connection: ev.same_connection,
                 client_ip_field: ev.client_ip_field,
                 min_count: ev.min_count.unwrap_or(1).max(1),
+                anchor: ev.anchor.unwrap_or_default(),
             }
         } else if let Some(a) = ev.attempt {
             if a == AttemptMatch::default() {
@@ -251,19 +276,37 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                     format!("evidence {:?}: `attempt` sets no property", ev.id),
                 ));
             }
-            if ev.window.is_some() || !ev.predicates.is_empty() {
+            if ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some() {
                 errors.push(err(
                     line,
                     format!(
-                        "evidence {:?}: `window`/`where` apply to event evidence only",
+                        "evidence {:?}: `window`/`where`/`anchor` apply to event evidence only",
                         ev.id
                     ),
                 ));
             }
             EvidenceKind::Attempt(a)
         } else if let Some(f) = ev.fact {
-            if f.path.trim().is_empty() {
-                errors.push(err(line, format!("evidence {:?}: `fact.path` is empty", ev.id)));
+            if !crate::fact_vocabulary::is_known_path(&f.path) {
+                let known: Vec<&str> = crate::fact_vocabulary::FACTS.iter().map(|d| d.path).collect();
+                errors.push(err(
+                    line,
+                    format!(
+                        "evidence {:?}: unknown fact path {:?}; known paths: {}",
+                        ev.id,
+                        f.path,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some() {
+                errors.push(err(
+                    line,
+                    format!(
+                        "evidence {:?}: `window`/`where`/`anchor` apply to event evidence only",
+                        ev.id
+                    ),
+                ));
             }
             EvidenceKind::Fact(f)
         } else {
@@ -275,6 +318,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             weight: ev.weight,
             host: ev.host,
             kind,
+            only_if_disconnect: ev.only_if_disconnect,
             line,
         });
     }

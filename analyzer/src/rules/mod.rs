@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod load;
 pub mod spec;
+pub mod vocabulary;
 
 pub use catalog::{Catalog, EMBEDDED_RULES};
 pub use load::{RuleError, check_dir, parse_rule};

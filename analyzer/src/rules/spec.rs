@@ -120,6 +120,21 @@ pub enum Window {
     },
 }
 
+/// What an event window is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Anchor {
+    /// The whole connection: on the server its first to last event (131 .. 102/103, by
+    /// ActivityID), on the client 1024 .. 1026. A window `[from, to]` runs from the start plus
+    /// `from` to the end plus `to`, so a failure after a credential prompt of any length is in it.
+    #[default]
+    Connection,
+    /// The start only (131 / 1024): for what happens as TCP is accepted.
+    Start,
+    /// The end only (the server's last event / 1026): for what closes the connection.
+    End,
+}
+
 /// One evidence item, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceSpec {
@@ -133,6 +148,10 @@ pub struct EvidenceSpec {
     pub host: HostSel,
     /// What to look for.
     pub kind: EvidenceKind,
+    /// The item counts only for attempts whose disconnect code is one of these (or unknown):
+    /// evidence that predicts another code (a dropped SYN predicts 0x204, not 0x904) says
+    /// nothing about an attempt that ended with this one. Empty: any code.
+    pub only_if_disconnect: Vec<u32>,
     /// Line in the rule file (for messages).
     pub line: usize,
 }
@@ -154,6 +173,8 @@ pub enum EvidenceKind {
         client_ip_field: Option<String>,
         /// At least this many matching events.
         min_count: u32,
+        /// What the window is measured from.
+        anchor: Anchor,
     },
     /// A property of the attempt.
     Attempt(AttemptMatch),

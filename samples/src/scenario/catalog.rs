@@ -13,6 +13,9 @@ pub enum ScenarioKind {
     MixedTwoCauses,
     /// NLA/CredSSP failures, with decoy errors of other causes at unrelated times.
     MixedDecoys,
+    /// No 0x904 at all: the user mistypes the password (0x807 SSL_ERR_LOGON_FAILURE, server
+    /// RdpCoreTS 140 and 4625), then gets in. No 0x904 cause may come out above 0.3.
+    WrongPassword,
 }
 
 /// One scenario of the catalog.
@@ -54,6 +57,13 @@ pub fn catalog() -> Vec<ScenarioSpec> {
         expected_top: Some(RootCauseId::CertKeyUnreadable),
         expected_secondary: Some(RootCauseId::NetworkTransport),
         summary: "Most attempts hit an unreadable certificate key; one dies of packet loss after 25 s.",
+    });
+    out.push(ScenarioSpec {
+        name: "healthy-wrong-password",
+        kind: ScenarioKind::WrongPassword,
+        expected_top: None,
+        expected_secondary: None,
+        summary: "No 0x904: a mistyped password ends attempts with 0x807 (RdpCoreTS 140, 4625 0xC000006D) after a credential prompt; the last attempt logs on.",
     });
     out.push(ScenarioSpec {
         name: "mixed-decoys",

@@ -314,6 +314,9 @@ impl World {
                 }
             }
             ScenarioKind::MixedDecoys => Some(RootCauseId::NlaCredsspMismatch),
+            // The server's side of a refused password is the NLA failure's: 140 and 4625.
+            ScenarioKind::WrongPassword if i + 1 < n || n == 1 => Some(RootCauseId::NlaCredsspMismatch),
+            ScenarioKind::WrongPassword => None,
             ScenarioKind::Cause(c) => match c {
                 // Intermittent causes: the last attempt gets through.
                 RootCauseId::MaxOutstandingConnections if i + 1 == n && n > 1 => None,
@@ -419,24 +422,76 @@ impl World {
         if reaches {
             self.server_accept(ts, sact, &format!("{seen_ip}:{client_port}"), conn_no, rng);
         }
+        // The credential prompt: the client negotiated X.224 (1028) and waits while the user
+        // types (TCP stays open), then logs 1029 (user name known) and starts TLS/CredSSP
+        // (audit 2026-12 finding 1: TechNet Wiki 37847 shows 1028 at +0.2 s, 1029 at +6.1 s).
+        // Saved credentials: a few hundred ms. Causes that fail before TLS have no prompt.
+        let after_prompt = matches!(
+            failure,
+            None | Some(
+                C::CertKeyUnreadable
+                    | C::CertExpiredOrMismatched
+                    | C::NlaCredsspMismatch
+                    | C::UserProfileCorrupt
+                    | C::NetworkTransport
+                    | C::OutdatedClient
+                    | C::TlsOrFipsMismatch
+            )
+        );
+        let prompt = if !after_prompt {
+            Duration::zero()
+        } else if rng.chance(0.5) {
+            ms(rng.range(150, 800) as i64)
+        } else {
+            ms(rng.range(3_000, 60_000) as i64)
+        };
+        if after_prompt {
+            let sid = self.client.user_sid.clone();
+            self.client
+                .log(
+                    &RDP_CLIENT,
+                    1028,
+                    t0 + ms(rng.range(90, 140) as i64),
+                    named(&[("TraceMessage", s("Server supports SSL = supported"))]),
+                )
+                .task_opcode(101, 0)
+                .activity(cact)
+                .user(&sid);
+            let user_hash = hex_upper(&rng.bytes16());
+            self.client
+                .log(
+                    &RDP_CLIENT,
+                    1029,
+                    t0 + prompt,
+                    named(&[(
+                        "TraceMessage",
+                        s(&format!("Base64(SHA256(UserName)) is = {user_hash}")),
+                    )]),
+                )
+                .task_opcode(101, 0)
+                .activity(cact)
+                .user(&sid);
+        }
+        // From here on, times are after the prompt.
+        let (t0p, tsp) = (t0 + prompt, ts + prompt);
         // Outcome-specific evidence; returns when the client saw the close (None = success).
         let close_after: Option<Duration> = match failure {
             None => {
-                self.success(rng, t0, ts, cact, sact, &seen_ip, conn_no);
+                self.success(rng, t0p, tsp, cact, sact, &seen_ip, conn_no);
                 None
             }
-            Some(C::CertKeyUnreadable) => Some(self.fail_cert_key(rng, ts, sact)),
-            Some(C::CertExpiredOrMismatched) => Some(self.fail_cert_mismatch(rng, ts, sact)),
-            Some(C::NlaCredsspMismatch) => Some(self.fail_nla(rng, ts, sact, &seen_ip)),
+            Some(C::CertKeyUnreadable) => Some(prompt + self.fail_cert_key(rng, tsp, sact)),
+            Some(C::CertExpiredOrMismatched) => Some(prompt + self.fail_cert_mismatch(rng, tsp, sact)),
+            Some(C::NlaCredsspMismatch) => Some(prompt + self.fail_nla(rng, tsp, sact, &seen_ip)),
             Some(C::FirewallOrAvInterference) => Some(self.fail_firewall(rng, ts, client_port)),
             Some(C::ListenerOrPortProblem) => Some(ms(rng.range(30, 180) as i64)),
             Some(C::MaxOutstandingConnections) => Some(self.fail_outstanding(rng, ts)),
             Some(C::UserProfileCorrupt) => {
-                Some(self.fail_profile(rng, t0, ts, cact, sact, &seen_ip, conn_no))
+                Some(prompt + self.fail_profile(rng, t0p, tsp, cact, sact, &seen_ip, conn_no))
             }
-            Some(C::NetworkTransport) => Some(self.fail_network(rng, t0, ts, cact, sact)),
-            Some(C::OutdatedClient) => Some(self.fail_tls_old_client(rng, ts, sact)),
-            Some(C::TlsOrFipsMismatch) => Some(self.fail_tls_config(rng, t0, ts, sact)),
+            Some(C::NetworkTransport) => Some(prompt + self.fail_network(rng, tsp, sact)),
+            Some(C::OutdatedClient) => Some(prompt + self.fail_tls_old_client(rng, tsp, sact)),
+            Some(C::TlsOrFipsMismatch) => Some(prompt + self.fail_tls_config(rng, t0p, tsp, sact)),
             Some(C::ProxyOrBastionInPath) => Some(self.fail_proxy(rng, ts, sact)),
         };
         if let Some(after) = close_after {
@@ -473,7 +528,15 @@ impl World {
                     &RDP_CLIENT,
                     1026,
                     t0 + after,
-                    client_triple("Disconnect Reason", "2308"),
+                    // A refused password is 0x807 (SSL_ERR_LOGON_FAILURE, field guide 1.7).
+                    client_triple(
+                        "Disconnect Reason",
+                        if self.spec.kind == ScenarioKind::WrongPassword {
+                            "2055"
+                        } else {
+                            "2308"
+                        },
+                    ),
                 )
                 .task_opcode(101, 11)
                 .activity(cact)
@@ -796,16 +859,6 @@ impl World {
         self.client
             .log(
                 &RDP_CLIENT,
-                1028,
-                t0 + ms(140),
-                named(&[("TraceMessage", s("Server supports SSL = supported"))]),
-            )
-            .task_opcode(101, 0)
-            .activity(cact)
-            .user(&sid);
-        self.client
-            .log(
-                &RDP_CLIENT,
                 1027,
                 c_auth + ms(900),
                 named(&[
@@ -1028,7 +1081,15 @@ impl World {
         // 140 comes 0.12-9.4 s after 131 (median 0.85 s in the real sample).
         let t = ts + ms(rng.range(400, 2600) as i64);
         let user = self.server.user_name.clone();
-        self.security_failed_logon(t - ms(4), ip, &user, 0xC000_006D, 0xC000_006A);
+        // A mistyped password: STATUS_LOGON_FAILURE / STATUS_WRONG_PASSWORD. NLA that cannot
+        // validate the account (the server lost its domain controller, FG 5.3 "NLA times out";
+        // TechNet ee891040): STATUS_NO_LOGON_SERVERS, no sub-status.
+        let (status, sub) = if self.spec.kind == ScenarioKind::WrongPassword {
+            (0xC000_006D, 0xC000_006A)
+        } else {
+            (0xC000_005E, 0x0)
+        };
+        self.security_failed_logon(t - ms(4), ip, &user, status, sub);
         self.server
             .log(&RDPCORETS, 140, t, named(&[("IPString", s(ip))]))
             .level(3)
@@ -1237,25 +1298,7 @@ impl World {
         end - ts + ms(rng.range(5, 30) as i64)
     }
 
-    fn fail_network(
-        &mut self,
-        rng: &mut Rng,
-        t0: DateTime<Utc>,
-        ts: DateTime<Utc>,
-        cact: Guid,
-        sact: Guid,
-    ) -> Duration {
-        let csid = self.client.user_sid.clone();
-        self.client
-            .log(
-                &RDP_CLIENT,
-                1028,
-                t0 + ms(300),
-                named(&[("TraceMessage", s("Server supports SSL = supported"))]),
-            )
-            .task_opcode(101, 0)
-            .activity(cact)
-            .user(&csid);
+    fn fail_network(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
         let t = ts + Duration::seconds(rng.range(20, 35) as i64);
         self.server
             .log(
@@ -1274,7 +1317,10 @@ impl World {
             .user(SID_NETWORK_SERVICE);
         self.server_teardown(t + ms(1), sact, 0x8007_0040, 0);
         self.plant("server", "RdpCoreTS 142 error 121 / 143 error 64 and 226 ErrorCode 0x80070040 20-35 s after 131, no auth or cert error");
-        self.plant("client", "1024 -> 1026 2308 after 20-35 s (long gap)");
+        self.plant(
+            "client",
+            "1029 (after the prompt) -> 1026 2308 after 20-35 s (long gap)",
+        );
         t - ts + ms(rng.range(20, 200) as i64)
     }
 
@@ -1381,6 +1427,7 @@ impl World {
             ScenarioKind::Cause(c) => vec![c],
             ScenarioKind::MixedTwoCauses => vec![C::CertKeyUnreadable, C::NetworkTransport],
             ScenarioKind::MixedDecoys => vec![C::NlaCredsspMismatch],
+            ScenarioKind::WrongPassword => vec![],
         };
         let boot = self.boot;
         for cause in causes {

@@ -1,0 +1,594 @@
+//! The fact vocabulary: every fact path a rule may name (`listener.port`,
+//! `derived.listener_cert_in_store`, ...), each defined once in [`FACTS`] with its meaning and
+//! the function that derives it from a host's typed facts, with the provenance of what it was
+//! derived from. Rules name *these* paths, so the facts model can evolve without rewriting rule
+//! files; the rule loader rejects any other path. Derivations that compare facts with each
+//! other or with the attempts (is the listener's certificate in a store? does the listener port
+//! match the client's target?) are made here, once.
+//!
+//! A path is absent when the facts cannot tell: unknown is never "no".
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::correlate::{Correlation, ip_only};
+use crate::facts::{Fact, HostFacts, Provenance, Setting};
+use crate::text_artifacts::certutil::KeyState;
+
+/// A derived fact: its value and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derived {
+    /// The value (number, boolean or text).
+    pub value: Value,
+    /// The artifacts (with key/value or line) it was read from.
+    pub sources: Vec<Provenance>,
+}
+
+impl Derived {
+    fn new(value: Value, sources: Vec<Provenance>) -> Derived {
+        Derived { value, sources }
+    }
+
+    /// `registry/System.reg line 12 (HKLM\...\PortNumber)`; several sources joined by `; `.
+    pub fn source_text(&self) -> String {
+        let mut parts: Vec<String> = self.sources.iter().map(describe).collect();
+        parts.dedup();
+        if parts.len() > 3 {
+            let more = parts.len() - 3;
+            parts.truncate(3);
+            parts.push(format!("and {more} more"));
+        }
+        parts.join("; ")
+    }
+}
+
+/// One provenance as a line of text.
+pub fn describe(p: &Provenance) -> String {
+    let mut s = p.artifact.to_string();
+    if let Some(l) = p.line {
+        s.push_str(&format!(" line {l}"));
+    }
+    match (&p.key, &p.value) {
+        (Some(k), Some(v)) => s.push_str(&format!(" ({k}\\{v})")),
+        (Some(k), None) => s.push_str(&format!(" ({k})")),
+        _ => {}
+    }
+    s
+}
+
+type Derive = fn(&HostFacts, &Correlation) -> Option<Derived>;
+
+/// One fact path of the vocabulary.
+pub struct FactDef {
+    /// The path rules name.
+    pub path: &'static str,
+    /// What it means, for `rules list` and rule authors.
+    pub meaning: &'static str,
+    /// How it is derived.
+    pub derive: Derive,
+}
+
+impl std::fmt::Debug for FactDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactDef").field("path", &self.path).finish()
+    }
+}
+
+/// Every fact path a rule may name.
+pub const FACTS: &[FactDef] = &[
+    FactDef {
+        path: "os.build",
+        meaning: "Windows build number (CurrentBuildNumber)",
+        derive: os_build,
+    },
+    FactDef {
+        path: "os.ubr",
+        meaning: "Windows update build revision (UBR)",
+        derive: os_ubr,
+    },
+    FactDef {
+        path: "listener.port",
+        meaning: "RDP-Tcp PortNumber",
+        derive: listener_port,
+    },
+    FactDef {
+        path: "listener.security_layer",
+        meaning: "RDP-Tcp SecurityLayer in force (policy over local): 0 RDP, 1 negotiate, 2 TLS",
+        derive: listener_security_layer,
+    },
+    FactDef {
+        path: "listener.user_authentication",
+        meaning: "RDP-Tcp UserAuthentication in force (1: NLA required)",
+        derive: listener_user_authentication,
+    },
+    FactDef {
+        path: "listener.min_encryption_level",
+        meaning: "RDP-Tcp MinEncryptionLevel in force (4: FIPS)",
+        derive: listener_min_encryption_level,
+    },
+    FactDef {
+        path: "listener.max_outstanding_connections",
+        meaning: "Terminal Server MaxOutstandingConnections",
+        derive: max_outstanding_connections,
+    },
+    FactDef {
+        path: "credssp.allow_encryption_oracle",
+        meaning: "CredSSP AllowEncryptionOracle policy (0 force updated, 1 mitigated, 2 vulnerable)",
+        derive: allow_encryption_oracle,
+    },
+    FactDef {
+        path: "fips_enabled",
+        meaning: "Lsa FIPSAlgorithmPolicy enabled",
+        derive: fips_enabled,
+    },
+    FactDef {
+        path: "derived.rdp_key_network_service_read",
+        meaning: "NETWORK SERVICE can read the RDP key file f686aace... (false only when an ACL read says so)",
+        derive: rdp_key_network_service_read,
+    },
+    FactDef {
+        path: "derived.listener_cert_in_store",
+        meaning: "the certificate the listener is configured with (SSLCertificateSHA1Hash) is in a listed store",
+        derive: listener_cert_in_store,
+    },
+    FactDef {
+        path: "derived.listener_cert_expired",
+        meaning: "the certificate in use had expired by the last attempt",
+        derive: listener_cert_expired,
+    },
+    FactDef {
+        path: "derived.rdp_cert_key_unreadable",
+        meaning: "certutil reports the RDP certificate's private key missing or unreadable",
+        derive: rdp_cert_key_unreadable,
+    },
+    FactDef {
+        path: "derived.listener_port_mismatch",
+        meaning: "the listener's port differs from the port the client connected to",
+        derive: listener_port_mismatch,
+    },
+    FactDef {
+        path: "derived.listener_disabled",
+        meaning: "fEnableWinStation=0 or fDenyTSConnections=1 in force",
+        derive: listener_disabled,
+    },
+    FactDef {
+        path: "derived.rdp_port_owned_by_other_process",
+        meaning: "a process other than TermService listens on the RDP port",
+        derive: rdp_port_owned_by_other_process,
+    },
+    FactDef {
+        path: "derived.block_rule_on_rdp_port",
+        meaning: "an enabled inbound Block firewall rule covers the RDP port",
+        derive: block_rule_on_rdp_port,
+    },
+    FactDef {
+        path: "derived.third_party_security_product",
+        meaning: "Security Center lists a non-Microsoft antivirus or firewall",
+        derive: third_party_security_product,
+    },
+    FactDef {
+        path: "derived.profile_backup_or_temp",
+        meaning: "ProfileList has a .bak or TEMP profile",
+        derive: profile_backup_or_temp,
+    },
+    FactDef {
+        path: "derived.client_mstsc_major",
+        meaning: "major version of mstsc.exe",
+        derive: client_mstsc_major,
+    },
+    FactDef {
+        path: "derived.client_credssp_weak",
+        meaning: "client AllowEncryptionOracle=2 or EnableCredSSPSupport=0",
+        derive: client_credssp_weak,
+    },
+    FactDef {
+        path: "derived.server_tls12_disabled",
+        meaning: "SCHANNEL TLS 1.2 Server is disabled",
+        derive: server_tls12_disabled,
+    },
+];
+
+/// Whether `path` is a fact path of the vocabulary.
+pub fn is_known_path(path: &str) -> bool {
+    FACTS.iter().any(|f| f.path == path)
+}
+
+/// The rules' view of one host's facts: every path of [`FACTS`] that the facts can tell.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactView {
+    values: BTreeMap<&'static str, Derived>,
+}
+
+impl FactView {
+    /// The derived fact at `path`, when known.
+    pub fn get(&self, path: &str) -> Option<&Derived> {
+        self.values.get(path)
+    }
+
+    /// Every known path and its value, as a flat JSON object (for `inspect` and debugging).
+    pub fn to_json(&self) -> Value {
+        Value::Object(
+            self.values
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.value.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// Derives every fact of the vocabulary from one host's facts.
+pub fn view(f: &HostFacts, corr: &Correlation) -> FactView {
+    let values = FACTS
+        .iter()
+        .filter_map(|d| (d.derive)(f, corr).map(|v| (d.path, v)))
+        .collect();
+    FactView { values }
+}
+
+fn of<T: Clone + Into<Value>>(fact: &Fact<T>) -> Derived {
+    Derived::new(fact.value.clone().into(), vec![fact.source.clone()])
+}
+
+fn setting(s: &Setting<u32>) -> Option<Derived> {
+    let v = s.effective?;
+    let src = s.policy.as_ref().or(s.local.as_ref()).map(|f| f.source.clone());
+    Some(Derived::new(json!(v), src.into_iter().collect()))
+}
+
+fn os_build(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let os = f.os.as_ref()?;
+    Some(Derived::new(json!(os.build?), vec![os.source.clone()]))
+}
+
+fn os_ubr(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let os = f.os.as_ref()?;
+    Some(Derived::new(json!(os.ubr?), vec![os.source.clone()]))
+}
+
+fn listener_port(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    f.rdp_listener()?.port_number.as_ref().map(of)
+}
+
+fn listener_security_layer(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    setting(&f.rdp_listener()?.security_layer)
+}
+
+fn listener_user_authentication(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    setting(&f.rdp_listener()?.user_authentication)
+}
+
+fn listener_min_encryption_level(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    setting(&f.rdp_listener()?.min_encryption_level)
+}
+
+fn max_outstanding_connections(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    f.terminal_server.max_outstanding_connections.as_ref().map(of)
+}
+
+fn allow_encryption_oracle(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    f.credssp_allow_encryption_oracle.as_ref().map(of)
+}
+
+fn fips_enabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    f.fips_enabled.as_ref().map(of)
+}
+
+/// Port the client connected to: from `host:port` targets, else the RDP default.
+fn target_port(corr: &Correlation) -> u32 {
+    corr.attempts
+        .iter()
+        .filter_map(|a| a.attempt.target.as_deref())
+        .find_map(|t| {
+            let ip = ip_only(t);
+            (ip != t)
+                .then(|| t.rsplit(':').next().and_then(|p| p.parse().ok()))
+                .flatten()
+        })
+        .unwrap_or(3389)
+}
+
+fn norm_thumb(t: &str) -> String {
+    t.chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+fn rdp_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    // Unknown is never "no": false only when some ACL read says NETWORK SERVICE cannot read,
+    // true only when every ACL read says it can.
+    let key_acls: Vec<(Option<bool>, &Provenance)> = f
+        .acls
+        .iter()
+        .filter(|a| a.object.is_rdp_key_file())
+        .map(|a| (a.object.network_service_can_read(), &a.source))
+        .collect();
+    let denied: Vec<Provenance> = key_acls
+        .iter()
+        .filter(|(r, _)| *r == Some(false))
+        .map(|(_, p)| (*p).clone())
+        .collect();
+    if !denied.is_empty() {
+        return Some(Derived::new(json!(false), denied));
+    }
+    if !key_acls.is_empty() && key_acls.iter().all(|(r, _)| *r == Some(true)) {
+        return Some(Derived::new(
+            json!(true),
+            key_acls.iter().map(|(_, p)| (*p).clone()).collect(),
+        ));
+    }
+    None
+}
+
+/// The thumbprint the listener is configured with (SSLCertificateSHA1Hash).
+fn listener_hash(f: &HostFacts) -> Option<(String, Provenance)> {
+    let h = f.rdp_listener()?.ssl_certificate_sha1_hash.as_ref()?;
+    Some((norm_thumb(&h.value), h.source.clone()))
+}
+
+/// The certificate in use: the configured one, else the self-signed one.
+fn cert_in_use(f: &HostFacts) -> Option<(String, Provenance)> {
+    listener_hash(f).or_else(|| {
+        f.terminal_server
+            .self_signed_certificate
+            .as_ref()
+            .map(|h| (norm_thumb(&h.value), h.source.clone()))
+    })
+}
+
+fn listener_cert_in_store(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let (h, src) = listener_hash(f)?;
+    if f.certificates.is_empty() && f.registry_certificates.is_empty() {
+        return None;
+    }
+    let found = f
+        .certificates
+        .iter()
+        .find(|c| c.certificate.thumbprint.as_deref().map(norm_thumb).as_ref() == Some(&h))
+        .map(|c| c.source.clone())
+        .or_else(|| {
+            f.registry_certificates
+                .iter()
+                .find(|c| norm_thumb(&c.thumbprint) == h)
+                .map(|c| c.source.clone())
+        });
+    Some(match found {
+        Some(p) => Derived::new(json!(true), vec![src, p]),
+        None => {
+            // Absent from every listing that was read: name the listings.
+            let mut sources = vec![src];
+            sources.extend(f.certificates.iter().map(|c| c.source.clone()).take(2));
+            sources.extend(f.registry_certificates.iter().map(|c| c.source.clone()).take(2));
+            Derived::new(json!(false), sources)
+        }
+    })
+}
+
+fn listener_cert_expired(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+    let latest = corr.attempts.iter().map(|a| a.server_time).max()?;
+    let (h, _) = cert_in_use(f)?;
+    let c = f
+        .certificates
+        .iter()
+        .find(|c| c.certificate.thumbprint.as_deref().map(norm_thumb).as_ref() == Some(&h))?;
+    // certutil prints local time; a day of slack covers any time zone.
+    let na = c.certificate.not_after_local?;
+    Some(Derived::new(
+        json!(na < latest.naive_utc() - chrono::Duration::days(1)),
+        vec![c.source.clone()],
+    ))
+}
+
+fn rdp_cert_key_unreadable(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    if f.certificates.is_empty() {
+        return None;
+    }
+    let in_use = cert_in_use(f).map(|(h, _)| h);
+    let relevant = |c: &&crate::facts::CertificateFact| {
+        in_use.is_some() && c.certificate.thumbprint.as_deref().map(norm_thumb) == in_use
+            || c.store
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("remote desktop"))
+    };
+    let bad: Vec<Provenance> = f
+        .certificates
+        .iter()
+        .filter(relevant)
+        .filter(|c| matches!(c.certificate.key, KeyState::Missing | KeyState::Unreadable { .. }))
+        .map(|c| c.source.clone())
+        .collect();
+    if !bad.is_empty() {
+        return Some(Derived::new(json!(true), bad));
+    }
+    let read: Vec<Provenance> = f
+        .certificates
+        .iter()
+        .filter(relevant)
+        .map(|c| c.source.clone())
+        .collect();
+    Some(Derived::new(json!(false), read))
+}
+
+fn listener_port_mismatch(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+    let lp = f.rdp_listener()?.port_number.as_ref()?;
+    Some(Derived::new(
+        json!(lp.value != target_port(corr)),
+        vec![lp.source.clone()],
+    ))
+}
+
+fn listener_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let lc = f.rdp_listener()?;
+    let mut sources = Vec::new();
+    let mut disabled = false;
+    if let Some(v) = &lc.enable_winstation {
+        sources.push(v.source.clone());
+        disabled |= v.value == 0;
+    }
+    if let Some(d) = setting(&lc.deny_ts_connections) {
+        sources.extend(d.sources.iter().cloned());
+        disabled |= d.value == json!(1);
+    }
+    if sources.is_empty() {
+        // Neither value was read: the listener key alone says nothing about either.
+        return None;
+    }
+    Some(Derived::new(json!(disabled), sources))
+}
+
+fn rdp_port_owned_by_other_process(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+    if f.sockets.is_empty() {
+        return None;
+    }
+    let owners = f.tcp_listeners_on(target_port(corr) as u16);
+    let others: Vec<Provenance> = owners
+        .iter()
+        .filter(|s| {
+            let svc = s.row.service.as_deref().unwrap_or("");
+            // TermService, or an svchost whose service netstat could not name.
+            let termservice = svc.eq_ignore_ascii_case("TermService")
+                || (svc.is_empty()
+                    && s.row
+                        .image
+                        .as_deref()
+                        .is_some_and(|i| i.eq_ignore_ascii_case("svchost.exe")));
+            !termservice
+        })
+        .map(|s| s.source.clone())
+        .collect();
+    Some(if others.is_empty() {
+        Derived::new(
+            json!(false),
+            f.sockets.iter().take(1).map(|s| s.source.clone()).collect(),
+        )
+    } else {
+        Derived::new(json!(true), others)
+    })
+}
+
+fn block_rule_on_rdp_port(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+    if f.firewall_rules.is_empty() {
+        return None;
+    }
+    let port = target_port(corr) as u16;
+    let block: Vec<Provenance> = f
+        .firewall_rules
+        .iter()
+        .filter(|r| r.enabled != Some(false) && r.is_block() && r.covers_inbound_tcp_port(port))
+        .map(|r| r.source.clone())
+        .collect();
+    Some(if block.is_empty() {
+        Derived::new(
+            json!(false),
+            f.firewall_rules
+                .iter()
+                .take(1)
+                .map(|r| r.source.clone())
+                .collect(),
+        )
+    } else {
+        Derived::new(json!(true), block)
+    })
+}
+
+fn third_party_security_product(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    if f.security_products.is_empty() {
+        return None;
+    }
+    let third: Vec<Provenance> = f
+        .security_products
+        .iter()
+        .filter(|p| {
+            let n = p.product.display_name.to_ascii_lowercase();
+            !(n.contains("windows defender")
+                || n.contains("microsoft defender")
+                || n.contains("windows firewall"))
+        })
+        .map(|p| p.source.clone())
+        .collect();
+    Some(if third.is_empty() {
+        Derived::new(
+            json!(false),
+            f.security_products
+                .iter()
+                .take(1)
+                .map(|p| p.source.clone())
+                .collect(),
+        )
+    } else {
+        Derived::new(json!(true), third)
+    })
+}
+
+fn profile_backup_or_temp(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    if f.profiles.is_empty() {
+        return None;
+    }
+    let odd: Vec<Provenance> = f
+        .profiles
+        .iter()
+        .filter(|p| p.backup || p.is_temp())
+        .map(|p| p.source.clone())
+        .collect();
+    Some(if odd.is_empty() {
+        Derived::new(
+            json!(false),
+            f.profiles.iter().take(1).map(|p| p.source.clone()).collect(),
+        )
+    } else {
+        Derived::new(json!(true), odd)
+    })
+}
+
+fn client_mstsc_major(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let cv = f.client_versions.as_ref()?;
+    let v = cv.versions.get("mstsc.exe").cloned().flatten()?;
+    let major: u32 = v.split('.').next()?.trim().parse().ok()?;
+    Some(Derived::new(json!(major), vec![cv.source.clone()]))
+}
+
+fn client_credssp_weak(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let oracle = f.credssp_allow_encryption_oracle.as_ref();
+    let support = f.client.enable_credssp_support.as_ref();
+    if oracle.is_none() && support.is_none() {
+        return None;
+    }
+    let weak = oracle.is_some_and(|v| v.value == 2) || support.is_some_and(|v| v.value == 0);
+    let sources = oracle
+        .map(|v| v.source.clone())
+        .into_iter()
+        .chain(support.map(|v| v.source.clone()))
+        .collect();
+    Some(Derived::new(json!(weak), sources))
+}
+
+fn server_tls12_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let sw = f
+        .schannel
+        .iter()
+        .find(|s| s.protocol.eq_ignore_ascii_case("TLS 1.2") && s.side.eq_ignore_ascii_case("server"));
+    match sw {
+        Some(sw) => {
+            let enabled = sw.is_enabled()?;
+            let sources = sw
+                .enabled
+                .iter()
+                .chain(sw.disabled_by_default.iter())
+                .map(|v| v.source.clone())
+                .collect();
+            Some(Derived::new(json!(!enabled), sources))
+        }
+        // Other protocol keys were read and TLS 1.2 has none: on by default.
+        None if !f.schannel.is_empty() => Some(Derived::new(
+            json!(false),
+            f.schannel
+                .iter()
+                .flat_map(|s| s.enabled.iter().chain(s.disabled_by_default.iter()))
+                .take(1)
+                .map(|v| v.source.clone())
+                .collect(),
+        )),
+        None => None,
+    }
+}

@@ -1,0 +1,331 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The contract between rule files and the engine: a rule names only fields its event carries
+//! and fact paths of the vocabulary (else loading fails, naming file and line); every fact path
+//! is derived, with its source, from the scenario that should show it; an event that only a
+//! `--rules DIR` rule names is read and matched.
+
+use std::path::PathBuf;
+
+use rdpdiag::analyze::{AnalyzeOptions, analyze};
+use rdpdiag::fact_vocabulary::{FACTS, view};
+use rdpdiag::rules::{Catalog, parse_rule};
+use rdpdiag_samples::scenario::{GenerateOptions, Layout, Packaging, find, generate};
+use serde_json::json;
+
+const HEAD: &str =
+    "id = \"proxy-or-bastion-in-path\"\ntitle = \"t\"\nprior = 0.1\nexplains = { disconnect = [2308] }\n";
+
+fn errors_of(body: &str) -> Vec<String> {
+    match parse_rule("x.toml", &format!("{HEAD}{body}")) {
+        Ok(_) => vec![],
+        Err(e) => e.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_field_the_event_never_carries_is_an_error_with_its_line() {
+    // CAPI2 70 carries `Result@value`, never `Result` (audit 2026-12 finding 2).
+    let errs = errors_of(
+        "\n[[evidence]]\nid = \"capi2\"\nsays = \"s\"\nweight = 0.4\nhost = \"server\"\nevent = { channel = \"Microsoft-Windows-CAPI2/Operational\", ids = [70] }\nwindow = [\"-3s\", \"+3s\"]\nwhere = [{ field = \"Result\", op = \"ne\", values = [\"0\"] }]\n",
+    );
+    assert!(
+        errs.iter().any(|e| e.starts_with("x.toml:6:")
+            && e.contains("never carries field \"Result\"")
+            && e.contains("Result@value")),
+        "{errs:?}"
+    );
+    let ok = errors_of(
+        "\n[[evidence]]\nid = \"capi2\"\nsays = \"s\"\nweight = 0.4\nhost = \"server\"\nevent = { channel = \"Microsoft-Windows-CAPI2/Operational\", ids = [70] }\nwindow = [\"-3s\", \"+3s\"]\nwhere = [{ field = \"Result@value\", op = \"ne\", values = [\"0\"] }]\n",
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    // A client_ip_field is checked the same way.
+    let errs = errors_of(
+        "\n[[evidence]]\nid = \"drop\"\nsays = \"s\"\nweight = 0.4\nhost = \"server\"\nevent = { channel = \"Security\", ids = [5157] }\nwindow = [\"-3s\", \"+3s\"]\nclient_ip_field = \"SourceAdress\"\n",
+    );
+    assert!(errs.iter().any(|e| e.contains("SourceAdress")), "{errs:?}");
+}
+
+#[test]
+fn an_unknown_fact_path_is_an_error_with_its_line() {
+    let errs = errors_of(
+        "\n[[evidence]]\nid = \"typo\"\nsays = \"s\"\nweight = 0.4\nhost = \"server\"\nfact = { path = \"derived.listener_cert_in_stor\", op = \"eq\", value = false }\n",
+    );
+    assert!(
+        errs.iter().any(|e| e.starts_with("x.toml:6:")
+            && e.contains("unknown fact path")
+            && e.contains("derived.listener_cert_in_store")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn an_event_without_a_channel_needs_one_the_vocabulary_knows() {
+    let errs = errors_of(
+        "\n[[evidence]]\nid = \"e\"\nsays = \"s\"\nweight = 0.4\nhost = \"server\"\nevent = { ids = [4242] }\nwindow = \"window\"\n",
+    );
+    assert!(errs.iter().any(|e| e.contains("name the `channel`")), "{errs:?}");
+}
+
+#[test]
+fn every_embedded_rule_loads_under_the_strict_checks() {
+    let c = Catalog::embedded().unwrap();
+    assert!(c.rules.len() >= 11);
+}
+
+fn scenario_analysis(name: &str) -> rdpdiag::analyze::Analysis {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        seed: 5,
+        skew_seconds: 95,
+        noise: 60,
+        attempts: 2,
+        layout: Layout::Bundle,
+        packaging: Packaging::Zip,
+        ..GenerateOptions::default()
+    };
+    let spec = find(name).unwrap();
+    let g = generate(spec, &opts, &dir.path().join(name)).unwrap();
+    analyze(
+        &[g.client, g.server],
+        &Catalog::embedded().unwrap(),
+        &AnalyzeOptions::default(),
+    )
+}
+
+/// Each fact path, the scenario and host that show it, and the value they must give (null:
+/// only that it is derived, with a source). Every path of the vocabulary is here: a path no
+/// scenario derives would be a rule input nothing tests.
+fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Value)> {
+    vec![
+        ("os.build", "healthy", "server", serde_json::Value::Null),
+        ("os.build", "outdated-client", "client", serde_json::Value::Null),
+        ("os.ubr", "healthy", "server", serde_json::Value::Null),
+        (
+            "listener.port",
+            "listener-or-port-problem",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "listener.security_layer",
+            "proxy-or-bastion-in-path",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "listener.user_authentication",
+            "healthy",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "listener.min_encryption_level",
+            "healthy",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "listener.max_outstanding_connections",
+            "max-outstanding-connections",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "credssp.allow_encryption_oracle",
+            "nla-credssp-mismatch",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "fips_enabled",
+            "tls-or-fips-mismatch",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.rdp_key_network_service_read",
+            "cert-key-unreadable",
+            "server",
+            json!(false),
+        ),
+        (
+            "derived.rdp_key_network_service_read",
+            "healthy",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.listener_cert_in_store",
+            "cert-expired-or-mismatched",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.listener_cert_expired",
+            "cert-expired-or-mismatched",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.rdp_cert_key_unreadable",
+            "cert-key-unreadable",
+            "server",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.listener_port_mismatch",
+            "listener-or-port-problem",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.listener_port_mismatch",
+            "healthy",
+            "server",
+            json!(false),
+        ),
+        ("derived.listener_disabled", "healthy", "server", json!(false)),
+        (
+            "derived.rdp_port_owned_by_other_process",
+            "listener-or-port-problem",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.rdp_port_owned_by_other_process",
+            "healthy",
+            "server",
+            json!(false),
+        ),
+        (
+            "derived.block_rule_on_rdp_port",
+            "healthy",
+            "server",
+            json!(false),
+        ),
+        (
+            "derived.third_party_security_product",
+            "firewall-or-av-interference",
+            "client",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.profile_backup_or_temp",
+            "user-profile-corrupt",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.client_mstsc_major",
+            "outdated-client",
+            "client",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.client_credssp_weak",
+            "nla-credssp-mismatch",
+            "client",
+            serde_json::Value::Null,
+        ),
+        (
+            "derived.server_tls12_disabled",
+            "tls-or-fips-mismatch",
+            "server",
+            serde_json::Value::Null,
+        ),
+    ]
+}
+
+#[test]
+fn every_fact_path_is_derived_with_its_source() {
+    let cases = fact_cases();
+    for def in FACTS {
+        assert!(
+            cases.iter().any(|c| c.0 == def.path),
+            "fact path {} has no case in this test",
+            def.path
+        );
+    }
+    let mut names: Vec<&str> = cases.iter().map(|c| c.1).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut failures = Vec::new();
+    for name in names {
+        let a = scenario_analysis(name);
+        for (path, _, host, want) in cases.iter().filter(|c| c.1 == name) {
+            let h = if *host == "server" {
+                &a.ticket.server
+            } else {
+                &a.ticket.client
+            };
+            let Some(facts) = h.as_ref().and_then(|h| h.facts.as_ref()) else {
+                failures.push(format!("{name}: no {host} facts"));
+                continue;
+            };
+            let v = view(facts, &a.correlation);
+            match v.get(path) {
+                None => failures.push(format!("{name} {host}: {path} not derived; view {}", v.to_json())),
+                Some(d) => {
+                    if d.sources.is_empty() || d.source_text().is_empty() {
+                        failures.push(format!("{name} {host}: {path} has no source"));
+                    }
+                    if !want.is_null() && &d.value != want {
+                        failures.push(format!("{name} {host}: {path} = {} (want {want})", d.value));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn facts_nobody_collected_are_unknown_not_false() {
+    let facts = rdpdiag::facts::HostFacts::default();
+    let corr = rdpdiag::correlate::correlate(None, None);
+    let v = view(&facts, &corr);
+    assert_eq!(v.to_json(), json!({}), "an empty host must derive nothing");
+}
+
+#[test]
+fn a_rule_on_an_event_no_embedded_rule_uses_is_read_and_fires() {
+    // RdpCoreTS 141 is logged for every connection the server accepts; no embedded rule and
+    // not the built-in interest table names it.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let base = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/proxy-or-bastion-in-path.toml"),
+    )
+    .unwrap();
+    let extra = "\n[[evidence]]\nid = \"rdpcorets-141\"\nsays = \"RdpCoreTS 141 of this connection\"\nweight = 0.2\nhost = \"server\"\nevent = { channel = \"Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational\", ids = [141] }\nwindow = [\"-1s\", \"+1s\"]\nsame_connection = true\n";
+    std::fs::write(
+        rules.join("proxy-or-bastion-in-path.toml"),
+        format!("{base}{extra}"),
+    )
+    .unwrap();
+    let catalog = Catalog::with_overrides(&rules).unwrap();
+    assert!(
+        !rdpdiag::evtx_ingest::Interest::default().may_want_id(141),
+        "the test needs an event outside the built-in table"
+    );
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/bundles");
+    let a = analyze(
+        &[
+            samples.join("cert-key-unreadable-client.zip"),
+            samples.join("cert-key-unreadable-server.zip"),
+        ],
+        &catalog,
+        &AnalyzeOptions::default(),
+    );
+    let hit = a
+        .report
+        .attempts
+        .iter()
+        .flat_map(|at| at.findings.iter())
+        .filter(|f| f.id.as_str() == "proxy-or-bastion-in-path")
+        .flat_map(|f| f.evidence.iter())
+        .find(|e| e.id == "rdpcorets-141");
+    let hit = hit.expect("the --rules evidence on RdpCoreTS 141 never matched");
+    assert!(hit.lines.iter().all(|l| l.event_id == 141 && l.record_id > 0));
+}
