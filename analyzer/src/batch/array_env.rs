@@ -78,7 +78,7 @@ pub struct Runner {
 }
 
 /// The runners `--shard auto` knows, in the order they are looked for.
-pub const RUNNERS: [Runner; 3] = [
+pub static RUNNERS: [Runner; 3] = [
     Runner {
         name: "Kubernetes Indexed Job",
         index_var: "JOB_COMPLETION_INDEX",
@@ -223,13 +223,13 @@ where
         };
         let offset = raw_index.checked_sub(min).ok_or_else(|| {
             invalid(
-                &read,
+                read.as_slice(),
                 format!("task id {raw_index} is below the array's first id {min}"),
             )
         })?;
-        if step == 0 || offset % step != 0 {
+        if step == 0 || !offset.is_multiple_of(step) {
             return Err(invalid(
-                &read,
+                read.as_slice(),
                 "the task ids are not an evenly spaced range (use --array=0-<N-1>)".to_owned(),
             ));
         }
@@ -239,7 +239,7 @@ where
     };
     let shard = format!("{index}/{count}")
         .parse::<Shard>()
-        .map_err(|e| invalid(&read, e))?;
+        .map_err(|e| invalid(read.as_slice(), e))?;
     Ok(EnvShard {
         shard,
         runner: runner.name,
@@ -294,17 +294,18 @@ mod tests {
 
     #[test]
     fn kubernetes_without_the_count_says_to_set_it() {
-        let e = shard_from_env(env(&[("JOB_COMPLETION_INDEX", "0")])).err();
-        let Some(
-            e @ ShardEnvError::MissingCount {
-                count_var: "JOB_COMPLETIONS",
-                ..
-            },
-        ) = e
-        else {
-            panic!("expected MissingCount, got {e:?}");
-        };
-        let text = e.to_string();
+        let e = shard_from_env(env(&[("JOB_COMPLETION_INDEX", "0")]));
+        assert!(
+            matches!(
+                e,
+                Err(ShardEnvError::MissingCount {
+                    count_var: "JOB_COMPLETIONS",
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+        let text = e.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(
             text.contains("JOB_COMPLETIONS") && text.contains("spec.completions"),
             "{text}"
@@ -405,7 +406,7 @@ mod tests {
         let e = ShardSpec::Auto.resolve(env(&[])).err();
         assert_eq!(e, Some(ShardEnvError::NoRunner));
         let text = ShardEnvError::NoRunner.to_string();
-        for r in RUNNERS {
+        for r in RUNNERS.iter() {
             assert!(text.contains(r.index_var) && text.contains(r.count_var), "{text}");
         }
         assert!(text.contains("--shard K/N"), "{text}");
