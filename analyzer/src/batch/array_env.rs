@@ -10,7 +10,8 @@
 //! `JOB_COMPLETIONS` in the container's `env` to the same number as `spec.completions`.
 //! (**) Slurm task ids need not start at 0 (`--array=1-8`, `--array=0-30:10`): K is
 //! `(SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP` (min 0 and step 1 when
-//! unset); ids that do not fall on that grid (`--array=1,4,9`) are an error.
+//! unset); ids that do not fall on that grid, or a `SLURM_ARRAY_TASK_MAX` that does not end it
+//! after N ids (a list such as `--array=1,4,9`), are an error in every task.
 //!
 //! The environment is read through a lookup closure, so tests never touch the process's own.
 
@@ -102,6 +103,7 @@ pub static RUNNERS: [Runner; 3] = [
 
 const SLURM_MIN: &str = "SLURM_ARRAY_TASK_MIN";
 const SLURM_STEP: &str = "SLURM_ARRAY_TASK_STEP";
+const SLURM_MAX: &str = "SLURM_ARRAY_TASK_MAX";
 
 /// A shard found in the environment, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,7 +229,20 @@ where
                 format!("task id {raw_index} is below the array's first id {min}"),
             )
         })?;
-        if step == 0 || !offset.is_multiple_of(step) {
+        // With the last id known, every task can tell a list (`--array=1,4,9`) from a range,
+        // so no task of a list runs a shard while the others fail.
+        let max = match get(SLURM_MAX) {
+            Some(v) => {
+                read.push(format!("{SLURM_MAX}={v}"));
+                Some(number(SLURM_MAX, &v)?)
+            }
+            None => None,
+        };
+        let spans_count = |max: u64| {
+            max.checked_sub(min)
+                .is_some_and(|span| step != 0 && span.is_multiple_of(step) && span / step + 1 == count)
+        };
+        if step == 0 || !offset.is_multiple_of(step) || max.is_some_and(|m| !spans_count(m)) {
             return Err(invalid(
                 read.as_slice(),
                 "the task ids are not an evenly spaced range (use --array=0-<N-1>)".to_owned(),
@@ -339,13 +354,15 @@ mod tests {
             ("SLURM_ARRAY_TASK_ID", "20"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
             ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "30"),
             ("SLURM_ARRAY_TASK_STEP", "10"),
         ];
         let found = shard_from_env(env(&vars));
         assert_eq!(found.as_ref().map(|f| f.shard), Ok(shard(2, 4)));
         assert_eq!(
             found.map(|f| f.read).unwrap_or_default(),
-            "SLURM_ARRAY_TASK_ID=20, SLURM_ARRAY_TASK_COUNT=4, SLURM_ARRAY_TASK_MIN=0, SLURM_ARRAY_TASK_STEP=10"
+            "SLURM_ARRAY_TASK_ID=20, SLURM_ARRAY_TASK_COUNT=4, SLURM_ARRAY_TASK_MIN=0, \
+             SLURM_ARRAY_TASK_STEP=10, SLURM_ARRAY_TASK_MAX=30"
         );
     }
 
@@ -369,6 +386,21 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("evenly spaced"), "{e}");
+        // A list, seen from its first task: ids 1, 4, 9 are not 1..=3.
+        let vars = [
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "9"),
+        ];
+        let e = shard_from_env(env(&vars))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("evenly spaced") && e.contains("SLURM_ARRAY_TASK_MAX=9"),
+            "{e}"
+        );
         let vars = [
             ("SLURM_ARRAY_TASK_ID", "0"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
