@@ -16,9 +16,9 @@
 #   CONTAINER_TARGET  Rust target triple of the binaries (default: the host's, a *-linux-gnu)
 #   CONTAINER_SKIP_CARGO=1  use the binaries already built (by an earlier run of this script)
 # Cost measured on the 2-core machine, another developer building at the same time: static
-# release build 37 min cold with CARGO_BUILD_JOBS=1 (33 min of CPU, polars most of it), about
-# half a minute warm; podman install 23 s (apt); image build 2 s, save 1.5 s. Image: 34 MB,
-# OCI archive 11.1 MiB.
+# release build 37 min cold with CARGO_BUILD_JOBS=1 (33 min of CPU, polars most of it), 112 s
+# when only the analyzer crate changed; podman install 23 s (apt); image build 2 s, save 1.5 s.
+# Image: 34 MB, OCI archive 11.1 MiB.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${CONTAINER_WORK:-$ROOT/target/container}

@@ -17,9 +17,9 @@
 # Run as root on Debian (podman is installed when missing). Everything lives under
 # $CONTAINER_WORK (default target/container).
 # Cost measured on the 2-core machine, another developer building at the same time: the static
-# release build as in container-image.sh (37 min cold with CARGO_BUILD_JOBS=1, about half a
-# minute warm); everything else 30 s (podman install 23 s, image 4 s, unpack and the four batch
-# runs over 58 tickets 3 s).
+# release build as in container-image.sh (37 min cold with CARGO_BUILD_JOBS=1, 112 s when only
+# the analyzer changed: 119 s for the whole script then); everything else 30 s (podman install
+# 23 s, image 4 s, unpack and the four batch runs over 58 tickets 3 s).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${CONTAINER_WORK:-$ROOT/target/container}
