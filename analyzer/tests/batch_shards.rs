@@ -184,3 +184,107 @@ fn shards_partition_the_tickets_and_read_as_one_dataset() {
         .unwrap();
     assert_eq!(run.status.code(), Some(2));
 }
+
+/// `--shard auto`: K/N from the array-job runner's variables (here Kubernetes, then Slurm with
+/// ids counted from 1); none set is a usage error that names them, before anything is written.
+/// `--partial-ok`: a shard with a failed ticket exits 0 instead of 4.
+#[test]
+fn shard_auto_reads_the_array_job_environment() {
+    const VARS: [&str; 9] = [
+        "JOB_COMPLETION_INDEX",
+        "JOB_COMPLETIONS",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "SLURM_ARRAY_TASK_STEP",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        "AWS_BATCH_JOB_ARRAY_SIZE",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tickets");
+    make_tickets(&input, 6, 900);
+    let batch = |out: &std::path::Path, input: &std::path::Path, env: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = bin();
+        for v in VARS {
+            cmd.env_remove(v);
+        }
+        cmd.envs(env.iter().copied())
+            .args(["batch", "--progress", "none"])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .arg(input)
+            .output()
+            .unwrap()
+    };
+    let auto = ["--shard", "auto"];
+
+    let none = dir.path().join("none");
+    let run = batch(&none, &input, &[], &auto);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    for v in [
+        "JOB_COMPLETION_INDEX",
+        "JOB_COMPLETIONS",
+        "SLURM_ARRAY_TASK_ID",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+    ] {
+        assert!(err.contains(v), "{err}");
+    }
+    assert!(!none.exists(), "nothing is written without a shard");
+
+    let out = dir.path().join("out");
+    let k8s = [("JOB_COMPLETION_INDEX", "1"), ("JOB_COMPLETIONS", "2")];
+    let run = batch(&out, &input, &k8s, &auto);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("shard 1/2"), "{stdout}");
+    assert!(out.join("_shards").join("1-of-2.json").is_file());
+    assert!(!out.join("_SUCCESS").exists());
+    // Slurm --array=1-2, task 1: shard 0 of 2, which completes the batch.
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_MAX", "2"),
+    ];
+    let run = batch(&out, &input, &slurm, &auto);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("shard 0/2") && stdout.contains("All 2 shards are done"),
+        "{stdout}"
+    );
+    assert!(out.join("_SUCCESS").is_file());
+    assert_eq!(read_dataset(&out, "tickets").height(), 6);
+
+    // A ticket that is not a zip at all fails: exit 4, or 0 with --partial-ok.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("T-broken.zip"), b"PK\x03\x04 not a zip").unwrap();
+    let run = batch(&dir.path().join("bad-out"), &bad, &[], &[]);
+    assert_eq!(
+        run.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let run = batch(&dir.path().join("bad-ok"), &bad, &[], &["--partial-ok"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

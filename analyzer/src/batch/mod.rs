@@ -1,6 +1,7 @@
 //! `rdpdiag batch`: many tickets in, tables out.
 //!
 //! - [`ticket`]: finding tickets, their stable ids, shard assignment, opening a zip of zips;
+//! - [`array_env`]: `--shard auto`, K/N from a Kubernetes, Slurm or AWS Batch array job;
 //! - [`rows`]: one ticket's [`Analysis`](crate::analyze::Analysis) as table rows;
 //! - [`tables`]: rows to polars DataFrames typed by `rdpdiag_schemas::tables`;
 //! - [`writer`]: streaming Parquet/CSV parts in a hive-style layout;
@@ -11,6 +12,7 @@
 //! 128 tickets, and a new part file starts every 2,048 tickets (a Parquet footer holds every
 //! row group's metadata). Nothing holds all tickets' events or rows.
 
+pub mod array_env;
 pub mod progress;
 pub mod rows;
 pub mod summary;
@@ -29,6 +31,7 @@ use rdpdiag_schemas::tables::BatchSummary;
 
 use crate::analyze::{AnalyzeOptions, analyze};
 use crate::rules::Catalog;
+pub use array_env::{ShardEnvError, ShardSpec};
 use progress::Progress;
 pub use progress::ProgressMode;
 use rows::{Status, TicketOutcome, Timing};
