@@ -115,6 +115,14 @@ struct BatchArgs {
     /// table): for job runners that retry a task on any other status.
     #[arg(long)]
     partial_ok: bool,
+    /// The codes every ticket's user saw, DISCONNECT[/EXTENDED] (as `analyze --reported`).
+    #[arg(long, value_name = "CODES")]
+    reported: Option<rdpdiag::diagnose::ReportedCode>,
+    /// CSV of what each user reported: a header with `ticket` (the ticket id) and any of
+    /// `reported` (0x904/0x7), `since`, `until` (RFC 3339). Listed tickets use these instead
+    /// of --reported.
+    #[arg(long, value_name = "FILE")]
+    ticket_info: Option<PathBuf>,
 }
 
 #[cfg(feature = "batch")]
@@ -501,6 +509,18 @@ fn run_batch(args: BatchArgs) -> anyhow::Result<ExitCode> {
     opts.csv = !args.no_csv;
     opts.writer.part_tickets = args.tickets_per_part.max(1);
     opts.each_input_is_ticket = args.input_is_ticket;
+    opts.analyze.diagnose.reported = args.reported;
+    if let Some(f) = &args.ticket_info {
+        match batch::ticket_info::read(f) {
+            Ok(m) => opts.ticket_info = m,
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("rdpdiag batch: {}", terminal_safe(&e.to_string()));
+                }
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
     opts.progress = match args.progress {
         ProgressArg::Auto => ProgressMode::Auto,
         ProgressArg::Bar => ProgressMode::Bar,

@@ -218,3 +218,65 @@ fn timeline_merges_both_hosts_on_the_server_clock() {
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(csv.starts_with("server_time_utc,host_time_utc,host,"));
 }
+
+#[test]
+fn one_sided_tickets_reported_codes_and_time_windows() {
+    // Server only, the codes the user saw given: diagnosed from the server's connections.
+    let out = bin()
+        .args(["analyze", "--format", "json", "--reported", "0x904/0x7"])
+        .arg(samples().join("cert-key-unreadable-server.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["top_cause"], "cert-key-unreadable");
+    assert!(r["notes"][0].as_str().unwrap().starts_with("Server only"));
+    assert!(r["server_summary"]["failed_in_setup"].as_u64().unwrap() > 0);
+    let a = &r["attempts"][0];
+    assert_eq!(a["origin"], "server-connection");
+    assert_eq!(a["code_source"], "reported by the user");
+    assert_eq!(a["extended_reason"], 7);
+    // A mistyped password is no 0x904: reported as what it is, exit 1.
+    let out = bin()
+        .args(["analyze", "--format", "json"])
+        .args(ticket("healthy-wrong-password"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["verdict"], "other-failure");
+    assert!(r["top_cause"].is_null());
+    let failed: Vec<&serde_json::Value> = r["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["failed"] == true)
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        failed
+            .iter()
+            .all(|a| a["other_failure"].as_str().unwrap().starts_with("0x807"))
+    );
+    // A window before every attempt leaves nothing to diagnose; a bad time is a usage error.
+    let out = bin()
+        .args(["analyze", "--format", "json", "--until", "2000-01-01T00:00:00Z"])
+        .args(ticket("cert-key-unreadable"))
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["verdict"], "nothing-failed", "{r}");
+    assert!(r["notes"].to_string().contains("outside the time window"));
+    let out = bin()
+        .args(["analyze", "--since", "yesterday"])
+        .args(ticket("cert-key-unreadable"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give a time"));
+}

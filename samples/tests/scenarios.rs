@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use rdpdiag_samples::scenario::{self, GenerateOptions, Layout, Packaging};
+use rdpdiag_samples::scenario::{self, GenerateOptions, Layout, Packaging, ScenarioKind};
 use rdpdiag_schemas::RootCauseId;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -76,11 +76,18 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
                     _ => assert!(!entries.contains_key("manifest.json")),
                 }
             }
-            // Every failed attempt leaves 1024 then 1026 Disconnect Reason 2308 on the client.
+            // Every failed attempt leaves 1024 then 1026 Disconnect Reason 2308 on the client
+            // (2055, 0x807, for a mistyped password), after 1028 and, past the credential
+            // prompt, 1029 where the failure comes after TLS starts.
             let failed = g.world.attempts.iter().filter(|a| a.failure.is_some()).count();
+            let code = if spec.kind == ScenarioKind::WrongPassword {
+                "2055"
+            } else {
+                "2308"
+            };
             let c2308 = find(&cl, 1026)
                 .into_iter()
-                .filter(|v| field(v, "Value").as_deref() == Some("2308"))
+                .filter(|v| field(v, "Value").as_deref() == Some(code))
                 .count();
             assert_eq!(c2308, failed, "{} {:?}", spec.name, layout);
             assert_eq!(find(&cl, 1024).len(), g.world.attempts.len());
@@ -88,6 +95,11 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
                 find(&sl, id).into_iter().filter_map(|v| field(v, name)).collect()
             };
             match spec.expected_top {
+                None if spec.kind == ScenarioKind::WrongPassword => {
+                    // The refused password: RdpCoreTS 140 and no 1149; the last attempt logs on.
+                    assert!(!find(&sl, 140).is_empty());
+                    assert_eq!(find(&sl, 1149).len(), g.world.attempts.len() - failed);
+                }
                 None => {
                     assert_eq!(c2308, 0);
                     assert_eq!(

@@ -97,8 +97,9 @@ pub const TICKETS: TableSpec = TableSpec {
             "verdict",
             Text,
             true,
-            "Report verdict: `diagnosed`, `insufficient-evidence`, `nothing-failed`, `no-attempts`; \
-             null when the ticket failed",
+            "Report verdict: `diagnosed`, `insufficient-evidence`, `nothing-failed`, `no-attempts`, \
+             `other-failure` (every failure ended with a code that is not a 0x904 one); null when \
+             the ticket failed",
         ),
         col(
             "top_cause",

@@ -18,6 +18,7 @@ pub mod rows;
 pub mod summary;
 pub mod tables;
 pub mod ticket;
+pub mod ticket_info;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -74,6 +75,9 @@ pub struct BatchOptions {
     pub each_input_is_ticket: bool,
     /// How each ticket is analysed.
     pub analyze: AnalyzeOptions,
+    /// What users reported per ticket id (`--ticket-info`): replaces `analyze.diagnose` for
+    /// the tickets it lists.
+    pub ticket_info: std::collections::HashMap<String, crate::diagnose::DiagnoseOptions>,
     /// Progress display.
     pub progress: ProgressMode,
     /// Seconds between plain progress lines.
@@ -96,6 +100,7 @@ impl BatchOptions {
             writer: WriterLimits::default(),
             each_input_is_ticket: false,
             analyze: AnalyzeOptions::default(),
+            ticket_info: Default::default(),
             progress: ProgressMode::Auto,
             progress_every: Duration::from_secs(10),
             stop: Arc::new(AtomicBool::new(false)),
@@ -325,7 +330,14 @@ pub fn run(opts: &BatchOptions, catalog: &Catalog) -> Result<BatchOutcome, Batch
                     if opts.stop.load(Ordering::Relaxed) {
                         return None;
                     }
-                    let o = process_ticket(t, catalog, &opts.analyze, &work);
+                    let o = match opts.ticket_info.get(&t.id) {
+                        Some(d) => {
+                            let mut a = opts.analyze.clone();
+                            a.diagnose = d.clone();
+                            process_ticket(t, catalog, &a, &work)
+                        }
+                        None => process_ticket(t, catalog, &opts.analyze, &work),
+                    };
                     progress.ticket_done(o.status == Status::Failed);
                     Some(o)
                 })

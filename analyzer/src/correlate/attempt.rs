@@ -48,6 +48,11 @@ impl ClientAttempt {
     /// A TLS or credential failure is fast after the prompt however long the prompt took
     /// (audit 2026-12 finding 1: the TCP connection stays open while the user types).
     pub fn setup_s(&self) -> Option<f64> {
+        // A connection rebuilt from the server's logs: how long the user typed is not in them,
+        // so its setup time is unknown (its span still holds every event of it).
+        if self.from_server {
+            return None;
+        }
         let end = self.end?;
         let from = self
             .user_known

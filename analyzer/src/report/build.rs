@@ -54,6 +54,18 @@ pub fn human_duration(seconds: f64) -> String {
     format!("{sign}{text}")
 }
 
+/// The server summary's first line, the same in every format.
+pub fn server_summary_line(sv: &ReportServerSummary) -> String {
+    format!(
+        "Server: {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)",
+        sv.connections,
+        sv.client_addresses,
+        sv.authenticated,
+        sv.failed_in_setup,
+        sv.failed_share * 100.0
+    )
+}
+
 /// Ranks of an attempt's findings: the top one, the runner-up when it is close (within 0.2) or
 /// itself above the diagnosis threshold, the rest considered.
 fn rank(i: usize, conf: f64, top: f64) -> String {

@@ -110,15 +110,7 @@ pub fn render(r: &Report) -> String {
         let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
     }
     if let Some(sv) = &r.server_summary {
-        let _ = write!(
-            s,
-            "<p>Server: {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)</p>",
-            sv.connections,
-            sv.client_addresses,
-            sv.authenticated,
-            sv.failed_in_setup,
-            sv.failed_share * 100.0
-        );
+        let _ = write!(s, "<p>{}</p>", esc(&super::build::server_summary_line(sv)));
         if !sv.conditions.is_empty() {
             s.push_str("<ul>");
             for c in &sv.conditions {

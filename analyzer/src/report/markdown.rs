@@ -47,15 +47,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "> {}\n", esc(n));
     }
     if let Some(sv) = &r.server_summary {
-        let _ = writeln!(
-            s,
-            "**Server:** {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)\n",
-            sv.connections,
-            sv.client_addresses,
-            sv.authenticated,
-            sv.failed_in_setup,
-            sv.failed_share * 100.0
-        );
+        let _ = writeln!(s, "{}\n", esc(&super::build::server_summary_line(sv)));
         for c in &sv.conditions {
             let _ = writeln!(s, "- {}", esc(c));
         }

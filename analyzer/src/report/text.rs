@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use rdpdiag_schemas::report::{Report, ReportAttempt};
 
-use super::build::human_duration;
+use super::build::{human_duration, server_summary_line};
 
 /// Makes text from the inputs safe to print on a terminal: control characters other than
 /// newline and tab (escape sequences, carriage returns, NUL), C1 controls, and the invisible
@@ -72,15 +72,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(s, "Note: {n}");
     }
     if let Some(sv) = &r.server_summary {
-        let _ = writeln!(
-            s,
-            "Server: {} connection(s) from {} address(es); {} authenticated, {} ended during setup ({:.0}%)",
-            sv.connections,
-            sv.client_addresses,
-            sv.authenticated,
-            sv.failed_in_setup,
-            sv.failed_share * 100.0
-        );
+        let _ = writeln!(s, "{}", server_summary_line(sv));
         for c in &sv.conditions {
             let _ = writeln!(s, "  - {c}");
         }

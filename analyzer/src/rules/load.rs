@@ -188,6 +188,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             ));
             continue;
         }
+        let event_only_keys = ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some();
         let kind = if let Some(matcher) = ev.event {
             if matcher.ids.is_empty() {
                 errors.push(err(line, format!("evidence {:?}: `event.ids` is empty", ev.id)));
@@ -276,7 +277,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                     format!("evidence {:?}: `attempt` sets no property", ev.id),
                 ));
             }
-            if ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some() {
+            if event_only_keys {
                 errors.push(err(
                     line,
                     format!(
@@ -299,7 +300,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                     ),
                 ));
             }
-            if ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some() {
+            if event_only_keys {
                 errors.push(err(
                     line,
                     format!(
