@@ -224,6 +224,8 @@ enum TimelineFormat {
     Text,
     Csv,
     Jsonl,
+    /// JSONL for Timesketch's importer (message, datetime, timestamp_desc, ...).
+    Timesketch,
 }
 
 #[derive(Debug, clap::Args)]
@@ -404,6 +406,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 TimelineFormat::Text => rdpdiag::timeline::to_text(&rows, &a.correlation),
                 TimelineFormat::Csv => rdpdiag::timeline::to_csv(&rows),
                 TimelineFormat::Jsonl => rdpdiag::timeline::to_jsonl(&rows),
+                TimelineFormat::Timesketch => rdpdiag::timeline::to_timesketch(&rows, &a.correlation),
             };
             write_out(args.output.as_ref(), &text)?;
             Ok(ExitCode::SUCCESS)
