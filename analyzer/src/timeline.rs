@@ -140,7 +140,7 @@ pub fn to_timesketch(rows: &[TimelineRow], corr: &Correlation) -> String {
         .filter_map(|r| {
             let moved = r.host == "client" && r.server_time_utc != r.host_time_utc;
             let v = serde_json::json!({
-                "message": format!("{} {} {}: {}", r.computer, short_channel(&r.channel), r.event_id, r.summary),
+                "message": format!("{} {} {}: {}", r.computer, crate::report::text::short_channel(&r.channel), r.event_id, r.summary),
                 "datetime": r.server_time_utc.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 "timestamp_desc": "Event Recorded (server clock)",
                 "host": r.host,
@@ -159,13 +159,6 @@ pub fn to_timesketch(rows: &[TimelineRow], corr: &Correlation) -> String {
         })
         .map(|l| l + "\n")
         .collect()
-}
-
-/// `Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational` -> `RdpCoreTS/Operational`.
-fn short_channel(c: &str) -> &str {
-    let c = c.strip_prefix("Microsoft-Windows-").unwrap_or(c);
-    let c = c.strip_prefix("TerminalServices-").unwrap_or(c);
-    c.strip_prefix("RemoteDesktopServices-").unwrap_or(c)
 }
 
 #[cfg(test)]

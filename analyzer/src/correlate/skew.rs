@@ -496,6 +496,16 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// An accept of `ip` at `ms` after [`t0`] that lasted `dur_ms` and did not authenticate.
+    fn accept_at(ms: i64, ip: &str, dur_ms: i64) -> Sighting {
+        Sighting {
+            time: t0() + Duration::milliseconds(ms),
+            ip: ip.into(),
+            kind: SightingKind::Accept,
+            outcome: Some((dur_ms, false)),
+        }
+    }
+
     fn attempt(start_ms: i64, dur_ms: Option<i64>, logged_on: bool, reason: Option<u32>) -> ClientAttempt {
         let start = t0() + Duration::milliseconds(start_ms);
         ClientAttempt {
@@ -590,12 +600,7 @@ mod tests {
         let mut sightings = Vec::new();
         for (ip, off) in [("10.0.0.9", -7_000i64), ("10.0.0.44", 12_000_000)] {
             for s in [0i64, 90_000] {
-                sightings.push(Sighting {
-                    time: t0() + Duration::milliseconds(s + off),
-                    ip: ip.into(),
-                    kind: SightingKind::Accept,
-                    outcome: Some((1500, false)),
-                });
+                sightings.push(accept_at(s + off, ip, 1500));
             }
         }
         let skew = estimate_skew(&attempts, &sightings, &[], None);
@@ -617,12 +622,7 @@ mod tests {
             .map(|&s| attempt(s, Some(300), false, Some(2308)))
             .collect();
         let sightings: Vec<Sighting> = (0..300i64)
-            .map(|k| Sighting {
-                time: t0() + Duration::milliseconds(1_800_000 + k * 2_000),
-                ip: "203.0.113.50".into(),
-                kind: SightingKind::Accept,
-                outcome: Some((300, false)),
-            })
+            .map(|k| accept_at(1_800_000 + k * 2_000, "203.0.113.50", 300))
             .collect();
         let skew = estimate_skew(&attempts, &sightings, &[], None);
         assert_eq!(skew.basis, SkewBasis::Unknown, "{}", skew.describe());

@@ -123,11 +123,9 @@ impl Ctx<'_> {
         if is_client {
             return (a.start, a.end.unwrap_or(a.start).max(a.start));
         }
+        // A server-only attempt always has its connection.
         if let Some(c) = self.pa.connection.and_then(|i| self.corr.connections.get(i)) {
             return (c.accept, c.end.max(c.accept));
-        }
-        if a.from_server {
-            return (a.start, a.end.unwrap_or(a.start).max(a.start));
         }
         let start = a.start - skew;
         (start, a.end.map(|e| e - skew).unwrap_or(start).max(start))
@@ -171,14 +169,13 @@ impl Ctx<'_> {
             let range = match window {
                 Window::Anywhere => None,
                 Window::Around { from, to } => {
-                    // Without a known skew a server-side window is widened: the anchor is a
-                    // guess. A server-only attempt is on the server's clock already.
-                    let widen =
-                        if unknown_skew && !is_client && conn.is_none() && !self.pa.attempt.from_server {
-                            Duration::minutes(5)
-                        } else {
-                            Duration::zero()
-                        };
+                    // Without a known skew and no paired connection (a server-only attempt has
+                    // its own), a server-side window is widened: the anchor is a guess.
+                    let widen = if unknown_skew && !is_client && conn.is_none() {
+                        Duration::minutes(5)
+                    } else {
+                        Duration::zero()
+                    };
                     Some((lo_anchor + from - widen, hi_anchor + to + widen))
                 }
             };

@@ -87,11 +87,10 @@ fn server_summary(server: &HostEvidence, corr: &Correlation) -> Option<ReportSer
     let failed: Vec<&crate::correlate::ServerConnection> =
         conns.iter().filter(|c| !c.authenticated).collect();
     let last_success = conns.iter().filter(|c| c.authenticated).map(|c| c.accept).max();
-    let mut by_time: Vec<&crate::correlate::ServerConnection> = conns.iter().collect();
-    by_time.sort_by_key(|c| c.accept);
-    let trailing = by_time.iter().rev().take_while(|c| !c.authenticated).count();
+    // Connections come in accept order (`server_connections`).
+    let trailing = conns.iter().rev().take_while(|c| !c.authenticated).count();
     let all_failing_since = (trailing >= 3)
-        .then(|| by_time.get(by_time.len() - trailing).map(|c| c.accept))
+        .then(|| conns.get(conns.len() - trailing).map(|c| c.accept))
         .flatten();
     let mut addrs: Vec<&str> = conns
         .iter()

@@ -189,6 +189,15 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             continue;
         }
         let event_only_keys = ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some();
+        if event_only_keys && ev.event.is_none() {
+            errors.push(err(
+                line,
+                format!(
+                    "evidence {:?}: `window`/`where`/`anchor` apply to event evidence only",
+                    ev.id
+                ),
+            ));
+        }
         let kind = if let Some(matcher) = ev.event {
             if matcher.ids.is_empty() {
                 errors.push(err(line, format!("evidence {:?}: `event.ids` is empty", ev.id)));
@@ -277,15 +286,6 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                     format!("evidence {:?}: `attempt` sets no property", ev.id),
                 ));
             }
-            if event_only_keys {
-                errors.push(err(
-                    line,
-                    format!(
-                        "evidence {:?}: `window`/`where`/`anchor` apply to event evidence only",
-                        ev.id
-                    ),
-                ));
-            }
             EvidenceKind::Attempt(a)
         } else if let Some(f) = ev.fact {
             if !crate::fact_vocabulary::is_known_path(&f.path) {
@@ -297,15 +297,6 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                         ev.id,
                         f.path,
                         known.join(", ")
-                    ),
-                ));
-            }
-            if event_only_keys {
-                errors.push(err(
-                    line,
-                    format!(
-                        "evidence {:?}: `window`/`where`/`anchor` apply to event evidence only",
-                        ev.id
                     ),
                 ));
             }

@@ -1081,9 +1081,12 @@ impl World {
         // 140 comes 0.12-9.4 s after 131 (median 0.85 s in the real sample).
         let t = ts + ms(rng.range(400, 2600) as i64);
         let user = self.server.user_name.clone();
-        // A mistyped password: STATUS_LOGON_FAILURE / STATUS_WRONG_PASSWORD. NLA that cannot
-        // validate the account (the server lost its domain controller, FG 5.3 "NLA times out";
-        // TechNet ee891040): STATUS_NO_LOGON_SERVERS, no sub-status.
+        // A mistyped password: 4625 Status 0xC000006D STATUS_LOGON_FAILURE, SubStatus
+        // 0xC000006A wrong password (Microsoft's 4625 documentation, status table; FG 1.7).
+        // The NLA failure modelled here is a server that cannot validate the account because it
+        // lost its domain controller (FG 5.3 "NLA times out"): 4625 Status 0xC000005E
+        // STATUS_NO_LOGON_SERVERS (same table). That this pairs with RdpCoreTS 140 is an
+        // inference: no real 140 + 4625 pair is in the corpus.
         let (status, sub) = if self.spec.kind == ScenarioKind::WrongPassword {
             (0xC000_006D, 0xC000_006A)
         } else {
