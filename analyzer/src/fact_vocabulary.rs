@@ -178,9 +178,39 @@ pub const FACTS: &[FactDef] = &[
         derive: client_mstsc_major,
     },
     FactDef {
-        path: "derived.client_credssp_weak",
-        meaning: "client AllowEncryptionOracle=2 or EnableCredSSPSupport=0",
-        derive: client_credssp_weak,
+        path: "derived.client_credssp_disabled",
+        meaning: "the client's EnableCredSSPSupport is 0: it cannot do NLA",
+        derive: client_credssp_disabled,
+    },
+    FactDef {
+        path: "derived.cipher_policy_set",
+        meaning: "the Group Policy SSL Cipher Suite Order (Policies\\...\\SSL\\00010002 Functions) is set",
+        derive: cipher_policy_set,
+    },
+    FactDef {
+        path: "derived.cipher_suites_without_rsa",
+        meaning: "the cipher suites in force (policy, else local list) hold none usable with the RSA certificate RDP uses (no *_RSA_* suite, no TLS 1.3 suite)",
+        derive: cipher_suites_without_rsa,
+    },
+    FactDef {
+        path: "derived.termservice_dll_not_termsrv",
+        meaning: "TermService\\Parameters\\ServiceDll names a DLL other than termsrv.dll (a wrapper or hook)",
+        derive: termservice_dll_not_termsrv,
+    },
+    FactDef {
+        path: "derived.new_logons_disabled",
+        meaning: "the server refuses new logons: Winlogon WinStationsDisabled = 1 or TSServerDrainMode 1/2 (false only when both were read as off)",
+        derive: new_logons_disabled,
+    },
+    FactDef {
+        path: "listener.max_instance_count",
+        meaning: "RDP-Tcp MaxInstanceCount in force (policy 'Limit number of connections' over local)",
+        derive: max_instance_count,
+    },
+    FactDef {
+        path: "derived.client_uses_store_app",
+        meaning: "the client has the Microsoft Store 'Remote Desktop' app (Microsoft.RemoteDesktop), which Microsoft no longer updates",
+        derive: client_uses_store_app,
     },
     FactDef {
         path: "derived.server_tls12_disabled",
@@ -548,19 +578,78 @@ fn client_mstsc_major(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     Some(Derived::new(json!(major), vec![cv.source.clone()]))
 }
 
-fn client_credssp_weak(f: &HostFacts, _: &Correlation) -> Option<Derived> {
-    let oracle = f.credssp_allow_encryption_oracle.as_ref();
-    let support = f.client.enable_credssp_support.as_ref();
-    if oracle.is_none() && support.is_none() {
-        return None;
-    }
-    let weak = oracle.is_some_and(|v| v.value == 2) || support.is_some_and(|v| v.value == 0);
-    let sources = oracle
+/// EnableCredSSPSupport = 0: the client cannot do NLA (field guide 4.4). AllowEncryptionOracle
+/// = 2 is not a sign of a mismatch: it is the compatibility setting that lets a patched and an
+/// unpatched side talk (audit 2026-12 section 5 item 2; KB4295591 matrix).
+fn client_credssp_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let support = f.client.enable_credssp_support.as_ref()?;
+    Some(Derived::new(
+        json!(support.value == 0),
+        vec![support.source.clone()],
+    ))
+}
+
+fn cipher_policy_set(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let p = f.server_policy.cipher_policy.as_ref()?;
+    Some(Derived::new(json!(!p.value.is_empty()), vec![p.source.clone()]))
+}
+
+/// A TLS 1.2 suite is usable with an RSA server certificate when its name carries `_RSA_`
+/// (ECDHE_RSA, DHE_RSA, RSA key exchange); TLS 1.3 suites (`TLS_AES_*`, `TLS_CHACHA20_*`) are
+/// independent of the certificate type (Microsoft "Cipher Suites in TLS/SSL (Schannel SSP)"
+/// naming; RDP's self-signed and template certificates are RSA: inference from the field guide
+/// 4.7 listing, not checked for every deployment).
+fn cipher_suites_without_rsa(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let list = f
+        .server_policy
+        .cipher_policy
+        .as_ref()
+        .filter(|p| !p.value.is_empty())
+        .or(f.server_policy.cipher_local.as_ref())?;
+    let usable = list.value.iter().any(|s| {
+        let s = s.to_ascii_uppercase();
+        s.contains("_RSA_") || s.starts_with("TLS_AES_") || s.starts_with("TLS_CHACHA20_")
+    });
+    Some(Derived::new(json!(!usable), vec![list.source.clone()]))
+}
+
+fn termservice_dll_not_termsrv(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let dll = f.server_policy.service_dll.as_ref()?;
+    let name = dll.value.rsplit(['\\', '/']).next().unwrap_or(&dll.value).trim();
+    Some(Derived::new(
+        json!(!name.eq_ignore_ascii_case("termsrv.dll")),
+        vec![dll.source.clone()],
+    ))
+}
+
+fn new_logons_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let p = &f.server_policy;
+    let on: Vec<Provenance> = p
+        .winstations_disabled
+        .iter()
+        .filter(|v| v.value == 1)
+        .chain(p.drain_mode.iter().filter(|v| v.value == 1 || v.value == 2))
         .map(|v| v.source.clone())
-        .into_iter()
-        .chain(support.map(|v| v.source.clone()))
         .collect();
-    Some(Derived::new(json!(weak), sources))
+    if !on.is_empty() {
+        return Some(Derived::new(json!(true), on));
+    }
+    // Unknown is never "no": false only when both switches were read.
+    let (w, d) = (p.winstations_disabled.as_ref()?, p.drain_mode.as_ref()?);
+    Some(Derived::new(
+        json!(false),
+        vec![w.source.clone(), d.source.clone()],
+    ))
+}
+
+fn max_instance_count(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    setting(&f.server_policy.max_instance_count)
+}
+
+fn client_uses_store_app(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let cv = f.client_versions.as_ref()?;
+    let store = cv.versions.get("remote_desktop_store_app")?;
+    Some(Derived::new(json!(store.is_some()), vec![cv.source.clone()]))
 }
 
 fn server_tls12_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {

@@ -64,6 +64,17 @@ pub const TS_CLIENT_HKCU_KEY: &str = r"HKCU\Software\Microsoft\Terminal Server C
 pub const CRYPTOGRAPHY_KEY: &str = r"HKLM\SOFTWARE\Microsoft\Cryptography";
 /// Machine certificate stores in the registry.
 pub const SYSTEM_CERTIFICATES_KEY: &str = r"HKLM\SOFTWARE\Microsoft\SystemCertificates";
+/// Group Policy "SSL Cipher Suite Order" (`Functions`, comma-separated), the first place
+/// Microsoft checks when the TLS handshake of RDP fails (internal-error troubleshooting doc).
+pub const CIPHER_POLICY_KEY: &str =
+    r"HKLM\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002";
+/// The local cipher-suite list (`Functions`, multi-string), same doc.
+pub const CIPHER_LOCAL_KEY: &str =
+    r"HKLM\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002";
+/// TermService's registration (`Parameters\ServiceDll`: termsrv.dll unless something hooks it).
+pub const TERMSERVICE_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Services\TermService";
+/// Winlogon (`WinStationsDisabled`: 1 = "change logon /disable").
+pub const WINLOGON_KEY: &str = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon";
 
 /// Where a fact came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -483,6 +494,24 @@ pub struct TraceHeaderFact {
     pub source: Provenance,
 }
 
+/// Settings that decide whether the server takes new RDP connections at all, and what sits in
+/// its TLS and service stack (issue 15: logon-disabled, rdp-service-crash, cipher policy).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServerPolicyFacts {
+    /// Cipher suites of the Group Policy order, when the policy is set.
+    pub cipher_policy: Option<Fact<Vec<String>>>,
+    /// Cipher suites of the local list, when present.
+    pub cipher_local: Option<Fact<Vec<String>>>,
+    /// `TermService\Parameters\ServiceDll`.
+    pub service_dll: Option<Fact<String>>,
+    /// `Winlogon\WinStationsDisabled`.
+    pub winstations_disabled: Option<Fact<u32>>,
+    /// `Terminal Server\TSServerDrainMode` (1 = no new logons, 2 = until restart).
+    pub drain_mode: Option<Fact<u32>>,
+    /// `MaxInstanceCount` of RDP-Tcp and the policy "Limit number of connections".
+    pub max_instance_count: Setting<u32>,
+}
+
 /// Events of a converted client trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceEventsFact {
@@ -528,6 +557,8 @@ pub struct HostFacts {
     pub listeners: Vec<ListenerConfig>,
     /// Other Terminal Server settings.
     pub terminal_server: TerminalServerFacts,
+    /// Logon mode, connection limits, cipher policy, TermService's DLL.
+    pub server_policy: ServerPolicyFacts,
     /// SCHANNEL protocol switches present.
     pub schannel: Vec<SchannelSwitch>,
     /// `Lsa\FIPSAlgorithmPolicy\Enabled` (or the legacy `Lsa\FIPSAlgorithmPolicy` value).
@@ -583,6 +614,7 @@ pub fn hive_include(kind: HiveKind) -> Option<Vec<String>> {
             r"CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy",
             r"CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy",
             r"CurrentControlSet\Services\TermService",
+            r"CurrentControlSet\Control\Cryptography\Configuration\Local\SSL",
         ],
         HiveKind::Software => &[
             r"Policies\Microsoft\Windows NT\Terminal Services",
@@ -592,6 +624,8 @@ pub fn hive_include(kind: HiveKind) -> Option<Vec<String>> {
             r"Microsoft\Terminal Server Client",
             r"Microsoft\SystemCertificates\MY\Certificates",
             r"Microsoft\SystemCertificates\Remote Desktop\Certificates",
+            r"Policies\Microsoft\Cryptography\Configuration\SSL",
+            r"Microsoft\Windows NT\CurrentVersion\Winlogon",
         ],
         HiveKind::NtUser => &[r"Software\Microsoft\Terminal Server Client"],
         _ => return Some(Vec::new()),
@@ -1161,6 +1195,7 @@ impl HostFacts {
         self.derive_client(&reg);
         self.derive_os(&reg);
         self.derive_certificates(&reg);
+        self.derive_server_policy(&reg);
         if reg.keys_dropped > 0 {
             self.problems.push(FactProblem {
                 severity: Severity::Warning,
@@ -1378,6 +1413,45 @@ impl HostFacts {
             ubr: k.value("UBR").and_then(|v| v.data.as_u32()),
             source: Provenance::of_key(k),
         });
+    }
+
+    fn derive_server_policy(&mut self, reg: &Registry) {
+        // `Functions` is REG_SZ comma-separated under the policy key, REG_MULTI_SZ locally.
+        let suites = |key: &str| -> Option<Fact<Vec<String>>> {
+            let k = reg.key(key)?;
+            let v = k.value("Functions")?;
+            let list: Vec<String> = match &v.data {
+                RegData::MultiSz(items) => items.clone(),
+                other => other.as_text()?.split(',').map(str::to_string).collect(),
+            };
+            let list = list
+                .into_iter()
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
+            Some(Fact {
+                value: list,
+                source: Provenance::of_value(&k.path, v),
+            })
+        };
+        let rdp_tcp = format!(r"{TS_KEY}\WinStations\RDP-Tcp");
+        self.server_policy = ServerPolicyFacts {
+            cipher_policy: suites(CIPHER_POLICY_KEY),
+            cipher_local: suites(CIPHER_LOCAL_KEY),
+            service_dll: fact_text(reg, &format!(r"{TERMSERVICE_KEY}\Parameters"), "ServiceDll"),
+            winstations_disabled: fact_u32(reg, WINLOGON_KEY, "WinStationsDisabled"),
+            // Absent from a Terminal Server key that was read: not draining (the default).
+            drain_mode: fact_u32(reg, TS_KEY, "TSServerDrainMode").or_else(|| {
+                reg.key(TS_KEY).map(|k| Fact {
+                    value: 0,
+                    source: Provenance::of_key(k),
+                })
+            }),
+            max_instance_count: Setting::new(
+                fact_u32(reg, &rdp_tcp, "MaxInstanceCount"),
+                fact_u32(reg, TS_POLICY_KEY, "MaxInstanceCount"),
+            ),
+        };
     }
 
     fn derive_certificates(&mut self, reg: &Registry) {

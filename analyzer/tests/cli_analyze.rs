@@ -241,27 +241,22 @@ fn one_sided_tickets_reported_codes_and_time_windows() {
     assert_eq!(a["origin"], "server-connection");
     assert_eq!(a["code_source"], "reported by the user");
     assert_eq!(a["extended_reason"], 7);
-    // A mistyped password is no 0x904: reported as what it is, exit 1.
+    // A mistyped password is no 0x904: named as refused credentials, never an NLA mismatch.
     let out = bin()
         .args(["analyze", "--format", "json"])
         .args(ticket("healthy-wrong-password"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["verdict"], "other-failure");
-    assert!(r["top_cause"].is_null());
-    let failed: Vec<&serde_json::Value> = r["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["failed"] == true)
-        .collect();
-    assert!(!failed.is_empty());
+    assert_eq!(r["verdict"], "diagnosed", "{r}");
+    assert_eq!(r["top_cause"], "credentials-rejected");
+    let causes = r["causes"].as_array().unwrap();
     assert!(
-        failed
+        causes
             .iter()
-            .all(|a| a["other_failure"].as_str().unwrap().starts_with("0x807"))
+            .filter(|c| c["id"] == "nla-credssp-mismatch")
+            .all(|c| c["confidence"].as_f64().unwrap() <= 0.3),
+        "{causes:?}"
     );
     // A window before every attempt leaves nothing to diagnose; a bad time is a usage error.
     let out = bin()

@@ -222,7 +222,7 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
             serde_json::Value::Null,
         ),
         (
-            "derived.client_credssp_weak",
+            "derived.client_credssp_disabled",
             "nla-credssp-mismatch",
             "client",
             serde_json::Value::Null,

@@ -80,14 +80,17 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
             // (2055, 0x807, for a mistyped password), after 1028 and, past the credential
             // prompt, 1029 where the failure comes after TLS starts.
             let failed = g.world.attempts.iter().filter(|a| a.failure.is_some()).count();
-            let code = if spec.kind == ScenarioKind::WrongPassword {
-                "2055"
+            // Refused credentials: 0x807, or 0xD07 for a locked-out account.
+            let codes: &[&str] = if spec.kind == ScenarioKind::WrongPassword {
+                &["2055"]
+            } else if spec.kind == ScenarioKind::Cause(RootCauseId::CredentialsRejected) {
+                &["2055", "3335"]
             } else {
-                "2308"
+                &["2308"]
             };
             let c2308 = find(&cl, 1026)
                 .into_iter()
-                .filter(|v| field(v, "Value").as_deref() == Some(code))
+                .filter(|v| field(v, "Value").is_some_and(|x| codes.contains(&x.as_str())))
                 .count();
             assert_eq!(c2308, failed, "{} {:?}", spec.name, layout);
             assert_eq!(find(&cl, 1024).len(), g.world.attempts.len());
@@ -95,7 +98,7 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
                 find(&sl, id).into_iter().filter_map(|v| field(v, name)).collect()
             };
             match spec.expected_top {
-                None if spec.kind == ScenarioKind::WrongPassword => {
+                _ if spec.kind == ScenarioKind::WrongPassword => {
                     // The refused password: RdpCoreTS 140 and no 1149; the last attempt logs on.
                     assert!(!find(&sl, 140).is_empty());
                     assert_eq!(find(&sl, 1149).len(), g.world.attempts.len() - failed);

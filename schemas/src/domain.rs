@@ -103,11 +103,29 @@ pub enum RootCauseId {
     TlsOrFipsMismatch,
     /// (k) An RDP proxy, bastion or gateway in the path that cannot negotiate with the server.
     ProxyOrBastionInPath,
+    /// TermService stops or crashes during setup (SCM 7031/7034, a faulting svchost, a hooked
+    /// ServiceDll) (audit 2026-12 section 3 item 4).
+    RdpServiceCrash,
+    /// The credentials were refused (0x807 family, RdpCoreTS 140, Security 4625 status): a
+    /// wrong password, never an NLA mismatch (audit section 5 item 3).
+    CredentialsRejected,
+    /// Something in the path, not TermService, accepts the TCP connection and resets it: an IPS,
+    /// SSL inspection, a port-forward to the wrong host (audit section 3 item 2).
+    MiddleboxReset,
+    /// The RDP security layer or protocol stack detected an error and dropped the client
+    /// (TermDD 56/50, RdpCoreTS 139) (audit section 3 item 3).
+    RdpProtocolError,
+    /// New logons are disabled or limited on the server: WinStationsDisabled, drain mode,
+    /// connection-count limits (audit section 3 item 5).
+    LogonDisabled,
+    /// The RD Gateway or Connection Broker leg fails (Gateway 304, Broker 2056, client 1296)
+    /// (audit section 3 items 1 and 6).
+    GatewayOrBrokerLeg,
 }
 
 impl RootCauseId {
-    /// All ids, in field-guide order (a) to (k).
-    pub const ALL: [RootCauseId; 11] = [
+    /// All ids: field-guide order (a) to (k), then the causes the 2026-12 audit added.
+    pub const ALL: [RootCauseId; 17] = [
         RootCauseId::CertKeyUnreadable,
         RootCauseId::CertExpiredOrMismatched,
         RootCauseId::NlaCredsspMismatch,
@@ -119,6 +137,12 @@ impl RootCauseId {
         RootCauseId::OutdatedClient,
         RootCauseId::TlsOrFipsMismatch,
         RootCauseId::ProxyOrBastionInPath,
+        RootCauseId::RdpServiceCrash,
+        RootCauseId::CredentialsRejected,
+        RootCauseId::MiddleboxReset,
+        RootCauseId::RdpProtocolError,
+        RootCauseId::LogonDisabled,
+        RootCauseId::GatewayOrBrokerLeg,
     ];
 
     /// The kebab-case id, as written in rule files and reports.
@@ -135,6 +159,12 @@ impl RootCauseId {
             RootCauseId::OutdatedClient => "outdated-client",
             RootCauseId::TlsOrFipsMismatch => "tls-or-fips-mismatch",
             RootCauseId::ProxyOrBastionInPath => "proxy-or-bastion-in-path",
+            RootCauseId::RdpServiceCrash => "rdp-service-crash",
+            RootCauseId::CredentialsRejected => "credentials-rejected",
+            RootCauseId::MiddleboxReset => "middlebox-reset",
+            RootCauseId::RdpProtocolError => "rdp-protocol-error",
+            RootCauseId::LogonDisabled => "logon-disabled",
+            RootCauseId::GatewayOrBrokerLeg => "gateway-or-broker-leg",
         }
     }
 
@@ -162,6 +192,14 @@ impl RootCauseId {
             RootCauseId::OutdatedClient => "Outdated Remote Desktop client",
             RootCauseId::TlsOrFipsMismatch => "TLS protocol / cipher suite mismatch or FIPS",
             RootCauseId::ProxyOrBastionInPath => "RDP proxy, bastion or gateway in the path",
+            RootCauseId::RdpServiceCrash => "Remote Desktop Services stopped or crashed during setup",
+            RootCauseId::CredentialsRejected => {
+                "Credentials rejected (wrong password, locked or disabled account)"
+            }
+            RootCauseId::MiddleboxReset => "A device in the path accepts and resets the connection",
+            RootCauseId::RdpProtocolError => "RDP protocol or security-layer error",
+            RootCauseId::LogonDisabled => "New logons disabled or limited on the server",
+            RootCauseId::GatewayOrBrokerLeg => "RD Gateway or Connection Broker leg failed",
         }
     }
 }

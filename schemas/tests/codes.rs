@@ -415,3 +415,21 @@ fn historical_codes_agree_with_the_layer_of_their_low_byte() {
         assert_eq!(h.sources, &[Source::SrcHist]);
     }
 }
+
+#[test]
+fn audit_code_table_fixes() {
+    // 0x4 (Store app / Windows App) is a known code, not "network layer, sub-code 0".
+    let four = codes::disconnect_reason(4).expect("0x4 is in the table");
+    assert_eq!(four.sources, &[Source::Community]);
+    assert_eq!(decode_layer(4).layer, Layer::Unknown);
+    // Classes 09 and 0A decode.
+    assert_eq!(decode_layer(2825).layer, Layer::SecurityNegotiation);
+    assert_eq!(decode_layer(3593).layer, Layer::SecurityNegotiation);
+    assert_eq!(decode_layer(266).layer, Layer::CredentialUi);
+    assert_eq!(decode_layer(1034).layer, Layer::CredentialUi);
+    // The SSL_ERR codes of Microsoft's OnDisconnected page carry its tag.
+    for code in [3079, 3335, 3591, 3847, 4615] {
+        let r = codes::disconnect_reason(code).expect("in the table");
+        assert_eq!(r.sources, &[Source::MsDoc], "{code}");
+    }
+}

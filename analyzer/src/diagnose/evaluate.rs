@@ -9,7 +9,8 @@ use crate::correlate::{Correlation, HostEvidence, PairedAttempt, ip_only};
 use crate::fact_vocabulary::FactView;
 use crate::model::{Event, parse_number};
 use crate::rules::spec::{
-    Anchor, AttemptMatch, EventMatch, EvidenceKind, FactMatch, HostSel, Op, Predicate, Rule, Window,
+    Anchor, AttemptMatch, EventMatch, EvidenceKind, FactMatch, HostSel, LISTENER_PORT_TOKEN, Op, Predicate,
+    Rule, Unless, Window,
 };
 
 /// A cause whose rule does not list the attempt's disconnect code stays at or below this:
@@ -69,6 +70,8 @@ fn compare(op: Op, actual: &str, values: &[String]) -> bool {
         Op::Le => values
             .iter()
             .any(|v| matches!((num(actual), num(v)), (Some(a), Some(b)) if a <= b)),
+        // A value is present, so it is not missing.
+        Op::Missing => false,
     }
 }
 
@@ -78,7 +81,33 @@ fn compare(op: Op, actual: &str, values: &[String]) -> bool {
 fn predicates_hold(e: &Event, preds: &[Predicate]) -> bool {
     preds.iter().all(|p| match e.field_text(&p.field) {
         Some(actual) => compare(p.op, &actual, &p.values),
-        None => false,
+        None => p.op == Op::Missing,
+    })
+}
+
+fn event_matches(m: &EventMatch, e: &Event) -> bool {
+    m.ids.contains(&e.event_id)
+        && m.channel
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case(&e.channel))
+        && m.provider
+            .as_deref()
+            .is_none_or(|p| p.eq_ignore_ascii_case(&e.provider))
+}
+
+/// Whether an event that `unless` names is logged within its distance of `e` on the host.
+fn explained_away(u: &Unless, e: &Event, h: &HostEvidence, idx: &HostIndex) -> bool {
+    let (lo, hi) = (e.time_utc - u.within, e.time_utc + u.within);
+    u.matcher.ids.iter().any(|id| {
+        let Some(list) = idx.by_id.get(id) else {
+            return false;
+        };
+        let start = list.partition_point(|&i| h.events[i].time_utc < lo);
+        list[start..]
+            .iter()
+            .map(|&i| &h.events[i])
+            .take_while(|x| x.time_utc <= hi)
+            .any(|x| event_matches(&u.matcher, x) && predicates_hold(x, &u.predicates))
     })
 }
 
@@ -141,6 +170,7 @@ impl Ctx<'_> {
         same_conn: bool,
         ip_field: Option<&str>,
         host: HostSel,
+        unless: Option<&Unless>,
     ) -> Vec<EvidenceLine> {
         let mut out = Vec::new();
         let sides: Vec<(&str, (&HostEvidence, &HostIndex))> = match host {
@@ -229,6 +259,9 @@ impl Ctx<'_> {
                     if !predicates_hold(e, preds) {
                         continue;
                     }
+                    if unless.is_some_and(|u| explained_away(u, e, h, idx)) {
+                        continue;
+                    }
                     out.push(EvidenceLine {
                         host: side.into(),
                         input: e.input.to_string(),
@@ -247,9 +280,33 @@ impl Ctx<'_> {
         out
     }
 
+    /// Whether the server saw connections from addresses other than this client's within 30
+    /// minutes of the attempt (server clock); `None` without server connections to look at.
+    fn other_clients_reached(&self) -> Option<bool> {
+        if self.server.is_none() {
+            return None;
+        }
+        let (start, _) = self.span(false);
+        let near = Duration::minutes(30);
+        let mine: Vec<&str> = self
+            .pa
+            .seen_from
+            .as_deref()
+            .into_iter()
+            .chain(self.corr.client_addresses.iter().map(String::as_str))
+            .collect();
+        Some(self.corr.connections.iter().any(|c| {
+            (c.accept - start).abs() <= near
+                && c.client_ip
+                    .as_deref()
+                    .map(ip_only)
+                    .is_some_and(|ip| !mine.contains(&ip.as_str()))
+        }))
+    }
+
     fn attempt_holds(&self, a: &AttemptMatch) -> bool {
         let pa = self.pa;
-        let checks: [Option<bool>; 8] = [
+        let checks: [Option<bool>; 12] = [
             a.reached_server.map(|want| pa.reached_server == Some(want)),
             a.authenticated.map(|want| {
                 pa.authenticated == want && (want || pa.reached_server.is_some() || pa.attempt.end.is_some())
@@ -272,9 +329,90 @@ impl Ctx<'_> {
                     .any(|o| !std::ptr::eq(o, pa) && o.attempt.end.is_some() && !o.attempt.failed());
                 others == want
             }),
+            a.seen_from_public_address
+                .map(|want| pa.seen_from.as_deref().and_then(is_public_address) == Some(want)),
+            a.target_is_public_address.map(|want| {
+                let public = pa
+                    .attempt
+                    .target
+                    .as_deref()
+                    .and_then(|t| is_public_address(&ip_only(t)));
+                public == Some(want)
+            }),
+            // 1028 follows the X.224 answer (TechNet Wiki 37847 client timeline: 1024, then 1028
+            // at +0.2 s); a client that logged neither 1028 nor the end tells nothing.
+            a.x224_answered.map(|want| {
+                let known = !pa.attempt.from_server && pa.attempt.end.is_some();
+                known && pa.attempt.event_ids.contains(&1028) == want
+            }),
+            a.other_clients_reached
+                .map(|want| self.other_clients_reached() == Some(want)),
         ];
         checks.iter().all(|c| c.unwrap_or(true)) && checks.iter().any(Option::is_some)
     }
+}
+
+/// `predicates` with [`LISTENER_PORT_TOKEN`] replaced by the server's listener port (3389, the
+/// port every client assumes, when unknown).
+fn with_listener_port<'p>(
+    predicates: &'p [Predicate],
+    server: &FactView,
+) -> std::borrow::Cow<'p, [Predicate]> {
+    if !predicates
+        .iter()
+        .any(|p| p.values.iter().any(|v| v == LISTENER_PORT_TOKEN))
+    {
+        return std::borrow::Cow::Borrowed(predicates);
+    }
+    let port = server
+        .get("listener.port")
+        .map(|d| d.value.to_string())
+        .unwrap_or_else(|| "3389".into());
+    std::borrow::Cow::Owned(
+        predicates
+            .iter()
+            .map(|p| Predicate {
+                field: p.field.clone(),
+                op: p.op,
+                values: p
+                    .values
+                    .iter()
+                    .map(|v| {
+                        if v == LISTENER_PORT_TOKEN {
+                            port.clone()
+                        } else {
+                            v.clone()
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+/// Whether `addr` is a public (globally routable) IP address; `None` when it is no IP literal
+/// (a host name: unknown). Private, shared (CGNAT 100.64/10), loopback, link-local and
+/// unique-local ranges are not public (RFC 1918, RFC 6598, RFC 4193).
+pub fn is_public_address(addr: &str) -> Option<bool> {
+    let ip: std::net::IpAddr = addr.trim().trim_matches(|c| c == '[' || c == ']').parse().ok()?;
+    Some(match ip {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (o[0] == 100 && (o[1] & 0xC0) == 64))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80)
+        }
+    })
 }
 
 /// The fact's value as text when the fact is known and the comparison holds, with its source.
@@ -358,15 +496,18 @@ pub fn evaluate_attempt(rule: &Rule, index: usize, input: &EvalInput<'_>, codes:
                 client_ip_field,
                 min_count,
                 anchor,
+                unless,
             } => {
+                let predicates = with_listener_port(predicates, server_facts);
                 let lines = ctx.event_lines(
                     matcher,
                     *window,
                     *anchor,
-                    predicates,
+                    &predicates,
                     *same_connection,
                     client_ip_field.as_deref(),
                     ev.host,
+                    unless.as_ref(),
                 );
                 if lines.len() < *min_count as usize {
                     continue;

@@ -54,6 +54,30 @@ pub const EMBEDDED_RULES: &[(&str, &str)] = &[
         "proxy-or-bastion-in-path.toml",
         include_str!("../../rules/proxy-or-bastion-in-path.toml"),
     ),
+    (
+        "rdp-service-crash.toml",
+        include_str!("../../rules/rdp-service-crash.toml"),
+    ),
+    (
+        "credentials-rejected.toml",
+        include_str!("../../rules/credentials-rejected.toml"),
+    ),
+    (
+        "middlebox-reset.toml",
+        include_str!("../../rules/middlebox-reset.toml"),
+    ),
+    (
+        "rdp-protocol-error.toml",
+        include_str!("../../rules/rdp-protocol-error.toml"),
+    ),
+    (
+        "logon-disabled.toml",
+        include_str!("../../rules/logon-disabled.toml"),
+    ),
+    (
+        "gateway-or-broker-leg.toml",
+        include_str!("../../rules/gateway-or-broker-leg.toml"),
+    ),
 ];
 
 /// The rules in force, one per root cause at most.
@@ -118,23 +142,27 @@ impl Catalog {
         let mut out = Vec::new();
         for r in &self.rules {
             for ev in &r.evidence {
-                let EvidenceKind::Event { matcher, .. } = &ev.kind else {
+                let EvidenceKind::Event { matcher, unless, .. } = &ev.kind else {
                     continue;
                 };
-                let channels: Vec<String> = match &matcher.channel {
-                    Some(c) => vec![c.clone()],
-                    None => super::vocabulary::channels_of(matcher)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                };
-                for channel in channels {
-                    out.push(WantedEvent {
-                        channel,
-                        provider: matcher.provider.clone(),
-                        ids: matcher.ids.clone(),
-                        why: format!("{} evidence {}", r.origin, ev.id),
-                    });
+                // The events that explain a match away are read too, or they never could.
+                let explaining = unless.as_ref().map(|u| (&u.matcher, "unless_near of "));
+                for (matcher, role) in std::iter::once((matcher, "")).chain(explaining) {
+                    let channels: Vec<String> = match &matcher.channel {
+                        Some(c) => vec![c.clone()],
+                        None => super::vocabulary::channels_of(matcher)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect(),
+                    };
+                    for channel in channels {
+                        out.push(WantedEvent {
+                            channel,
+                            provider: matcher.provider.clone(),
+                            ids: matcher.ids.clone(),
+                            why: format!("{} {role}evidence {}", r.origin, ev.id),
+                        });
+                    }
                 }
             }
         }

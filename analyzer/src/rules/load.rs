@@ -77,6 +77,8 @@ struct RawEvidence {
     anchor: Option<super::spec::Anchor>,
     #[serde(default)]
     only_if_disconnect: Vec<u32>,
+    #[serde(default)]
+    unless_near: Option<super::spec::UnlessNear>,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +86,26 @@ struct RawEvidence {
 struct RawPredicate {
     field: String,
     op: super::spec::Op,
+    #[serde(default)]
     values: Vec<toml::Value>,
+}
+
+/// `missing` takes no values; every other operator needs at least one plain value.
+fn check_predicate_values(op: super::spec::Op, values: Option<Vec<String>>) -> Option<Vec<String>> {
+    let values = values?;
+    // `$listener_port` is the one token (the server's PortNumber); any other `$` is a typo.
+    if values
+        .iter()
+        .any(|v| v.starts_with('$') && v != super::spec::LISTENER_PORT_TOKEN)
+    {
+        return None;
+    }
+    let ok = if op == super::spec::Op::Missing {
+        values.is_empty()
+    } else {
+        !values.is_empty()
+    };
+    ok.then_some(values)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -188,12 +209,15 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             ));
             continue;
         }
-        let event_only_keys = ev.window.is_some() || !ev.predicates.is_empty() || ev.anchor.is_some();
+        let event_only_keys = ev.window.is_some()
+            || !ev.predicates.is_empty()
+            || ev.anchor.is_some()
+            || ev.unless_near.is_some();
         if event_only_keys && ev.event.is_none() {
             errors.push(err(
                 line,
                 format!(
-                    "evidence {:?}: `window`/`where`/`anchor` apply to event evidence only",
+                    "evidence {:?}: `window`/`where`/`anchor`/`unless_near` apply to event evidence only",
                     ev.id
                 ),
             ));
@@ -255,21 +279,80 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             let mut predicates = Vec::new();
             for p in ev.predicates {
                 let values: Option<Vec<String>> = p.values.iter().map(value_text).collect();
-                match values {
-                    Some(values) if !values.is_empty() => predicates.push(Predicate {
+                match check_predicate_values(p.op, values) {
+                    Some(values) => predicates.push(Predicate {
                         field: p.field,
                         op: p.op,
                         values,
                     }),
-                    _ => errors.push(err(
+                    None => errors.push(err(
                         line,
                         format!(
-                            "evidence {:?}: predicate on {:?} needs plain values",
+                            "evidence {:?}: predicate on {:?}: `missing` takes no values, every other op needs plain values (the only token is `$listener_port`)",
                             ev.id, p.field
                         ),
                     )),
                 }
             }
+            let unless = match ev.unless_near {
+                None => None,
+                Some(u) => {
+                    let matcher = EventMatch {
+                        channel: u.channel,
+                        provider: u.provider,
+                        ids: u.ids,
+                    };
+                    if matcher.ids.is_empty() {
+                        errors.push(err(
+                            line,
+                            format!("evidence {:?}: `unless_near.ids` is empty", ev.id),
+                        ));
+                    }
+                    if matcher.channel.is_none() && vocabulary::channels_of(&matcher).is_empty() {
+                        errors.push(err(
+                            line,
+                            format!(
+                                "evidence {:?}: name the `channel` of `unless_near` event(s) {:?}",
+                                ev.id, matcher.ids
+                            ),
+                        ));
+                    }
+                    let mut preds = Vec::new();
+                    for p in u.predicates {
+                        if let Err(m) = vocabulary::check_field(&matcher, &p.field) {
+                            errors.push(err(line, format!("evidence {:?}: unless_near: {m}", ev.id)));
+                        }
+                        match check_predicate_values(p.op, Some(p.values)) {
+                            Some(values) => preds.push(Predicate {
+                                field: p.field,
+                                op: p.op,
+                                values,
+                            }),
+                            None => errors.push(err(
+                                line,
+                                format!(
+                                    "evidence {:?}: unless_near predicate on {:?} needs values",
+                                    ev.id, p.field
+                                ),
+                            )),
+                        }
+                    }
+                    match parse_offset(&u.within) {
+                        Some(d) if d > Duration::zero() => Some(super::spec::Unless {
+                            matcher,
+                            predicates: preds,
+                            within: d,
+                        }),
+                        _ => {
+                            errors.push(err(
+                                line,
+                                format!("evidence {:?}: unless_near.within {:?} must be a positive offset like \"120s\"", ev.id, u.within),
+                            ));
+                            None
+                        }
+                    }
+                }
+            };
             EvidenceKind::Event {
                 matcher,
                 window,
@@ -278,6 +361,7 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                 client_ip_field: ev.client_ip_field,
                 min_count: ev.min_count.unwrap_or(1).max(1),
                 anchor: ev.anchor.unwrap_or_default(),
+                unless,
             }
         } else if let Some(a) = ev.attempt {
             if a == AttemptMatch::default() {
@@ -288,6 +372,15 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             }
             EvidenceKind::Attempt(a)
         } else if let Some(f) = ev.fact {
+            if f.op == super::spec::Op::Missing {
+                errors.push(err(
+                    line,
+                    format!(
+                        "evidence {:?}: `missing` applies to event fields; an unknown fact matches nothing",
+                        ev.id
+                    ),
+                ));
+            }
             if !crate::fact_vocabulary::is_known_path(&f.path) {
                 let known: Vec<&str> = crate::fact_vocabulary::FACTS.iter().map(|d| d.path).collect();
                 errors.push(err(

@@ -36,7 +36,13 @@ pub enum Op {
     Ge,
     /// Number less or equal.
     Le,
+    /// The event does not carry the field (no `values`): the one way to speak of an absent
+    /// field, e.g. a Schannel event of a build that does not name the calling process.
+    Missing,
 }
+
+/// The token a rule writes in `where` values for the server's RDP port (`listener.port`).
+pub const LISTENER_PORT_TOKEN: &str = "$listener_port";
 
 /// A predicate on one event field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +98,22 @@ pub struct AttemptMatch {
     /// Other attempts of the same client in the window succeeded.
     #[serde(default)]
     pub other_attempts_succeeded: Option<bool>,
+    /// The server saw the connection from a public (routable) address: the client is behind
+    /// NAT or a port-forward, not behind an internal proxy.
+    #[serde(default)]
+    pub seen_from_public_address: Option<bool>,
+    /// The client connected to a public IP address literal (a host name: unknown), as to a
+    /// router's port-forward.
+    #[serde(default)]
+    pub target_is_public_address: Option<bool>,
+    /// The client logged 1028 (the server answered X.224: "Server supports SSL") before the
+    /// end; unknown for attempts rebuilt from the server.
+    #[serde(default)]
+    pub x224_answered: Option<bool>,
+    /// The server saw connections from other addresses within 30 minutes of the attempt
+    /// (RDP works for others); unknown without the server's logs.
+    #[serde(default)]
+    pub other_clients_reached: Option<bool>,
 }
 
 /// A predicate on a typed host fact.
@@ -157,6 +179,50 @@ pub struct EvidenceSpec {
 }
 
 /// The three kinds of evidence.
+/// Events that explain a matched event away when one is logged near it on the same host
+/// (a planned reboot explains the listener stopping).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlessNear {
+    /// Channel of the explaining events.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Provider of the explaining events.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Their event ids.
+    pub ids: Vec<u32>,
+    /// How close (before or after) counts, e.g. `"120s"`.
+    pub within: String,
+    /// Optional predicates on the explaining event.
+    #[serde(default, rename = "where")]
+    pub predicates: Vec<UnlessPredicate>,
+}
+
+/// A predicate of [`UnlessNear`] (values as text).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlessPredicate {
+    /// Field name.
+    pub field: String,
+    /// Operator.
+    pub op: Op,
+    /// Values.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// [`UnlessNear`] after loading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unless {
+    /// Which events explain.
+    pub matcher: EventMatch,
+    /// Predicates on them.
+    pub predicates: Vec<Predicate>,
+    /// Distance.
+    pub within: Duration,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvidenceKind {
     /// Events.
@@ -175,6 +241,8 @@ pub enum EvidenceKind {
         min_count: u32,
         /// What the window is measured from.
         anchor: Anchor,
+        /// Events that explain a matched event away.
+        unless: Option<Unless>,
     },
     /// A property of the attempt.
     Attempt(AttemptMatch),

@@ -131,6 +131,12 @@ pub struct ServerConfig {
     pub profiles: Vec<ProfileEntry>,
     /// `HKLM\SOFTWARE\Microsoft\Cryptography` MachineGuid.
     pub machine_guid: String,
+    /// `Winlogon\WinStationsDisabled` (REG_SZ "0"/"1", as Windows writes it).
+    pub winstations_disabled: u32,
+    /// `Terminal Server\TSServerDrainMode`, when set.
+    pub drain_mode: Option<u32>,
+    /// `TermService\Parameters\ServiceDll`.
+    pub service_dll: String,
 }
 
 /// Registry facts of the client.
@@ -298,6 +304,9 @@ impl ServerConfig {
         if let Some(m) = self.max_outstanding {
             ts.push(dword("MaxOutstandingConnections", m));
         }
+        if let Some(d) = self.drain_mode {
+            ts.push(dword("TSServerDrainMode", d));
+        }
         ts.push(dword("KeepAliveEnable", 1));
         ts.push(dword("KeepAliveInterval", 1));
         let mut rdp_tcp = vec![
@@ -387,6 +396,28 @@ impl ServerConfig {
             &self.os,
         ));
         files.extend([
+            RegFile {
+                short_name: "HKLM-SW-MS-WinNT-CV-Winlogon",
+                root: r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon",
+                export: RegExport::new(vec![RegKey::new(
+                    format!(r"{CURRENT_VERSION}\Winlogon"),
+                    vec![sz("WinStationsDisabled", &self.winstations_disabled.to_string())],
+                )]),
+            },
+            RegFile {
+                short_name: "HKLM-System-CCS-Svc-TermService",
+                root: r"HKLM\SYSTEM\CurrentControlSet\Services\TermService",
+                export: RegExport::new(vec![
+                    RegKey::new(
+                        r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\TermService".to_string(),
+                        vec![sz("ObjectName", "NT Authority\\NetworkService"), dword("Start", 3)],
+                    ),
+                    RegKey::new(
+                        r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\TermService\Parameters".to_string(),
+                        vec![RegValue::named("ServiceDll", RegData::ExpandSz(self.service_dll.clone()))],
+                    ),
+                ]),
+            },
             RegFile {
                 short_name: "HKLM-SW-MS-WinNT-CV-ProfileList",
                 root: r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList",

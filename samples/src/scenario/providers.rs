@@ -195,3 +195,22 @@ pub const ESENT: Source = Source {
     channel: "Application",
     keywords: 0x0080_0000_0000_0000,
 };
+
+/// Server: Application Error (WER) in Application, classic (unnamed Data; rdpwrap #13 text).
+pub const APPLICATION_ERROR: Source = Source {
+    name: "Application Error",
+    guid: None,
+    event_source_name: None,
+    channel: "Application",
+    keywords: 0x0080_0000_0000_0000,
+};
+
+/// Server: TermDD in System, classic (AskPerf "curious case of Event ID 56"; keywords as other
+/// classic System sources, unverified).
+pub const TERMDD: Source = Source {
+    name: "TermDD",
+    guid: None,
+    event_source_name: None,
+    channel: "System",
+    keywords: 0x0080_0000_0000_0000,
+};

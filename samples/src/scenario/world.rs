@@ -202,7 +202,10 @@ impl World {
             user_name: user.to_string(),
             domain: "CORP".into(),
         };
-        let target = if rng.chance(0.5) {
+        let target = if spec.kind == ScenarioKind::Cause(RootCauseId::MiddleboxReset) {
+            // A router's public address (TEST-NET-3, RFC 5737) forwarded to the server.
+            format!("203.0.113.{}", rng.range(2, 250))
+        } else if rng.chance(0.5) {
             server.computer.to_lowercase()
         } else {
             server.ip.clone()
@@ -228,6 +231,9 @@ impl World {
             firewall_rules: default_rdp_rule_strings(3389),
             profiles: vec![],
             machine_guid,
+            winstations_disabled: 0,
+            drain_mode: None,
+            service_dll: r"%SystemRoot%\System32\termsrv.dll".into(),
         };
         let client_cfg = ClientConfig {
             os: client_os,
@@ -411,6 +417,7 @@ impl World {
             Some(C::FirewallOrAvInterference)
                 | Some(C::ListenerOrPortProblem)
                 | Some(C::MaxOutstandingConnections)
+                | Some(C::MiddleboxReset)
         );
         let seen_ip = if failure == Some(C::ProxyOrBastionInPath) {
             "10.20.0.5".to_string()
@@ -436,6 +443,10 @@ impl World {
                     | C::NetworkTransport
                     | C::OutdatedClient
                     | C::TlsOrFipsMismatch
+                    | C::CredentialsRejected
+                    | C::RdpServiceCrash
+                    | C::RdpProtocolError
+                    | C::LogonDisabled
             )
         );
         let prompt = if !after_prompt {
@@ -493,6 +504,13 @@ impl World {
             Some(C::OutdatedClient) => Some(prompt + self.fail_tls_old_client(rng, tsp, sact)),
             Some(C::TlsOrFipsMismatch) => Some(prompt + self.fail_tls_config(rng, t0p, tsp, sact)),
             Some(C::ProxyOrBastionInPath) => Some(self.fail_proxy(rng, ts, sact)),
+            Some(C::CredentialsRejected) => Some(prompt + self.fail_nla(rng, tsp, sact, &seen_ip)),
+            Some(C::MiddleboxReset) => Some(ms(rng.range(15, 90) as i64)),
+            Some(C::RdpServiceCrash) => Some(prompt + self.fail_service_crash(rng, tsp)),
+            Some(C::RdpProtocolError) => Some(prompt + self.fail_protocol_error(rng, tsp, sact, &seen_ip)),
+            Some(C::LogonDisabled) => Some(prompt + self.fail_logon_disabled(rng, tsp, sact)),
+            // No scenario writes a gateway's or broker's logs yet (no host of that role).
+            Some(C::GatewayOrBrokerLeg) => Some(ms(rng.range(30, 180) as i64)),
         };
         if let Some(after) = close_after {
             let tls_stage = matches!(
@@ -531,10 +549,11 @@ impl World {
                     // A refused password is 0x807 (SSL_ERR_LOGON_FAILURE, field guide 1.7).
                     client_triple(
                         "Disconnect Reason",
-                        if self.spec.kind == ScenarioKind::WrongPassword {
-                            "2055"
-                        } else {
-                            "2308"
+                        match (self.spec.kind, failure) {
+                            (ScenarioKind::WrongPassword, _) => "2055",
+                            (_, Some(C::CredentialsRejected)) if self.locked_out() => "3335",
+                            (_, Some(C::CredentialsRejected)) => "2055",
+                            _ => "2308",
                         },
                     ),
                 )
@@ -1087,7 +1106,13 @@ impl World {
         // lost its domain controller (FG 5.3 "NLA times out"): 4625 Status 0xC000005E
         // STATUS_NO_LOGON_SERVERS (same table). That this pairs with RdpCoreTS 140 is an
         // inference: no real 140 + 4625 pair is in the corpus.
-        let (status, sub) = if self.spec.kind == ScenarioKind::WrongPassword {
+        // Locked out: 4625 Status 0xC0000234 STATUS_ACCOUNT_LOCKED_OUT (same table), which the
+        // client reports as 0xD07 SSL_ERR_ACCOUNT_LOCKED_OUT (Microsoft OnDisconnected page).
+        let credentials = self.spec.kind == ScenarioKind::WrongPassword
+            || self.spec.kind == ScenarioKind::Cause(RootCauseId::CredentialsRejected);
+        let (status, sub) = if credentials && self.locked_out() {
+            (0xC000_0234, 0xC000_0234)
+        } else if credentials {
             (0xC000_006D, 0xC000_006A)
         } else {
             (0xC000_005E, 0x0)
@@ -1108,6 +1133,113 @@ impl World {
         self.server_teardown(close + ms(1), sact, 0x8007_0040, 14);
         self.plant("server", "RdpCoreTS 140 IPString=client and Security 4625 LogonType 3 NtLmSsp 0.4-2.6 s after 131; no 1149");
         close - ts + ms(rng.range(1, 20) as i64)
+    }
+
+    /// Variant of the credentials scenario: a locked-out account instead of a mistyped password
+    /// (chosen by the seed through the server's random name digits).
+    fn locked_out(&self) -> bool {
+        self.spec.kind == ScenarioKind::Cause(RootCauseId::CredentialsRejected)
+            && self.client.short_name.bytes().last().is_some_and(|b| b % 2 == 1)
+    }
+
+    /// TermService dies during the TLS/CredSSP exchange: SCM 7031 (terminated unexpectedly, the
+    /// service key name in the binary data as the corpus's 7036 records carry it), and with the
+    /// wrapper variant an Application Error 1000 naming the faulting module (rdpwrap #13 text).
+    fn fail_service_crash(&mut self, rng: &mut Rng, ts: DateTime<Utc>) -> Duration {
+        let t = ts + ms(rng.range(30, 300) as i64);
+        let wrapper = self
+            .server_cfg
+            .service_dll
+            .to_ascii_lowercase()
+            .contains("rdpwrap");
+        if wrapper {
+            self.server
+                .log(
+                    &APPLICATION_ERROR,
+                    1000,
+                    t,
+                    Payload::Classic {
+                        data: vec![
+                            s("svchost.exe_TermService"),
+                            s("10.0.20348.1"),
+                            s("6b2f1e0c"),
+                            s("rdpwrap.dll"),
+                            s("1.6.2.0"),
+                            s("5e9a4c11"),
+                            s("c0000005"),
+                            s("000000000001a2f3"),
+                        ],
+                        binary: None,
+                    },
+                )
+                .level(2)
+                .qualifiers(0);
+            self.plant(
+                "server",
+                "Application Error 1000 svchost.exe_TermService, faulting module rdpwrap.dll, at each attempt",
+            );
+        }
+        self.server
+            .log(
+                &SCM,
+                7031,
+                t + ms(rng.range(20, 200) as i64),
+                named(&[
+                    ("param1", s("Remote Desktop Services")),
+                    ("param2", Value::UInt32(1)),
+                    ("param3", Value::UInt32(60000)),
+                    ("param4", Value::UInt32(1)),
+                    ("param5", s("Restart the service")),
+                    (
+                        "Binary",
+                        Value::Binary(b"T\0e\0r\0m\0S\0e\0r\0v\0i\0c\0e\0/\0\x04\0\0\0".to_vec()),
+                    ),
+                ]),
+            )
+            .qualifiers(49152)
+            .level(2);
+        self.plant(
+            "server",
+            "System SCM 7031: Remote Desktop Services terminated unexpectedly, at each attempt",
+        );
+        t - ts + ms(rng.range(2, 20) as i64)
+    }
+
+    /// The security layer sees a broken stream: TermDD 56 with the client address and the
+    /// NTSTATUS in the binary data (AskPerf "curious case of Event ID 56"), then the teardown.
+    fn fail_protocol_error(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid, ip: &str) -> Duration {
+        let t = ts + ms(rng.range(20, 400) as i64);
+        // STATUS_IO_TIMEOUT / STATUS_DATA_ERROR variants, little-endian in the last DWORD.
+        let status: u32 = if rng.chance(0.5) { 0xC000_00B5 } else { 0xC000_003E };
+        let mut binary = vec![0u8; 36];
+        binary.extend_from_slice(&status.to_le_bytes());
+        self.server
+            .log(
+                &TERMDD,
+                56,
+                t,
+                Payload::Classic {
+                    data: vec![s(r"\Device\Termdd"), s(ip)],
+                    binary: Some(binary),
+                },
+            )
+            .qualifiers(49162)
+            .level(2);
+        self.server_teardown(t + ms(2), sact, 0x8007_0040, 4);
+        self.plant("server", "System TermDD 56 (protocol stream error, client address, NTSTATUS in the binary data) at each attempt");
+        t - ts + ms(rng.range(3, 30) as i64)
+    }
+
+    /// Logons are disabled (`change logon /disable`) or the server drains: TermService accepts
+    /// the connection and ends it right after the security exchange, without a logon.
+    fn fail_logon_disabled(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
+        let t = ts + ms(rng.range(150, 900) as i64);
+        self.server_teardown(t, sact, 0x8007_0040, 4);
+        self.plant(
+            "server",
+            "RCM 261 and RdpCoreTS 131 then teardown without 1149; WinStationsDisabled or drain mode set",
+        );
+        t - ts + ms(rng.range(3, 30) as i64)
     }
 
     fn fail_firewall(&mut self, rng: &mut Rng, ts: DateTime<Utc>, port: u16) -> Duration {
@@ -1721,6 +1853,43 @@ impl World {
                         "RDP-Tcp SecurityLayer = 0 (RDP Security Layer only), UserAuthentication = 0",
                     );
                 }
+                C::RdpServiceCrash => {
+                    // Two variants: RDP Wrapper hooked in as ServiceDll, or a plain crash.
+                    if rng.chance(0.5) {
+                        self.server_cfg.service_dll = r"%ProgramFiles%\RDP Wrapper\rdpwrap.dll".into();
+                        self.plant(
+                            "server",
+                            "TermService\\Parameters ServiceDll = %ProgramFiles%\\RDP Wrapper\\rdpwrap.dll",
+                        );
+                    }
+                }
+                C::LogonDisabled => {
+                    // Two variants: `change logon /disable`, or drain mode until restart.
+                    if rng.chance(0.5) {
+                        self.server_cfg.winstations_disabled = 1;
+                        self.plant(
+                            "server",
+                            "Winlogon WinStationsDisabled = 1 (change logon /disable)",
+                        );
+                    } else {
+                        self.server_cfg.drain_mode = Some(2);
+                        self.plant(
+                            "server",
+                            "Terminal Server TSServerDrainMode = 2 (drain until restart)",
+                        );
+                    }
+                }
+                C::MiddleboxReset => {
+                    self.plant(
+                        "client",
+                        "1024 to a public address (a router's port-forward); no 1028; 1026 0x904 within 100 ms",
+                    );
+                    self.plant(
+                        "server",
+                        "no 131/261 for the client while other employees connect",
+                    );
+                }
+                C::CredentialsRejected | C::RdpProtocolError | C::GatewayOrBrokerLeg => {}
             }
         }
     }

@@ -83,6 +83,17 @@ pub static DISCONNECT_REASONS: &[DisconnectReason] = &[
         "remote disconnection by server (not an error as such; session ended by server — check extended code)",
         MS,
     ),
+    // 0x4 is what the Store "Remote Desktop" app and Windows App show with extended 0x0 (users'
+    // reports: MicrosoftDocs/windowsserverdocs #6726 and #7025, neutrinolabs/xrdp #3015; audit
+    // 2026-12 section 4). It is on no Microsoft table; read as a layer code it would say
+    // "network layer, sub-code 0", which nothing supports.
+    row(
+        4,
+        "0x4",
+        None,
+        "reported by the Store Remote Desktop app / Windows App (often with extended 0x0) when the connection ends during setup; undocumented, no layer meaning",
+        COMM,
+    ),
     row(
         260,
         "0x104",
@@ -332,7 +343,7 @@ pub static DISCONNECT_REASONS: &[DisconnectReason] = &[
         "0xC07",
         Some("SSL_ERR_ACCOUNT_RESTRICTION"),
         "account restriction (e.g. blank password, logon hours)",
-        TN,
+        MS,
     ),
     row(
         3080,
@@ -353,7 +364,7 @@ pub static DISCONNECT_REASONS: &[DisconnectReason] = &[
         "0xD07",
         Some("SSL_ERR_ACCOUNT_LOCKED_OUT"),
         "account locked out",
-        TN,
+        MS,
     ),
     unverified(
         3337,
@@ -372,7 +383,7 @@ pub static DISCONNECT_REASONS: &[DisconnectReason] = &[
         "0xE07",
         Some("SSL_ERR_ACCOUNT_EXPIRED"),
         "account expired",
-        TN,
+        MS,
     ),
     row(
         3592,
@@ -393,7 +404,7 @@ pub static DISCONNECT_REASONS: &[DisconnectReason] = &[
         "0xF07",
         Some("SSL_ERR_PASSWORD_EXPIRED"),
         "password expired",
-        TN,
+        MS,
     ),
     row(
         3848,
@@ -424,7 +435,7 @@ pub static DISCONNECT_REASONS: &[DisconnectReason] = &[
         "0x1207",
         Some("SSL_ERR_PASSWORD_MUST_CHANGE"),
         "user must change password before logging on",
-        TN,
+        MS,
     ),
     unverified(4871, "0x1307", "(TechNet extra, SSL class)"),
     unverified(

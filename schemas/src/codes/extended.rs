@@ -256,7 +256,7 @@ pub static SERVER_ERROR_INFO: &[ServerErrorInfo] = &[
     err(
         0x5,
         "0x5",
-        "ERRINFO_DISCONNECTED_BY_OTHER_CONNECTION",
+        "ERRINFO_DISCONNECTED_BY_OTHERCONNECTION",
         "disconnected by other connection",
     ),
     err(0x6, "0x6", "ERRINFO_OUT_OF_MEMORY", "out of memory"),
@@ -288,7 +288,7 @@ pub static SERVER_ERROR_INFO: &[ServerErrorInfo] = &[
     err(
         0xB,
         "0xB",
-        "ERRINFO_RPC_INITIATED_DISCONNECT_BY_USER",
+        "ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER",
         "RPC disconnect by user",
     ),
     err(0xC, "0xC", "ERRINFO_LOGOFF_BY_USER", "logoff by user"),
@@ -392,7 +392,15 @@ pub static SERVER_ERROR_INFO: &[ServerErrorInfo] = &[
         "graphics subsystem failed",
     ),
     err(0x1192, "0x1192", "ERRINFO_DECRYPT_FAILED", "decrypt failed"),
-    err(0x1196, "0x1196", "ERRINFO_PEER_DISCONNECTED", "peer disconnected"),
+    // Not in the spec-derived lists, which end at 0x1195 (FreeRDP's old errinfo.h, rdpy): a
+    // FreeRDP-defined value (audit 2026-12 section 4) [U against the spec page itself].
+    ServerErrorInfo {
+        code: 0x1196,
+        hex: "0x1196",
+        name: "ERRINFO_PEER_DISCONNECTED",
+        meaning: "peer disconnected (FreeRDP-defined, not in MS-RDPBCGR)",
+        sources: &[Source::Community],
+    },
 ];
 
 /// How much is known about an extended code.

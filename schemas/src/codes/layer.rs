@@ -28,6 +28,12 @@ pub enum Layer {
     SslCredssp,
     /// 0x08: UI layer (client UI, licensing).
     Ui,
+    /// 0x09: security negotiation: the server requires what the client does not offer (NLA,
+    /// Restricted Administration) [inference from the documented 0xB09 and 0xE09 texts].
+    SecurityNegotiation,
+    /// 0x0A: smart card / credential UI [inference from the TechNet 0x10A and 0x20A texts,
+    /// themselves unverified].
+    CredentialUi,
     /// Any other low byte, or a value that is not a 16-bit reason.
     Unknown,
 }
@@ -79,6 +85,16 @@ pub static LAYER_CLASSES: &[LayerClass] = &[
         class_byte: 0x08,
         layer: Layer::Ui,
         meaning: "UI layer: client UI / licensing",
+    },
+    LayerClass {
+        class_byte: 0x09,
+        layer: Layer::SecurityNegotiation,
+        meaning: "security negotiation: the server requires a protocol the client does not offer (NLA 0xB09, Restricted Admin 0xE09) [inference from documented codes]",
+    },
+    LayerClass {
+        class_byte: 0x0A,
+        layer: Layer::CredentialUi,
+        meaning: "smart card / credential UI (0x10A, 0x20A, 0x30A, 0x40A) [inference from TechNet codes, unverified]",
     },
 ];
 
@@ -195,7 +211,8 @@ pub fn decode_layer(code: u32) -> LayerDecoding {
     let applies = code <= 0xFFFF;
     let class_byte = (code & 0xFF) as u8;
     let sub_code = ((code >> 8) & 0xFF) as u8;
-    let class = if applies {
+    // 0x4 alone (sub-code 0) is the Store app's code, not "network layer" (audit section 4).
+    let class = if applies && code != 4 {
         LAYER_CLASSES.iter().find(|c| c.class_byte == class_byte)
     } else {
         None
@@ -207,6 +224,10 @@ pub fn decode_layer(code: u32) -> LayerDecoding {
             "not a 16-bit client disconnect reason: the layer decoding does not apply",
         ),
         None if code == 0 => (Layer::Unknown, "no class (0 = no information)"),
+        None if code == 4 => (
+            Layer::Unknown,
+            "0x4 is an app-level code of the Store app / Windows App, not a layer code",
+        ),
         None => (Layer::Unknown, "low byte is not a known class"),
     };
     let network_component = match (layer, sub_code >> 4) {
