@@ -340,6 +340,7 @@ fn sample_evtx() -> Vec<u8> {
             seed: 7,
             attempts: 40,
             skew_seconds: 0,
+            without_traps: false,
         },
     );
     let mut events: Vec<_> = w.server.events.iter().collect();

@@ -280,3 +280,63 @@ fn every_rule_fires_somewhere_and_is_refuted_somewhere() {
         "never fired: {never_fired:?}; never refuted: {never_refuted:?}"
     );
 }
+
+/// The audit's traps (issue 15 item 5: a DC's LDAPS 36870 from lsass, an outbound client's
+/// 36871, a UDP/3389 WFP drop, a planned reboot with RCM 259, RCM 1059 certificate fall-back,
+/// CAPI2 70 successes, clients with AllowEncryptionOracle = 2, and the NAT port-forward
+/// scenario): in every scenario and layout, the same ticket with and without them names the
+/// same top cause, and no other cause gains from them beyond 0.3.
+#[test]
+fn the_audits_traps_raise_no_wrong_cause() {
+    let catalog = Catalog::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for spec in scenario::catalog() {
+        for layout in [Layout::Bundle, Layout::Msrd, Layout::Adhoc] {
+            let mut runs = Vec::new();
+            for without_traps in [false, true] {
+                let out = dir.path().join(format!("{}-{layout:?}-{without_traps}", spec.name));
+                let opts = GenerateOptions {
+                    seed: 41,
+                    skew_seconds: 95,
+                    noise: 150,
+                    attempts: 3,
+                    layout,
+                    packaging: Packaging::Dir,
+                    without_traps,
+                    ..GenerateOptions::default()
+                };
+                let g = scenario::generate(spec, &opts, &out).unwrap();
+                runs.push(analyze(&[g.client, g.server], &catalog, &AnalyzeOptions::default()).report);
+            }
+            let (with, without) = (&runs[0], &runs[1]);
+            checked += 1;
+            if with.top_cause != without.top_cause {
+                failures.push(format!(
+                    "{} {layout:?}: top {:?} with the traps, {:?} without",
+                    spec.name, with.top_cause, without.top_cause
+                ));
+            }
+            for c in &with.causes {
+                if Some(c.id) == spec.expected_top || Some(c.id) == spec.expected_secondary {
+                    continue;
+                }
+                let before = without
+                    .causes
+                    .iter()
+                    .find(|x| x.id == c.id)
+                    .map(|x| x.confidence)
+                    .unwrap_or(0.0);
+                if c.confidence > before.max(0.3) + 1e-9 {
+                    failures.push(format!(
+                        "{} {layout:?}: {} {:.2} with the traps, {before:.2} without",
+                        spec.name, c.id, c.confidence
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 60, "{checked}");
+    assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
+}

@@ -257,6 +257,19 @@ fn build_connections(
     out
 }
 
+/// A WFP 5152/5156/5157 record that is not known to be UDP/ICMP or outbound: Protocol 6 (or
+/// absent) and Direction `%%14592` inbound (or absent) (Microsoft 5152 event documentation).
+fn wfp_inbound_tcp(e: &Event) -> bool {
+    let protocol_ok = e
+        .field("Protocol")
+        .and_then(FieldValue::as_u64)
+        .is_none_or(|p| p == 6);
+    let inbound = e
+        .field_text("Direction")
+        .is_none_or(|d| d.eq_ignore_ascii_case("%%14592") || d.eq_ignore_ascii_case("inbound"));
+    protocol_ok && inbound
+}
+
 /// The sightings that are events of their own (WFP, failed logons, NLA failures, 1149), in
 /// event order: independent of the connections, so both are built at once.
 pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
@@ -277,6 +290,12 @@ pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
             },
             None => continue,
         };
+        // A WFP record of a UDP packet (the multitransport leg, after the credential prompt) or
+        // of an outbound connection is no sighting of the TCP connection's start (audit
+        // 2026-12 section 1, firewall row). Unknown protocol or direction: kept.
+        if e.event_id != 4625 && e.event_id != 140 && e.event_id != 1149 && !wfp_inbound_tcp(e) {
+            continue;
+        }
         let ip = ip_part(&text);
         if !ip.is_empty() && ip != "-" && ip != "127.0.0.1" && ip != "::1" {
             out.push(Sighting {

@@ -16,6 +16,10 @@ pub enum ScenarioKind {
     /// No 0x904 at all: the user mistypes the password (0x807 SSL_ERR_LOGON_FAILURE, server
     /// RdpCoreTS 140 and 4625), then gets in: credentials-rejected, never a 0x904 cause.
     WrongPassword,
+    /// This cause, seen through a home router's port-forward: the client connects to a public
+    /// address the server does not own and the server sees the router's public address (audit
+    /// 2026-12 finding 7: must not read as a proxy or bastion).
+    NatPortForward(RootCauseId),
 }
 
 /// One scenario of the catalog.
@@ -68,6 +72,13 @@ pub fn catalog() -> Vec<ScenarioSpec> {
         expected_top: Some(RootCauseId::CredentialsRejected),
         expected_secondary: None,
         summary: "No 0x904: a mistyped password ends attempts with 0x807 (RdpCoreTS 140, 4625 0xC000006D) after a credential prompt; the last attempt logs on.",
+    });
+    out.push(ScenarioSpec {
+        name: "cert-key-unreadable-nat",
+        kind: ScenarioKind::NatPortForward(RootCauseId::CertKeyUnreadable),
+        expected_top: Some(RootCauseId::CertKeyUnreadable),
+        expected_secondary: None,
+        summary: "The RDP key is unreadable; the user connects from home through the office router's port-forward (public addresses on both sides, no proxy).",
     });
     out.push(ScenarioSpec {
         name: "mixed-decoys",

@@ -95,6 +95,8 @@ pub struct GenerateOptions {
     /// Put hostile strings (script tags, attribute breakers, bidi overrides, NUL, lone
     /// surrogates ...) into every free-text field: for testing the reports ([`super::hostile`]).
     pub hostile_strings: bool,
+    /// Leave out the audit's traps (events real servers log that must not count as evidence).
+    pub without_traps: bool,
 }
 
 impl Default for GenerateOptions {
@@ -116,6 +118,7 @@ impl Default for GenerateOptions {
             packaging: Packaging::Zip,
             evtx_mb: None,
             hostile_strings: false,
+            without_traps: false,
         }
     }
 }
@@ -294,6 +297,7 @@ pub fn generate(
             seed: opts.seed,
             attempts: opts.attempts,
             skew_seconds: opts.skew_seconds,
+            without_traps: opts.without_traps,
         },
     );
     if opts.hostile_strings {

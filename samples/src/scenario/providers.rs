@@ -214,3 +214,23 @@ pub const TERMDD: Source = Source {
     channel: "System",
     keywords: 0x0080_0000_0000_0000,
 };
+
+/// Server: USER32 1074 (shutdown initiated) in System, classic (corpus
+/// pyevtx__System__SCM-RDP-services_TermDD.evtx has one).
+pub const USER32: Source = Source {
+    name: "USER32",
+    guid: None,
+    event_source_name: None,
+    channel: "System",
+    keywords: 0x0080_0000_0000_0000,
+};
+
+/// Server: EventLog 6005/6006 (log service started/stopped at boot/shutdown) in System, classic
+/// (the same corpus file has a 6006).
+pub const EVENTLOG: Source = Source {
+    name: "EventLog",
+    guid: None,
+    event_source_name: None,
+    channel: "System",
+    keywords: 0x0080_0000_0000_0000,
+};

@@ -29,6 +29,8 @@ pub struct WorldOptions {
     pub attempts: usize,
     /// Client clock minus server clock, seconds (up to +-12 h).
     pub skew_seconds: i64,
+    /// Leave out the audit's traps (events that must not count), to measure what they change.
+    pub without_traps: bool,
 }
 
 /// What really happened in one attempt (ground truth, for tests and the samples README).
@@ -202,7 +204,11 @@ impl World {
             user_name: user.to_string(),
             domain: "CORP".into(),
         };
-        let target = if spec.kind == ScenarioKind::Cause(RootCauseId::MiddleboxReset) {
+        let public_target = matches!(
+            spec.kind,
+            ScenarioKind::Cause(RootCauseId::MiddleboxReset) | ScenarioKind::NatPortForward(_)
+        );
+        let target = if public_target {
             // A router's public address (TEST-NET-3, RFC 5737) forwarded to the server.
             format!("203.0.113.{}", rng.range(2, 250))
         } else if rng.chance(0.5) {
@@ -293,6 +299,9 @@ impl World {
         w.plan_attempts(&mut arng, t0, opts.attempts.max(1));
         w.apply_cause_config(&mut root.fork("config"));
         w.apply_decoys(&mut root.fork("decoys"));
+        if !opts.without_traps {
+            w.apply_audit_traps(&mut root.fork("traps"));
+        }
         // Leave room after the last attempt for sessions to end.
         let last = w.attempts.last().map(|a| a.start).unwrap_or(t0);
         w.until = last + Duration::minutes(70);
@@ -323,6 +332,7 @@ impl World {
             // The server's side of a refused password is the NLA failure's: 140 and 4625.
             ScenarioKind::WrongPassword if i + 1 < n || n == 1 => Some(RootCauseId::NlaCredsspMismatch),
             ScenarioKind::WrongPassword => None,
+            ScenarioKind::NatPortForward(c) => Some(c),
             ScenarioKind::Cause(c) => match c {
                 // Intermittent causes: the last attempt gets through.
                 RootCauseId::MaxOutstandingConnections if i + 1 == n && n > 1 => None,
@@ -421,6 +431,9 @@ impl World {
         );
         let seen_ip = if failure == Some(C::ProxyOrBastionInPath) {
             "10.20.0.5".to_string()
+        } else if matches!(self.spec.kind, ScenarioKind::NatPortForward(_)) {
+            // The home router's public address (TEST-NET-2, RFC 5737), as the server sees it.
+            format!("198.51.100.{}", 2 + fnv(&self.client.short_name) % 250)
         } else {
             self.client.ip.clone()
         };
@@ -873,6 +886,30 @@ impl World {
     ) {
         let session = conn_no + 1;
         let sid = self.client.user_sid.clone();
+        // Each TLS handshake acquires the certificate's key: a CAPI2 70 success (Result 0) when
+        // the CAPI2 log is on (audit 2026-12 finding 2: such records must not count).
+        if let Some(c) = self.facts.rd_certs.first() {
+            let thumb = hex_upper(&c.thumbprint);
+            let subject = self.server.computer.clone();
+            self.server
+                .log(
+                    &CAPI2,
+                    70,
+                    ts + ms(rng.range(5, 40) as i64),
+                    Payload::UserData(
+                        Element::new("CryptAcquireCertificatePrivateKey")
+                            .child(
+                                Element::new("Certificate")
+                                    .attr("fileRef", s(&format!("{thumb}.cer")))
+                                    .attr("subjectName", s(&subject)),
+                            )
+                            .child(Element::new("EventAuxInfo").attr("ProcessName", s("svchost.exe")))
+                            .child(Element::new("Result").attr("value", s("0"))),
+                    ),
+                )
+                .level(4)
+                .user(SID_NETWORK_SERVICE);
+        }
         let auth = self.logon_success(rng, ts, sact, ip, conn_no, session);
         let c_auth = t0 + (auth - ts);
         self.client
@@ -1559,7 +1596,7 @@ impl World {
         use RootCauseId as C;
         let causes: Vec<RootCauseId> = match self.spec.kind {
             ScenarioKind::Healthy => vec![],
-            ScenarioKind::Cause(c) => vec![c],
+            ScenarioKind::Cause(c) | ScenarioKind::NatPortForward(c) => vec![c],
             ScenarioKind::MixedTwoCauses => vec![C::CertKeyUnreadable, C::NetworkTransport],
             ScenarioKind::MixedDecoys => vec![C::NlaCredsspMismatch],
             ScenarioKind::WrongPassword => vec![],
@@ -1895,6 +1932,155 @@ impl World {
     }
 
     /// Errors of other causes at times unrelated to any attempt (mixed-decoys).
+    /// What real servers log that must not count as evidence (audit 2026-12, issue 15 item 5),
+    /// in every scenario where it does not contradict the cause: a domain controller's LDAPS
+    /// 36870 from lsass; an outbound TLS *client* 36871; a UDP/3389 WFP drop of the
+    /// multitransport leg; a planned reboot (User32 1074, EventLog 6006/6005, RCM 259 listener
+    /// stop) within two hours of the first attempt; RCM 1059 (fall-back to the self-signed
+    /// certificate) after it; a client with CredSSP AllowEncryptionOracle = 2. CAPI2 70
+    /// successes (Result 0) come with every successful TLS handshake (see `success`).
+    fn apply_audit_traps(&mut self, rng: &mut Rng) {
+        use RootCauseId as C;
+        let cause = match self.spec.kind {
+            ScenarioKind::Cause(c) | ScenarioKind::NatPortForward(c) => Some(c),
+            _ => None,
+        };
+        let Some(first) = self.attempts.first().map(|a| a.start) else {
+            return;
+        };
+        let pid = self.server.main_pid;
+        // 36870 of lsass for the machine's LDAPS certificate, seconds before the first attempt.
+        let t = first - ms(rng.range(1_500, 2_500) as i64);
+        self.server
+            .log(
+                &SCHANNEL,
+                36870,
+                t,
+                named(&[
+                    ("Type", s("server")),
+                    ("ErrorCode", Value::HexInt32(0x8009_030D)),
+                    ("ErrorStatus", Value::UInt32(10001)),
+                    ("CallerProcessImageName", s(r"C:\Windows\System32\lsass.exe")),
+                    ("CallerProcessId", Value::UInt32(pid & 0xff0)),
+                ]),
+            )
+            .level(2)
+            .user(SID_SYSTEM);
+        self.plant("server", "trap: Schannel 36870 0x8009030D from lsass.exe (LDAPS), seconds before the first attempt");
+        if cause != Some(C::TlsOrFipsMismatch) {
+            self.server
+                .log(
+                    &SCHANNEL,
+                    36871,
+                    first + ms(rng.range(300, 1_500) as i64),
+                    named(&[("Type", s("client")), ("ErrorState", Value::UInt32(10013))]),
+                )
+                .level(2)
+                .user(SID_SYSTEM);
+            self.plant("server", "trap: Schannel 36871 Type=client (an outbound TLS client), at the first attempt");
+        }
+        if cause != Some(C::FirewallOrAvInterference) {
+            let (src, dst) = (self.client.ip.clone(), self.server.ip.clone());
+            self.server
+                .log(
+                    &SECURITY,
+                    5152,
+                    first + ms(rng.range(1_000, 2_500) as i64),
+                    named(&[
+                        ("ProcessID", Value::HexInt64(0)),
+                        ("Application", s("-")),
+                        ("Direction", s("%%14592")),
+                        ("SourceAddress", s(&src)),
+                        ("SourcePort", s(&rng.range(49_700, 65_000).to_string())),
+                        ("DestAddress", s(&dst)),
+                        ("DestPort", s("3389")),
+                        ("Protocol", Value::UInt32(17)),
+                        ("FilterRTID", Value::UInt64(rng.range(60_000, 90_000))),
+                        ("LayerName", s("%%14597")),
+                        ("LayerRTID", Value::UInt64(13)),
+                    ]),
+                )
+                .level(0)
+                .task_opcode(12809, 0)
+                .keywords(AUDIT_FAILURE);
+            self.plant("server", "trap: Security 5152 UDP (17) to 3389 from the client (multitransport leg), at the first attempt");
+        }
+        if cause != Some(C::ListenerOrPortProblem) {
+            let down = first - Duration::minutes(rng.range(40, 100) as i64);
+            self.server
+                .log(
+                    &USER32,
+                    1074,
+                    down,
+                    Payload::Classic {
+                        data: vec![
+                            s(r"C:\Windows\system32\svchost.exe (RDS01)"),
+                            s("RDS01"),
+                            s("Operating System: Service pack (Planned)"),
+                            s("0x80020010"),
+                            s("restart"),
+                            s(""),
+                            s(r"NT AUTHORITY\SYSTEM"),
+                        ],
+                        binary: None,
+                    },
+                )
+                .qualifiers(32768)
+                .level(4);
+            self.server
+                .log(
+                    &RCM_OPERATIONAL,
+                    259,
+                    down + ms(rng.range(4_000, 9_000) as i64),
+                    event_xml(&[("listenerName", s("RDP-Tcp"))]),
+                )
+                .user(SID_NETWORK_SERVICE);
+            self.server
+                .log(
+                    &EVENTLOG,
+                    6006,
+                    down + ms(rng.range(15_000, 30_000) as i64),
+                    Payload::Classic { data: vec![], binary: None },
+                )
+                .qualifiers(32768)
+                .level(4);
+            let up = down + Duration::seconds(rng.range(90, 240) as i64);
+            self.server
+                .log(&EVENTLOG, 6005, up, Payload::Classic { data: vec![], binary: None })
+                .qualifiers(32768)
+                .level(4);
+            self.server
+                .log(
+                    &RCM_OPERATIONAL,
+                    258,
+                    up + ms(rng.range(20_000, 40_000) as i64),
+                    event_xml(&[("listenerName", s("RDP-Tcp"))]),
+                )
+                .user(SID_NETWORK_SERVICE);
+            self.plant("server", "trap: planned reboot (User32 1074, RCM 259, EventLog 6006/6005, RCM 258) 40-100 min before the first attempt");
+            if !matches!(cause, Some(C::CertExpiredOrMismatched | C::CertKeyUnreadable)) {
+                self.server
+                    .log(
+                        &TERMSERVICE_SYSTEM,
+                        1059,
+                        up + ms(rng.range(25_000, 45_000) as i64),
+                        Payload::Classic {
+                            data: vec![s("0x80090016")],
+                            binary: None,
+                        },
+                    )
+                    .qualifiers(49152)
+                    .level(3)
+                    .user(SID_NETWORK_SERVICE);
+                self.plant("server", "trap: TermService 1059 (fell back to the self-signed certificate) after the reboot");
+            }
+        }
+        if cause != Some(C::NlaCredsspMismatch) && self.client_cfg.allow_encryption_oracle.is_none() {
+            self.client_cfg.allow_encryption_oracle = Some(2);
+            self.plant("client", "trap: CredSSP AllowEncryptionOracle = 2 (the compatibility setting)");
+        }
+    }
+
     fn apply_decoys(&mut self, rng: &mut Rng) {
         if self.spec.kind != ScenarioKind::MixedDecoys {
             return;
