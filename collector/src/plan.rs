@@ -73,6 +73,11 @@ pub const EVENT_LOGS: &[LogRow] = &[
     LogRow { channel: "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", short: "TerminalServicesLocalSessionManager-Operational", roles: Roles::Server, opt_in: false },
     LogRow { channel: "Microsoft-Windows-RemoteDesktopServices-RdpCoreCDV/Operational", short: "RemoteDesktopServicesRdpCoreCDV-Operational", roles: Roles::Server, opt_in: false },
     LogRow { channel: "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall", short: "WindowsFirewall-Firewall", roles: Roles::Server, opt_in: false },
+    // RD Gateway and Connection Broker roles (audit 2026-12 section 3 items 1 and 6): absent on
+    // most servers, where wevtutil's "channel not found" makes the step Skipped.
+    LogRow { channel: "Microsoft-Windows-TerminalServices-Gateway/Operational", short: "TerminalServicesGateway-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: "Microsoft-Windows-TerminalServices-SessionBroker/Operational", short: "TerminalServicesSessionBroker-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: "Microsoft-Windows-TerminalServices-SessionBroker-Client/Operational", short: "TerminalServicesSessionBroker-Client-Operational", roles: Roles::Server, opt_in: false },
     LogRow { channel: "System", short: "System", roles: Roles::Any, opt_in: false },
     LogRow { channel: "Application", short: "Application", roles: Roles::Any, opt_in: false },
     LogRow { channel: "Microsoft-Windows-CAPI2/Operational", short: "CAPI2-Operational", roles: Roles::Any, opt_in: false },

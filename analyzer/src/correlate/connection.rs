@@ -42,8 +42,12 @@ pub struct ServerConnection {
 pub enum SightingKind {
     /// RdpCoreTS 131 (connection accepted): the sharpest anchor.
     Accept,
-    /// WFP drop/block, failed logon, NLA failure, 1149: later or rarer.
+    /// WFP drop/block: at the TCP connection's start, less sharp than 131.
     Other,
+    /// Failed logon (4625), NLA failure (140), 1149, RD Gateway events: after the user typed
+    /// credentials, so they line up with the client's 1029 (user name known), not its 1024
+    /// (audit 2026-12 finding 1: a prompt lasts seconds to minutes).
+    AfterCredentials,
 }
 
 /// A server event that names a client address.
@@ -257,6 +261,9 @@ fn build_connections(
     out
 }
 
+/// RD Gateway's operational channel.
+pub const GATEWAY_CHANNEL: &str = "Microsoft-Windows-TerminalServices-Gateway/Operational";
+
 /// A WFP 5152/5156/5157 record that is not known to be UDP/ICMP or outbound: Protocol 6 (or
 /// absent) and Direction `%%14592` inbound (or absent) (Microsoft 5152 event documentation).
 fn wfp_inbound_tcp(e: &Event) -> bool {
@@ -280,6 +287,11 @@ pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
             ("Security", 4625) => "IpAddress",
             (c, 140) if c.eq_ignore_ascii_case(RDPCORETS_CHANNEL) => "IPString",
             (c, 1149) if c.eq_ignore_ascii_case(RCM_CHANNEL) => "Param3",
+            // RD Gateway events name the client's address (TechNet ee891388): a gateway's
+            // bundle aligns with the client's clock through 200, the connection authorisation
+            // (CAP) right after the credentials; the later ones (300 RAP, 302/304 the leg to
+            // the resource) come up to seconds after it and would blur the alignment.
+            (c, 200) if c.eq_ignore_ascii_case(GATEWAY_CHANNEL) => "IpAddress",
             _ => continue,
         };
         let text = match e.field(field) {
@@ -293,15 +305,20 @@ pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
         // A WFP record of a UDP packet (the multitransport leg, after the credential prompt) or
         // of an outbound connection is no sighting of the TCP connection's start (audit
         // 2026-12 section 1, firewall row). Unknown protocol or direction: kept.
-        if e.event_id != 4625 && e.event_id != 140 && e.event_id != 1149 && !wfp_inbound_tcp(e) {
+        if &*e.channel == "Security" && e.event_id != 4625 && !wfp_inbound_tcp(e) {
             continue;
         }
         let ip = ip_part(&text);
         if !ip.is_empty() && ip != "-" && ip != "127.0.0.1" && ip != "::1" {
+            let kind = if &*e.channel == "Security" && e.event_id != 4625 {
+                SightingKind::Other
+            } else {
+                SightingKind::AfterCredentials
+            };
             out.push(Sighting {
                 time: e.time_utc,
                 ip: ip.to_string(),
-                kind: SightingKind::Other,
+                kind,
                 outcome: None,
             });
         }

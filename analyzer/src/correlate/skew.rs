@@ -158,12 +158,22 @@ fn agreement(a: &ClientAttempt, s: &Sighting) -> f64 {
 }
 
 /// Best alignment of attempts with one address's sightings: (matched attempts, offset, spread).
+/// The client event a sighting lines up with: 1024 for TCP-level sightings, 1029 (user name
+/// known, the end of any credential prompt) for those logged after credentials, when the
+/// client logged it.
+fn client_anchor(a: &ClientAttempt, s: &Sighting) -> chrono::DateTime<chrono::Utc> {
+    match s.kind {
+        SightingKind::AfterCredentials => a.user_known.filter(|u| *u >= a.start).unwrap_or(a.start),
+        SightingKind::Accept | SightingKind::Other => a.start,
+    }
+}
+
 fn align(attempts: &[ClientAttempt], sights: &[&Sighting]) -> Option<(usize, Duration, Duration)> {
     // Candidate offsets: every (attempt, sighting) difference within range.
     let mut diffs: Vec<(i64, usize, bool, u8)> = Vec::new();
     for (i, a) in attempts.iter().enumerate() {
         for s in sights {
-            let d = (a.start - s.time).num_milliseconds();
+            let d = (client_anchor(a, s) - s.time).num_milliseconds();
             if d.abs() <= MAX_SKEW.num_milliseconds() {
                 diffs.push((d, i, s.kind == SightingKind::Accept, agreement_level(a, s)));
             }
@@ -435,7 +445,7 @@ mod tests {
         let mut diffs: Vec<(i64, usize, bool, f64)> = Vec::new();
         for (i, a) in attempts.iter().enumerate() {
             for s in sights {
-                let d = (a.start - s.time).num_milliseconds();
+                let d = (client_anchor(a, s) - s.time).num_milliseconds();
                 if d.abs() <= MAX_SKEW.num_milliseconds() {
                     diffs.push((d, i, s.kind == SightingKind::Accept, agreement(a, s)));
                 }

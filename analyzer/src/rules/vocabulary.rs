@@ -299,6 +299,23 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "AskPerf \"curious case of Event ID 56\" (classic: \\Device\\Termdd, client address; NTSTATUS in the binary data) [no real record in the corpus]",
     },
     EventFields {
+        channel: "Microsoft-Windows-TerminalServices-Gateway/Operational",
+        provider: None,
+        ids: &[200, 203, 300, 302, 303, 304],
+        fields: &[
+            "Username",
+            "IpAddress",
+            "AuthType",
+            "Resource",
+            "ConnectionProtocol",
+            "ErrorCode",
+            "BytesReceived",
+            "BytesTransfered",
+            "SessionDuration",
+        ],
+        source: "TechNet ee891388 / cc727375 message inserts (user, client address, resource, protocol, error) [U: field names, no real record in the corpus]",
+    },
+    EventFields {
         channel: "System",
         provider: Some("USER32"),
         ids: &[1074],

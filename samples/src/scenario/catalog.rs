@@ -46,11 +46,7 @@ pub fn catalog() -> Vec<ScenarioSpec> {
         expected_secondary: None,
         summary: "Every attempt connects and logs on; ordinary noise only.",
     }];
-    // A gateway or broker leg needs a third host's logs, which no scenario writes yet.
-    for cause in RootCauseId::ALL
-        .into_iter()
-        .filter(|c| *c != RootCauseId::GatewayOrBrokerLeg)
-    {
+    for cause in RootCauseId::ALL {
         out.push(ScenarioSpec {
             name: cause.as_str(),
             kind: ScenarioKind::Cause(cause),

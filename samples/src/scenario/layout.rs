@@ -273,6 +273,14 @@ const SERVER_LOGS: &[LogSpec] = &[
         share: 0,
         scale_share: 0,
     },
+    LogSpec {
+        channel: GATEWAY.channel,
+        msrd: Some("TerminalServicesGateway-Operational"),
+        adhoc: "gateway.evtx",
+        noise: NoiseKind::None,
+        share: 0,
+        scale_share: 0,
+    },
 ];
 
 /// Generates the client and server bundles of `spec` into `out_dir`.
@@ -453,7 +461,7 @@ fn write_host(
         // when something was logged there, as on a real machine.
         if !planted
             && !noisy
-            && matches!(log.channel, c if c == CAPI2.channel || c == FIREWALL.channel || c == RCM_ADMIN.channel)
+            && matches!(log.channel, c if c == CAPI2.channel || c == FIREWALL.channel || c == RCM_ADMIN.channel || c == GATEWAY.channel)
         {
             continue;
         }

@@ -234,3 +234,13 @@ pub const EVENTLOG: Source = Source {
     channel: "System",
     keywords: 0x0080_0000_0000_0000,
 };
+
+/// RD Gateway: TerminalServices-Gateway/Operational (audit 2026-12 section 3 item 1: TechNet
+/// ee891388, cc727375 for the ids; the provider GUID and keywords are unverified).
+pub const GATEWAY: Source = Source {
+    name: "Microsoft-Windows-TerminalServices-Gateway",
+    guid: Some("{4d5ae6a1-c7c8-4e6d-b840-4d8080b42e1b}"),
+    event_source_name: None,
+    channel: "Microsoft-Windows-TerminalServices-Gateway/Operational",
+    keywords: 0x4000_0000_0000_0000,
+};

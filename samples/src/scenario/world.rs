@@ -160,12 +160,14 @@ impl World {
             + Duration::minutes(rng.range(0, 60 * 24 * 60) as i64);
         let since = t0 - Duration::days(2);
         let boot = since + Duration::minutes(rng.range(30, 600) as i64);
-        let (server_name, server_os) =
-            if spec.kind == ScenarioKind::Cause(RootCauseId::FirewallOrAvInterference) {
+        let (server_name, server_os) = match spec.kind {
+            ScenarioKind::Cause(RootCauseId::FirewallOrAvInterference) => {
                 ("PC-FIN-07", OsVersion::windows_11())
-            } else {
-                ("RDS01", OsVersion::server_2022())
-            };
+            }
+            // The ticket's server bundle is the RD Gateway's; the session host is not collected.
+            ScenarioKind::Cause(RootCauseId::GatewayOrBrokerLeg) => ("RDGW01", OsVersion::server_2022()),
+            _ => ("RDS01", OsVersion::server_2022()),
+        };
         let client_os = if spec.kind == ScenarioKind::Cause(RootCauseId::OutdatedClient) {
             OsVersion::windows_7()
         } else {
@@ -208,7 +210,10 @@ impl World {
             spec.kind,
             ScenarioKind::Cause(RootCauseId::MiddleboxReset) | ScenarioKind::NatPortForward(_)
         );
-        let target = if public_target {
+        let target = if spec.kind == ScenarioKind::Cause(RootCauseId::GatewayOrBrokerLeg) {
+            // The session host behind the gateway (the .rdp file names the gateway).
+            "rds01.corp.contoso.com".to_string()
+        } else if public_target {
             // A router's public address (TEST-NET-3, RFC 5737) forwarded to the server.
             format!("203.0.113.{}", rng.range(2, 250))
         } else if rng.chance(0.5) {
@@ -428,6 +433,7 @@ impl World {
                 | Some(C::ListenerOrPortProblem)
                 | Some(C::MaxOutstandingConnections)
                 | Some(C::MiddleboxReset)
+                | Some(C::GatewayOrBrokerLeg)
         );
         let seen_ip = if failure == Some(C::ProxyOrBastionInPath) {
             "10.20.0.5".to_string()
@@ -460,6 +466,7 @@ impl World {
                     | C::RdpServiceCrash
                     | C::RdpProtocolError
                     | C::LogonDisabled
+                    | C::GatewayOrBrokerLeg
             )
         );
         let prompt = if !after_prompt {
@@ -522,8 +529,7 @@ impl World {
             Some(C::RdpServiceCrash) => Some(prompt + self.fail_service_crash(rng, tsp)),
             Some(C::RdpProtocolError) => Some(prompt + self.fail_protocol_error(rng, tsp, sact, &seen_ip)),
             Some(C::LogonDisabled) => Some(prompt + self.fail_logon_disabled(rng, tsp, sact)),
-            // No scenario writes a gateway's or broker's logs yet (no host of that role).
-            Some(C::GatewayOrBrokerLeg) => Some(ms(rng.range(30, 180) as i64)),
+            Some(C::GatewayOrBrokerLeg) => Some(prompt + self.fail_gateway(rng, tsp)),
         };
         if let Some(after) = close_after {
             let tls_stage = matches!(
@@ -1279,6 +1285,58 @@ impl World {
         t - ts + ms(rng.range(3, 30) as i64)
     }
 
+    /// The gateway authorises the user (CAP 200, RAP 300) and cannot reach the session host:
+    /// 304 with the socket error (10061, refused) (TechNet ee891388 for the events; the
+    /// UserData field names are unverified).
+    fn fail_gateway(&mut self, rng: &mut Rng, ts: DateTime<Utc>) -> Duration {
+        let user = format!(r"CORP\{}", self.client.user_name);
+        let ip = self.client.ip.clone();
+        let resource = self.target.clone();
+        let info = |extra: &[(&'static str, Value)]| {
+            let mut fields: Vec<(&'static str, Value)> = vec![
+                ("Username", s(&user)),
+                ("IpAddress", s(&ip)),
+                ("AuthType", s("NTLM")),
+                ("Resource", s(&resource)),
+                ("ConnectionProtocol", s("HTTP")),
+            ];
+            fields.extend(extra.iter().cloned());
+            fields
+        };
+        let t = ts + ms(rng.range(50, 300) as i64);
+        self.server
+            .log(
+                &GATEWAY,
+                200,
+                t,
+                event_xml(&info(&[("ErrorCode", Value::UInt32(0))])),
+            )
+            .user(SID_NETWORK_SERVICE);
+        self.server
+            .log(
+                &GATEWAY,
+                300,
+                t + ms(5),
+                event_xml(&info(&[("ErrorCode", Value::UInt32(0))])),
+            )
+            .user(SID_NETWORK_SERVICE);
+        let fail = t + ms(rng.range(900, 1_400) as i64);
+        self.server
+            .log(
+                &GATEWAY,
+                304,
+                fail,
+                event_xml(&info(&[("ErrorCode", Value::UInt32(10061))])),
+            )
+            .level(2)
+            .user(SID_NETWORK_SERVICE);
+        self.plant(
+            "server",
+            "RD Gateway 200/300 (authorised), then 304 could not connect to rds01 (10061), at each attempt",
+        );
+        fail - ts + ms(rng.range(20, 120) as i64)
+    }
+
     fn fail_firewall(&mut self, rng: &mut Rng, ts: DateTime<Utc>, port: u16) -> Duration {
         if rng.chance(0.7) {
             let (src, dst) = (self.client.ip.clone(), self.server.ip.clone());
@@ -1966,7 +2024,10 @@ impl World {
             )
             .level(2)
             .user(SID_SYSTEM);
-        self.plant("server", "trap: Schannel 36870 0x8009030D from lsass.exe (LDAPS), seconds before the first attempt");
+        self.plant(
+            "server",
+            "trap: Schannel 36870 0x8009030D from lsass.exe (LDAPS), seconds before the first attempt",
+        );
         if cause != Some(C::TlsOrFipsMismatch) {
             self.server
                 .log(
@@ -1977,7 +2038,10 @@ impl World {
                 )
                 .level(2)
                 .user(SID_SYSTEM);
-            self.plant("server", "trap: Schannel 36871 Type=client (an outbound TLS client), at the first attempt");
+            self.plant(
+                "server",
+                "trap: Schannel 36871 Type=client (an outbound TLS client), at the first attempt",
+            );
         }
         if cause != Some(C::FirewallOrAvInterference) {
             let (src, dst) = (self.client.ip.clone(), self.server.ip.clone());
@@ -2040,13 +2104,24 @@ impl World {
                     &EVENTLOG,
                     6006,
                     down + ms(rng.range(15_000, 30_000) as i64),
-                    Payload::Classic { data: vec![], binary: None },
+                    Payload::Classic {
+                        data: vec![],
+                        binary: None,
+                    },
                 )
                 .qualifiers(32768)
                 .level(4);
             let up = down + Duration::seconds(rng.range(90, 240) as i64);
             self.server
-                .log(&EVENTLOG, 6005, up, Payload::Classic { data: vec![], binary: None })
+                .log(
+                    &EVENTLOG,
+                    6005,
+                    up,
+                    Payload::Classic {
+                        data: vec![],
+                        binary: None,
+                    },
+                )
                 .qualifiers(32768)
                 .level(4);
             self.server
@@ -2072,12 +2147,18 @@ impl World {
                     .qualifiers(49152)
                     .level(3)
                     .user(SID_NETWORK_SERVICE);
-                self.plant("server", "trap: TermService 1059 (fell back to the self-signed certificate) after the reboot");
+                self.plant(
+                    "server",
+                    "trap: TermService 1059 (fell back to the self-signed certificate) after the reboot",
+                );
             }
         }
         if cause != Some(C::NlaCredsspMismatch) && self.client_cfg.allow_encryption_oracle.is_none() {
             self.client_cfg.allow_encryption_oracle = Some(2);
-            self.plant("client", "trap: CredSSP AllowEncryptionOracle = 2 (the compatibility setting)");
+            self.plant(
+                "client",
+                "trap: CredSSP AllowEncryptionOracle = 2 (the compatibility setting)",
+            );
         }
     }
 
