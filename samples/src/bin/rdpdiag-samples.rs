@@ -76,6 +76,11 @@ struct GenerateArgs {
     /// surrogates) into every free-text field, for testing what renders reports.
     #[arg(long)]
     hostile_strings: bool,
+    /// Leave out the audit's traps (a DC's LDAPS 36870, an outbound 36871, a UDP/3389 drop, a
+    /// planned reboot, a certificate fall-back, CAPI2 successes, oracle=2 clients): events real
+    /// servers log that must not count as evidence.
+    #[arg(long)]
+    without_traps: bool,
 }
 
 fn parse_skew(s: &str) -> Result<i64> {
@@ -145,6 +150,7 @@ fn main() -> Result<()> {
                 packaging: if a.dir { Packaging::Dir } else { Packaging::Zip },
                 evtx_mb: a.evtx_mb,
                 hostile_strings: a.hostile_strings,
+                without_traps: a.without_traps,
             };
             for spec in specs {
                 let t = Instant::now();
