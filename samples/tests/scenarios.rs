@@ -110,7 +110,13 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
                         g.world.attempts.len(),
                         "healthy: every attempt authenticates"
                     );
-                    assert!(find(&sl, 36870).is_empty() && find(&sl, 140).is_empty());
+                    // The only 36870 is the trap of a DC's LDAPS (lsass), never TermService's.
+                    assert!(
+                        schannel(36870, "CallerProcessImageName")
+                            .iter()
+                            .all(|c| c.to_ascii_lowercase().ends_with("lsass.exe"))
+                    );
+                    assert!(find(&sl, 140).is_empty());
                 }
                 Some(RootCauseId::CertKeyUnreadable) => {
                     assert!(
@@ -156,6 +162,24 @@ fn every_scenario_in_every_layout_is_readable_and_carries_its_evidence() {
                 }
                 Some(RootCauseId::CertExpiredOrMismatched) => {
                     assert!(!find(&sl, 1053).is_empty() || !find(&sl, 1059).is_empty());
+                }
+                Some(RootCauseId::RdpServiceCrash) => {
+                    assert!(find(&sl, 7031).len() >= failed, "one SCM 7031 per failed attempt");
+                }
+                Some(RootCauseId::CredentialsRejected) => {
+                    assert!(find(&sl, 140).len() >= failed);
+                    assert!(find(&sl, 1149).is_empty());
+                }
+                Some(RootCauseId::MiddleboxReset) => {
+                    // Nothing on the server for the client; the client never got X.224 (1028).
+                    assert!(find(&sl, 140).is_empty() && find(&sl, 1149).len() < g.world.attempts.len());
+                    assert!(find(&cl, 1028).is_empty());
+                }
+                Some(RootCauseId::RdpProtocolError) => assert!(find(&sl, 56).len() >= failed),
+                Some(RootCauseId::LogonDisabled) => assert!(find(&sl, 1149).is_empty()),
+                Some(RootCauseId::GatewayOrBrokerLeg) => {
+                    assert!(find(&sl, 304).len() >= failed);
+                    assert!(find(&sl, 131).is_empty(), "the gateway is no session host");
                 }
             }
         }

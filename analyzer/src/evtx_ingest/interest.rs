@@ -194,7 +194,9 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         ids: Cow::Borrowed(RCM_IDS),
         condition: Condition::Always,
         raw_hints: &[],
-        why: Cow::Borrowed("listener 258/259/261/262, 1149 auth, 1035/1036, certificate 105x (3.1)"),
+        why: Cow::Borrowed(
+            "listener 258/259/261/262, 1149 auth, 1036 session creation failed (TechNet cc775339; 1035's meaning is unsourced, audit 2026-12 section 5 item 13), certificate 105x (3.1)",
+        ),
     },
     InterestRule {
         channel: Cow::Borrowed(RCM_ADMIN),

@@ -488,6 +488,10 @@ impl World {
                 .task_opcode(101, 0)
                 .activity(cact)
                 .user(&sid);
+            // The hash is SHA256 on 1809 (port139 blog) and SHA1 on 6.3.9600 (TechNet Wiki
+            // 37847): version-dependent (audit 2026-12 section 5 item 10); the text is the
+            // modern one. 1025 ("connected") is logged near the end of setup, after 1029 and
+            // the UDP 1102/1103 (section 5 item 9), so no rule or anchor reads it as TCP up.
             let user_hash = hex_upper(&rng.bytes16());
             self.client
                 .log(
