@@ -147,7 +147,17 @@ fn explain_decodes_0x904_and_0x7() {
 fn rules_list_and_check_name_the_line() {
     let out = bin().args(["rules", "list"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 11, "{text}");
+    assert_eq!(text.lines().count(), 17, "{text}");
+    for id in [
+        "rdp-service-crash",
+        "credentials-rejected",
+        "middlebox-reset",
+        "rdp-protocol-error",
+        "logon-disabled",
+        "gateway-or-broker-leg",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(id)), "{id} missing:\n{text}");
+    }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("bad.toml"),

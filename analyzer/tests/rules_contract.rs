@@ -233,6 +233,38 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
             "server",
             serde_json::Value::Null,
         ),
+        (
+            "derived.cipher_policy_set",
+            "tls-or-fips-mismatch",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.cipher_suites_without_rsa",
+            "tls-or-fips-mismatch",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.termservice_dll_not_termsrv",
+            "healthy",
+            "server",
+            json!(false),
+        ),
+        ("derived.new_logons_disabled", "healthy", "server", json!(false)),
+        (
+            "derived.new_logons_disabled",
+            "logon-disabled",
+            "server",
+            json!(true),
+        ),
+        (
+            "listener.max_instance_count",
+            "healthy",
+            "server",
+            json!(4294967295u64),
+        ),
+        ("derived.client_uses_store_app", "healthy", "client", json!(false)),
     ]
 }
 

@@ -337,11 +337,25 @@ pub fn diagnose(
         .iter()
         .filter(|a| a.verdict != Verdict::OtherFailure)
         .collect();
+    // A cause is judged on the attempts whose code it explains (an unknown code is held against
+    // none): refused passwords before a run of 0x904s must not dilute the 0x904's cause, nor
+    // the 0x904s the refused credentials.
+    let explains = |r: &crate::rules::spec::Rule, a: &AttemptDiagnosis| {
+        a.codes
+            .disconnect
+            .is_none_or(|d| r.explains_disconnect.contains(&d))
+    };
     let mut causes: Vec<CauseScore> = catalog
         .rules
         .iter()
         .map(|r| {
-            let confs: Vec<f64> = counted
+            let explained: Vec<&&AttemptDiagnosis> = counted.iter().filter(|a| explains(r, a)).collect();
+            let judged: Vec<&&AttemptDiagnosis> = if explained.is_empty() {
+                counted.iter().collect()
+            } else {
+                explained
+            };
+            let confs: Vec<f64> = judged
                 .iter()
                 .filter_map(|a| a.findings.iter().find(|f| f.id == r.id).map(|f| f.confidence))
                 .collect();
@@ -369,6 +383,24 @@ pub fn diagnose(
             .total_cmp(&a.confidence)
             .then(b.top_in_attempts.cmp(&a.top_in_attempts))
     });
+    // When the failures differ in kind (refused credentials, then 0x904s), the ticket is about
+    // the latest one: users report the failure that persists. The best cause that explains the
+    // latest failure's code goes first.
+    let latest = counted
+        .iter()
+        .max_by_key(|a| corr.attempts.get(a.attempt).map(|p| p.server_time))
+        .and_then(|a| a.codes.disconnect);
+    if let Some(code) = latest
+        && let Some(pos) = causes.iter().position(|c| {
+            catalog
+                .get(c.id)
+                .is_some_and(|r| r.explains_disconnect.contains(&code))
+        })
+        && pos > 0
+    {
+        let first = causes.remove(pos);
+        causes.insert(0, first);
+    }
     let (verdict, top_cause) = if corr.attempts.is_empty() {
         (Verdict::NoAttempts, None)
     } else if attempts.is_empty() {

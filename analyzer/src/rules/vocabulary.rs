@@ -320,7 +320,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         provider: Some("USER32"),
         ids: &[1074],
         fields: &[
-            "param1", "param2", "param3", "param4", "param5", "param6", "param7", "Data",
+            "param1", "param2", "param3", "param4", "param5", "param6", "param7", "Data", "Binary",
         ],
         source: "corpus pyevtx__System__SCM-RDP-services_TermDD.evtx (USER32 1074)",
     },

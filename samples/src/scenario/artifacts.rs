@@ -244,6 +244,7 @@ pub fn client_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         ("mstscax.dll", Some(v.as_str())),
         ("msrdc.exe", None),
         ("windows_app", None),
+        ("remote_desktop_store_app", None),
     ]
     .into_iter()
     .collect();

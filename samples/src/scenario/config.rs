@@ -137,6 +137,8 @@ pub struct ServerConfig {
     pub drain_mode: Option<u32>,
     /// `TermService\Parameters\ServiceDll`.
     pub service_dll: String,
+    /// Group Policy SSL Cipher Suite Order (`Policies\...\SSL\00010002` Functions), when set.
+    pub cipher_policy: Option<Vec<String>>,
 }
 
 /// Registry facts of the client.
@@ -373,6 +375,13 @@ impl ServerConfig {
                 ],
             ));
         }
+        let mut policy_keys = vec![RegKey::new(TS_POLICY, policy)];
+        if let Some(suites) = &self.cipher_policy {
+            policy_keys.push(RegKey::new(
+                r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002",
+                vec![sz("Functions", &suites.join(","))],
+            ));
+        }
         let mut files = vec![
             RegFile {
                 short_name: "HKLM-System-CCS-Control-TerminalServer",
@@ -386,7 +395,7 @@ impl ServerConfig {
             RegFile {
                 short_name: "HKLM-SW-Policies",
                 root: r"HKLM\SOFTWARE\Policies",
-                export: RegExport::new(vec![RegKey::new(TS_POLICY, policy)]),
+                export: RegExport::new(policy_keys),
             },
         ];
         files.extend(host_reg_files(

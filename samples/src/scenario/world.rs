@@ -245,6 +245,7 @@ impl World {
             winstations_disabled: 0,
             drain_mode: None,
             service_dll: r"%SystemRoot%\System32\termsrv.dll".into(),
+            cipher_policy: None,
         };
         let client_cfg = ClientConfig {
             os: client_os,
@@ -1760,6 +1761,8 @@ impl World {
                     }
                 }
                 C::NlaCredsspMismatch => {
+                    // CredSSP is on at the client (the value present, as many images set it).
+                    self.client_cfg.enable_credssp = Some(1);
                     self.server_cfg.allow_encryption_oracle = Some(0);
                     self.client_cfg.allow_encryption_oracle = Some(2);
                     self.client_cfg.os.ubr = 1;
@@ -1941,6 +1944,16 @@ impl World {
                     self.plant(
                         "server",
                         "SCHANNEL TLS 1.0, 1.1 and 1.2 Server Enabled = 0: no protocol left for the listener",
+                    );
+                    // Second problem of the same hardening run: a cipher-suite order policy with
+                    // ECDSA suites only, none usable with RDP's RSA certificate.
+                    self.server_cfg.cipher_policy = Some(vec![
+                        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".into(),
+                        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into(),
+                    ]);
+                    self.plant(
+                        "server",
+                        "Policies SSL\\00010002 Functions = ECDSA suites only (none for an RSA certificate)",
                     );
                 }
                 C::ProxyOrBastionInPath => {
