@@ -198,6 +198,11 @@ pub const FACTS: &[FactDef] = &[
         derive: termservice_dll_not_termsrv,
     },
     FactDef {
+        path: "derived.rdp_protocol_object_not_default",
+        meaning: "RDP-Tcp LoadableProtocol_Object is neither of Windows' own RDP protocol managers (a third-party stack such as Citrix replaced it)",
+        derive: rdp_protocol_object_not_default,
+    },
+    FactDef {
         path: "derived.new_logons_disabled",
         meaning: "the server refuses new logons: Winlogon WinStationsDisabled = 1 or TSServerDrainMode 1/2 (false only when both were read as off)",
         derive: new_logons_disabled,
@@ -619,6 +624,24 @@ fn termservice_dll_not_termsrv(f: &HostFacts, _: &Correlation) -> Option<Derived
     Some(Derived::new(
         json!(!name.eq_ignore_ascii_case("termsrv.dll")),
         vec![dll.source.clone()],
+    ))
+}
+
+/// Windows' own protocol managers: `{5828227C-...}` (user mode, `UMRDPProtocolManager` of
+/// rdpcorets.dll) and `{18B726BB-...}` (kernel mode, older builds) (the `RdpProtocolTypeUM` /
+/// `RdpProtocolTypeKM` constants of public RDS diagnostic scripts, found with the code search;
+/// field guide 4.2: third-party stacks replace the value).
+const WINDOWS_RDP_PROTOCOL_OBJECTS: [&str; 2] = [
+    "{5828227c-20cf-4408-b73f-73ab70b8849f}",
+    "{18b726bb-6fe6-4fb9-9276-ed57ce7c7cb2}",
+];
+
+fn rdp_protocol_object_not_default(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let o = f.rdp_listener()?.loadable_protocol_object.as_ref()?;
+    let v = o.value.trim().to_ascii_lowercase();
+    Some(Derived::new(
+        json!(!WINDOWS_RDP_PROTOCOL_OBJECTS.contains(&v.as_str())),
+        vec![o.source.clone()],
     ))
 }
 

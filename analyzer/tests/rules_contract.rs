@@ -253,6 +253,12 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
         ),
         ("derived.new_logons_disabled", "healthy", "server", json!(false)),
         (
+            "derived.rdp_protocol_object_not_default",
+            "healthy",
+            "server",
+            json!(false),
+        ),
+        (
             "derived.new_logons_disabled",
             "logon-disabled",
             "server",

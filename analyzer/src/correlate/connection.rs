@@ -193,7 +193,14 @@ fn build_connections(
             continue;
         }
         let known = act.as_ref().and_then(|a| by_act.get(a).copied());
-        let starts = is(e, RDPCORETS_CHANNEL, 131) || (is(e, RCM_CHANNEL, 261) && known.is_none());
+        // A 131 of the UDP leg (ConnType UDP) is no new connection: it joins its activity when
+        // that is known and is dropped otherwise (audit 2026-12 section 2: a phantom
+        // connection; whether UDP 131 shares the ActivityID is unverified).
+        let udp_131 = is(e, RDPCORETS_CHANNEL, 131)
+            && e.field_text("ConnType")
+                .is_some_and(|t| t.eq_ignore_ascii_case("UDP"));
+        let starts =
+            (is(e, RDPCORETS_CHANNEL, 131) && !udp_131) || (is(e, RCM_CHANNEL, 261) && known.is_none());
         if starts {
             if let Some(i) = known {
                 // 261 after its 131, or a second 131 of one activity: same connection.
