@@ -507,6 +507,11 @@ fn run() -> Result<()> {
 fn probe_command(server: &str, timeout_ms: u64) -> Result<()> {
     let report = rdpdiag_collect::probe::probe(server, Duration::from_millis(timeout_ms.max(1)));
     eprintln!("{}", report.verdict);
+    if let Some(view) = &report.client_view {
+        for c in &view.server_causes {
+            eprintln!("  check on the server: {}: {}", c.cause, c.evidence);
+        }
+    }
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
