@@ -749,7 +749,9 @@ impl HostFacts {
                         Ok(t) => Parsed::Trace(t),
                         Err(e) => Parsed::Failed("tracerpt conversion".into(), e.to_string()),
                     },
-                    ContentKind::Evtx => Parsed::Skipped("event log (read by the EVTX stage)".into()),
+                    ContentKind::Evtx | ContentKind::RedactedEvents => {
+                        Parsed::Skipped("event log (read by the EVTX stage)".into())
+                    }
                     other => Parsed::Skipped(format!("{} holds no host facts", other.name())),
                 }
             })

@@ -2,6 +2,7 @@
 //!
 //! - [`manifest`]: bundle manifest v1 (`manifest.json` at the root of a bundle zip).
 //! - [`domain`]: names shared by every crate: host roles, artifact kinds, root-cause ids.
+//! - [`event_interest`]: the event log records the analyzer can use (what `--redact` keeps).
 //! - [`codes`]: disconnect reasons, extended reasons and the layer decoding of reason codes.
 //! - [`report`]: the analysis report (`rdpdiag analyze --format json`).
 //! - [`probe`]: what the collector's server probe means for a Windows client (outcome, code,
@@ -14,6 +15,7 @@
 
 pub mod codes;
 pub mod domain;
+pub mod event_interest;
 pub mod manifest;
 pub mod probe;
 pub mod report;
