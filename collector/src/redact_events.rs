@@ -19,7 +19,7 @@ use std::io::{Read, Seek};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use evtx::{EvtxParser, ParserSettings};
-use rdpdiag_schemas::event_interest::wanted;
+use rdpdiag_schemas::event_interest::{payload_condition, wanted};
 use serde_json::{Map, Value};
 
 use crate::redact::{Category, Counts, Redactor};
@@ -116,6 +116,11 @@ pub fn redact_evtx<R: Read + Seek>(
         if !wanted(&channel, event_id) {
             continue;
         }
+        if let Some(cond) = payload_condition(&channel, event_id)
+            && !payload_holds(&data, cond.field, cond.values)
+        {
+            continue;
+        }
         let ctx = Ctx {
             channel: &channel,
             event_id,
@@ -179,6 +184,26 @@ fn channel_and_id(data: &Value) -> Option<(String, u32)> {
         .as_u64()
         .or_else(|| id.as_str().and_then(|s| s.trim().parse().ok()))?;
     Some((channel, u32::try_from(id).ok()?))
+}
+
+/// Whether `EventData/<field>` holds one of `values` (a number, or a decimal string). A record
+/// without the field is kept: unknown is never "no".
+fn payload_holds(data: &Value, field: &str, values: &[u64]) -> bool {
+    let Some(v) = data
+        .get("Event")
+        .and_then(|e| e.get("EventData"))
+        .and_then(|d| d.get(field))
+    else {
+        return true;
+    };
+    let v = v.get("#text").unwrap_or(v);
+    match v
+        .as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    {
+        Some(n) => values.contains(&n),
+        None => true,
+    }
 }
 
 fn text_of(v: &Value) -> Option<&str> {
@@ -323,6 +348,19 @@ mod tests {
             (Some("50123"), Some("0xc000006d"))
         );
         assert_eq!(d["LogonType"], 3);
+    }
+
+    #[test]
+    fn payload_conditions_drop_other_logons_and_keep_unknown_ones() {
+        let logon = |t: Value| json!({"Event": {"EventData": {"LogonType": t}}});
+        assert!(payload_holds(&logon(json!(10)), "LogonType", &[3, 7, 10]));
+        assert!(payload_holds(&logon(json!("3")), "LogonType", &[3, 7, 10]));
+        assert!(!payload_holds(&logon(json!(5)), "LogonType", &[3, 7, 10]));
+        assert!(payload_holds(
+            &json!({"Event": {"EventData": {}}}),
+            "LogonType",
+            &[3, 7, 10]
+        ));
     }
 
     #[test]

@@ -95,6 +95,38 @@ pub const EVENT_INTEREST: &[ChannelInterest] = &[
     ),
 ];
 
+/// A payload condition the analyzer puts on a record before it keeps it: a named `<Data>`
+/// holding one of these numbers. Records that fail it are left out of redacted bundles too
+/// (less personal data, same events read). A test in the analyzer checks these equal its
+/// built-in table's `DataIn` conditions and that no rule names those events otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayloadCondition {
+    /// Channel.
+    pub channel: &'static str,
+    /// Event id.
+    pub event_id: u32,
+    /// `Data/@Name`.
+    pub field: &'static str,
+    /// Accepted values.
+    pub values: &'static [u64],
+}
+
+/// Security 4624: RDP logons only (10 RemoteInteractive, 3 network for NLA, 7 reconnect); the
+/// analyzer's interest table gives the reason (service and batch logons say nothing of RDP).
+pub const PAYLOAD_CONDITIONS: &[PayloadCondition] = &[PayloadCondition {
+    channel: "Security",
+    event_id: 4624,
+    field: "LogonType",
+    values: &[3, 7, 10],
+}];
+
+/// The payload condition on records of `channel` with `event_id`, if any.
+pub fn payload_condition(channel: &str, event_id: u32) -> Option<&'static PayloadCondition> {
+    PAYLOAD_CONDITIONS
+        .iter()
+        .find(|c| c.event_id == event_id && c.channel.eq_ignore_ascii_case(channel))
+}
+
 /// Whether a record of `channel` (ASCII case-insensitive, as Windows compares channel names)
 /// with `event_id` is one the analyzer can use.
 pub fn wanted(channel: &str, event_id: u32) -> bool {
