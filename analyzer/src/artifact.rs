@@ -74,6 +74,9 @@ pub enum Parsed {
 pub fn parse(content: ContentKind, bytes: Vec<u8>, prov: &Provenance, interest: &Interest) -> Parsed {
     match content {
         ContentKind::Evtx => Parsed::Evtx(Box::new(evtx_ingest::ingest_evtx(bytes, prov, interest))),
+        ContentKind::RedactedEvents => Parsed::Evtx(Box::new(evtx_ingest::redacted::ingest_redacted(
+            &bytes, prov, interest,
+        ))),
         ContentKind::Reg | ContentKind::Hive => Parsed::NotParsed(
             "registry parsing is not in this build yet (registry slice of issue 3)".into(),
         ),

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::correlate::{Correlation, ip_only};
 use crate::facts::{Fact, HostFacts, Provenance, Setting};
 use crate::text_artifacts::certutil::KeyState;
+use rdpdiag_schemas::probe::{ProbeOutcome, ProbePhase, client_view};
 
 /// A derived fact: its value and where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +222,21 @@ pub const FACTS: &[FactDef] = &[
         path: "derived.server_tls12_disabled",
         meaning: "SCHANNEL TLS 1.2 Server is disabled",
         derive: server_tls12_disabled,
+    },
+    FactDef {
+        path: "probe.outcome",
+        meaning: "the collector's probe of the server from this host (--server), as a Windows client meets it: tls-ok, standard-rdp-security, negotiation-refused, accept-then-close (0x904), tls-alert, tls-failed, not-rdp, refused, dropped, unreachable (0x204), timeout, resolve-failed, error",
+        derive: probe_outcome,
+    },
+    FactDef {
+        path: "probe.phase",
+        meaning: "the phase the probe ended in: tcp, x224 or tls",
+        derive: probe_phase,
+    },
+    FactDef {
+        path: "probe.client_code",
+        meaning: "the disconnect code a Windows client reports for the probe's outcome (0x904, 0x204, 0x108, 0x1104, 0x208), none or unknown",
+        derive: probe_client_code,
     },
 ];
 
@@ -703,4 +719,33 @@ fn server_tls12_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
         )),
         None => None,
     }
+}
+
+/// The host's probe result (the last one that is a probe), with the provenance of the field
+/// that decided it.
+fn probe(f: &HostFacts) -> Option<(ProbeOutcome, ProbePhase, Provenance)> {
+    f.probes.iter().rev().find_map(|p| {
+        let (outcome, phase, field) = p.outcome()?;
+        let mut source = p.source.clone();
+        source.key = Some(field.to_string());
+        Some((outcome, phase, source))
+    })
+}
+
+fn probe_outcome(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let (outcome, _, source) = probe(f)?;
+    Some(Derived::new(json!(outcome.as_str()), vec![source]))
+}
+
+fn probe_phase(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let (_, phase, source) = probe(f)?;
+    Some(Derived::new(json!(phase.as_str()), vec![source]))
+}
+
+fn probe_client_code(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let (outcome, phase, source) = probe(f)?;
+    Some(Derived::new(
+        json!(client_view(outcome, phase).client_code),
+        vec![source],
+    ))
 }

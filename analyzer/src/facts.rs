@@ -34,6 +34,7 @@ use crate::text_artifacts::{
     w32tm,
 };
 use rdpdiag_schemas::domain::TextFormat;
+use rdpdiag_schemas::probe::{PhaseOutcomes, ProbeOutcome, ProbePhase, classify};
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server`.
 pub const TS_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server";
@@ -485,6 +486,35 @@ pub struct ProbeFact {
     pub source: Provenance,
 }
 
+impl ProbeFact {
+    /// What a Windows client connecting as the probe did meets, reduced from the phases'
+    /// outcomes (`rdpdiag_schemas::probe::classify`, the same reduction the collector writes
+    /// as `client_view`), with the JSON field that decided it. `None` when the JSON is not a
+    /// probe result (no `tcp.outcome` text): unknown, never "no".
+    pub fn outcome(&self) -> Option<(ProbeOutcome, ProbePhase, &'static str)> {
+        let text = |a: &str, b: &str| self.raw.get(a).and_then(|p| p.get(b)).and_then(|v| v.as_str());
+        let tcp = text("tcp", "outcome")?;
+        let selected_protocol = self
+            .raw
+            .get("x224")
+            .and_then(|x| x.get("selected_protocol_value"))
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok());
+        let (outcome, phase) = classify(PhaseOutcomes {
+            tcp,
+            x224: text("x224", "outcome"),
+            selected_protocol,
+            tls: text("tls", "outcome"),
+        });
+        let field = match phase {
+            ProbePhase::Tcp => "tcp.outcome",
+            ProbePhase::X224 => "x224.outcome",
+            ProbePhase::Tls => "tls.outcome",
+        };
+        Some((outcome, phase, field))
+    }
+}
+
 /// The header of a client trace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceHeaderFact {
@@ -753,7 +783,9 @@ impl HostFacts {
                         Ok(t) => Parsed::Trace(t),
                         Err(e) => Parsed::Failed("tracerpt conversion".into(), e.to_string()),
                     },
-                    ContentKind::Evtx => Parsed::Skipped("event log (read by the EVTX stage)".into()),
+                    ContentKind::Evtx | ContentKind::RedactedEvents => {
+                        Parsed::Skipped("event log (read by the EVTX stage)".into())
+                    }
                     other => Parsed::Skipped(format!("{} holds no host facts", other.name())),
                 }
             })

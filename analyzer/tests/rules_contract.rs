@@ -278,8 +278,10 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
 fn every_fact_path_is_derived_with_its_source() {
     let cases = fact_cases();
     for def in FACTS {
+        // No sample scenario carries a probe; the probe paths are derived from real probes
+        // in `probe_facts_come_from_the_collectors_probe` below.
         assert!(
-            cases.iter().any(|c| c.0 == def.path),
+            cases.iter().any(|c| c.0 == def.path) || PROBE_PATHS.contains(&def.path),
             "fact path {} has no case in this test",
             def.path
         );
@@ -366,4 +368,79 @@ fn a_rule_on_an_event_no_embedded_rule_uses_is_read_and_fires() {
         .find(|e| e.id == "rdpcorets-141");
     let hit = hit.expect("the --rules evidence on RdpCoreTS 141 never matched");
     assert!(hit.lines.iter().all(|l| l.event_id == 141 && l.record_id > 0));
+}
+
+/// The fact paths derived from the collector's probe.
+const PROBE_PATHS: [&str; 3] = ["probe.outcome", "probe.phase", "probe.client_code"];
+
+/// The host facts of a bundle holding only the collector's real probe of `target`.
+fn probe_facts(target: &str) -> rdpdiag::facts::HostFacts {
+    let report = rdpdiag_collect::probe::probe(target, std::time::Duration::from_secs(3));
+    let bytes = serde_json::to_vec_pretty(&report).unwrap();
+    rdpdiag::facts::HostFacts::from_artifacts([(
+        "probe/probe.json",
+        rdpdiag::input::ContentKind::Json,
+        bytes,
+    )])
+}
+
+#[test]
+fn probe_facts_come_from_the_collectors_probe() {
+    use std::io::Read;
+    let corr = rdpdiag::correlate::correlate(None, None);
+    // A listener that accepts TCP and closes on the X.224 Connection Request (the 0x904
+    // pattern of a middlebox or a dying listener).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf);
+    });
+    let facts = probe_facts(&addr.to_string());
+    server.join().unwrap();
+    let v = view(&facts, &corr);
+    let outcome = v.get("probe.outcome").expect("probe.outcome derived");
+    assert_eq!(outcome.value, json!("accept-then-close"));
+    assert_eq!(outcome.source_text(), "probe/probe.json (x224.outcome)");
+    assert_eq!(v.get("probe.phase").unwrap().value, json!("x224"));
+    assert_eq!(v.get("probe.client_code").unwrap().value, json!("0x904"));
+
+    // A closed port: refused, the client's 0x204.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let v = view(&probe_facts(&format!("127.0.0.1:{port}")), &corr);
+    assert_eq!(v.get("probe.outcome").unwrap().value, json!("refused"));
+    assert_eq!(v.get("probe.phase").unwrap().value, json!("tcp"));
+    assert_eq!(v.get("probe.client_code").unwrap().value, json!("0x204"));
+    for path in PROBE_PATHS {
+        assert!(FACTS.iter().any(|f| f.path == path), "{path}");
+    }
+
+    // JSON that is not a probe result tells nothing: unknown, not some outcome.
+    let other = rdpdiag::facts::HostFacts::from_artifacts([(
+        "system/other.json",
+        rdpdiag::input::ContentKind::Json,
+        br#"{"tcp": {"elapsed_ms": 3}}"#.to_vec(),
+    )]);
+    let v = view(&other, &corr);
+    for path in PROBE_PATHS {
+        assert!(v.get(path).is_none(), "{path}: {:?}", v.get(path));
+    }
+}
+
+#[test]
+fn the_probe_table_names_only_rules_of_the_catalog() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for id in rdpdiag_schemas::probe::named_rule_ids() {
+        assert!(
+            dir.join(format!("{id}.toml")).is_file(),
+            "rule {id} named by schemas::probe is not in analyzer/rules"
+        );
+        let text = std::fs::read_to_string(dir.join(format!("{id}.toml"))).unwrap();
+        assert!(text.contains(&format!("id = \"{id}\"")), "{id}");
+    }
 }

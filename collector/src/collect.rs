@@ -56,6 +56,9 @@ pub struct CollectOptions {
     pub output: PathBuf,
     /// `--redact`.
     pub redact: bool,
+    /// `--redact-key-file`: the key of the pseudonyms (the same for the client and the server
+    /// bundle of one ticket keeps them joinable); `None`: random per bundle.
+    pub redact_key: Option<Vec<u8>>,
     /// `--max-size`, bytes of uncompressed content.
     pub max_size: u64,
     /// `--security`.
@@ -80,6 +83,7 @@ impl CollectOptions {
             ticket: None,
             output,
             redact: false,
+            redact_key: None,
             max_size: 2 * 1024 * 1024 * 1024,
             security: false,
             server: None,
@@ -619,6 +623,39 @@ impl Run {
                 return;
             }
         };
+        if let (ArtifactKind::Evtx, Some(r)) = (m.kind, self.redactor.clone()) {
+            // `--redact`: the records the analyzer uses, redacted; the raw log never goes in.
+            let target = crate::redact_bundle::redacted_events_path(path);
+            let redacted = File::open(src)
+                .map_err(|e| format!("cannot open {}: {e}", src.display()))
+                .and_then(|f| {
+                    crate::redact_events::redact_evtx(std::io::BufReader::new(f), path, &r, &mut self.counts)
+                        .map_err(|e| e.to_string())
+                });
+            let mut m = m;
+            m.kind = ArtifactKind::RedactedEvents;
+            m.method = format!(
+                "{}, then reduced to the records the analyzer uses and redacted",
+                m.method
+            );
+            match redacted {
+                Ok(ev) => {
+                    if ev.truncated || ev.records_unreadable > 0 {
+                        m.status = ArtifactStatus::Partial;
+                        m.error = Some(format!(
+                            "{} records unreadable{}",
+                            ev.records_unreadable,
+                            if ev.truncated { ", output cap reached" } else { "" }
+                        ));
+                    }
+                    // add_bytes redacts text kinds only; this one is redacted already.
+                    self.redacted.push(target.clone());
+                    self.add_bytes(&target, ev.jsonl, m);
+                }
+                Err(why) => self.record(&target, with_status(m, ArtifactStatus::Failed, Some(why))),
+            }
+            return;
+        }
         if self.redactor.is_some() && is_text_kind(m.kind) && size <= 256 * 1024 * 1024 {
             match std::fs::read(src) {
                 Ok(b) => self.add_bytes(path, b, m),
@@ -1247,7 +1284,10 @@ pub fn collect(
             .map_err(|e| CollectError::Output(format!("creating {}: {e}", parent.display())))?;
     }
     let redactor = if opts.redact {
-        let mut r = Redactor::random().map_err(|e| CollectError::Random(e.to_string()))?;
+        let mut r = match &opts.redact_key {
+            Some(key) => Redactor::with_key(key),
+            None => Redactor::random().map_err(|e| CollectError::Random(e.to_string()))?,
+        };
         for (name, cat) in &prepared.sensitive {
             match cat {
                 Category::Host => r.add_host(
@@ -1440,8 +1480,9 @@ pub fn collect(
     }
     let redaction = run_state.redactor.as_ref().map(|r| {
         let mut c = Counts::new();
-        host.name = r.token(Category::Host, &host.name);
-        host.domain = host.domain.as_ref().map(|d| r.token(Category::Host, d));
+        // As the events' Computer is tokenized (first label and domain), so that both match.
+        host.name = r.host_token(&host.name);
+        host.domain = host.domain.as_ref().map(|d| r.domain_token(d));
         host.addresses = host.addresses.iter().map(|a| r.redact(a, &mut c)).collect();
         if let Some(clock) = &mut host.clock {
             clock.sync_source = clock.sync_source.as_ref().map(|s| r.redact(s, &mut c));
@@ -1450,7 +1491,7 @@ pub fn collect(
         redacted.sort();
         redacted.dedup();
         Redaction {
-            what: [Category::User, Category::Host, Category::Ip]
+            what: [Category::User, Category::Host, Category::Ip, Category::Sid]
                 .iter()
                 .map(|c| c.manifest_name().to_string())
                 .collect(),

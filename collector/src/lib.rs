@@ -6,7 +6,8 @@
 //! - [`collect`]: the executor: runs each step with a timeout, records its status and error in
 //!   the manifest, never lets one step stop the others, writes the bundle atomically.
 //! - [`exec`] (processes with deadlines), [`decode`] (console code pages → UTF-8 CRLF),
-//!   [`live`] (host facts), [`volume`] + [`hive`] (offline volumes), [`redact`], [`notice`].
+//!   [`live`] (host facts), [`volume`] + [`hive`] (offline volumes), [`redact`] (keyed pseudonyms), [`redact_events`] (event logs reduced to
+//!   the records the analyzer uses, redacted), [`redact_bundle`] (redacting a finished bundle), [`notice`].
 //! - [`probe`] (feature `probe`): TCP, X.224 and TLS as the client sees the server.
 //! - [`bundle`]: the one writer of bundle format v1, also used by the sample generator;
 //!   [`pack`]: bundle files a user already exported.
@@ -24,6 +25,8 @@ pub mod plan;
 #[cfg(feature = "probe")]
 pub mod probe;
 pub mod redact;
+pub mod redact_bundle;
+pub mod redact_events;
 pub mod volume;
 
 pub use bundle::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};

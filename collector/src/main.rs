@@ -71,9 +71,14 @@ struct CollectArgs {
     /// Print every step that would be taken, then stop (nothing is run or written).
     #[arg(long)]
     dry_run: bool,
-    /// Replace user names, host names and IP addresses in text artifacts with salted hashes.
+    /// Replace user names, host names, SIDs and IP addresses with keyed pseudonyms; event logs
+    /// are reduced to the records the analyzer uses and redacted (the raw .evtx is left out).
     #[arg(long)]
     redact: bool,
+    /// Key of the pseudonyms (implies --redact): give the client and the server collection of
+    /// one ticket the same file so that their bundles stay joinable. Default: a random key.
+    #[arg(long, value_name = "FILE")]
+    redact_key_file: Option<PathBuf>,
     /// Cap on the uncompressed size of the bundle's files (e.g. 500M, 2G; a bare number is bytes).
     #[arg(long, default_value = "2G", value_name = "SIZE")]
     max_size: String,
@@ -133,6 +138,19 @@ enum Command {
     },
     /// Print the JSON Schema of probe/probe.json.
     ProbeSchema,
+    /// Redact a bundle zip written without --redact: event logs reduced to the records the
+    /// analyzer uses and redacted, text artifacts and the manifest's host redacted. Give the
+    /// client and the server bundle of one ticket the same key file.
+    Redact {
+        /// Bundle zip to redact.
+        input: PathBuf,
+        /// Redacted bundle to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Key of the pseudonyms (at least 16 bytes; the same for both bundles of a ticket).
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+    },
 }
 
 /// `7d`, `36h`, `90m`, `2w`, `600s`, or a date/time (UTC).
@@ -250,7 +268,11 @@ fn run_collect(a: CollectArgs) -> Result<()> {
         since,
         ticket: a.ticket.clone(),
         output: a.output.clone(),
-        redact: a.redact,
+        redact: a.redact || a.redact_key_file.is_some(),
+        redact_key: match &a.redact_key_file {
+            Some(p) => Some(read_redact_key(p)?),
+            None => None,
+        },
         max_size: parse_size(&a.max_size)?,
         security: a.security,
         server: a.server.clone(),
@@ -457,6 +479,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The key of the pseudonyms: a file of at least 16 bytes.
+fn read_redact_key(p: &std::path::Path) -> Result<Vec<u8>> {
+    let key = std::fs::read(p).with_context(|| format!("reading the redaction key file {}", p.display()))?;
+    if key.len() < 16 {
+        bail!(
+            "redaction key file {}: {} bytes; use at least 16 random bytes (e.g. head -c 32 /dev/urandom)",
+            p.display(),
+            key.len()
+        );
+    }
+    Ok(key)
+}
+
 fn run() -> Result<()> {
     install_interrupt_handler()?;
     let cli = Cli::parse();
@@ -499,6 +534,24 @@ fn run() -> Result<()> {
         }
         Some(Command::Probe { server, timeout }) => probe_command(&server, timeout)?,
         Some(Command::ProbeSchema) => probe_schema_command()?,
+        Some(Command::Redact {
+            input,
+            output,
+            key_file,
+        }) => {
+            let key = read_redact_key(&key_file)?;
+            clean_stale_partials(&output);
+            let report = rdpdiag_collect::redact_bundle::redact_bundle(&input, &output, &key)
+                .with_context(|| format!("redacting {}", input.display()))?;
+            for (from, to, read, kept) in &report.event_logs {
+                println!("event log {from} -> {to}: {kept} of {read} records kept, redacted");
+            }
+            println!("text artifacts redacted: {}", report.texts.len());
+            for path in &report.copied {
+                println!("copied unredacted: {path}");
+            }
+            println!("bundle: {}", output.display());
+        }
     }
     Ok(())
 }
@@ -507,6 +560,11 @@ fn run() -> Result<()> {
 fn probe_command(server: &str, timeout_ms: u64) -> Result<()> {
     let report = rdpdiag_collect::probe::probe(server, Duration::from_millis(timeout_ms.max(1)));
     eprintln!("{}", report.verdict);
+    if let Some(view) = &report.client_view {
+        for c in &view.server_causes {
+            eprintln!("  check on the server: {}: {}", c.cause, c.evidence);
+        }
+    }
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

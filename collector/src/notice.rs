@@ -66,13 +66,14 @@ pub fn notice(f: &NoticeFacts<'_>) -> String {
     s.push_str("Never collected: passwords, private keys, file contents, browsing data.\n");
     if f.redact {
         s.push_str(
-            "--redact: user names, host names and IP addresses in the text files are replaced\n\
-             by salted hashes. Event logs, traces and hives are binary and stay unredacted.\n",
+            "--redact: user names, host names, SIDs and addresses are replaced by keyed\n\
+             pseudonyms; event logs keep only the records the analysis uses, redacted.\n\
+             Traces and registry hives are binary and stay unredacted.\n",
         );
     } else {
         s.push_str(
-            "Use --redact to replace user names, host names and IP addresses in the text\n\
-             files with salted hashes (event logs, traces and hives are binary and stay\n\
+            "Use --redact to replace user names, host names, SIDs and IP addresses with\n\
+             pseudonyms (event logs too; traces and hives are binary and stay\n\
              as they are).\n",
         );
     }

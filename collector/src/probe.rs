@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use ironrdp_pdu::nego::{ConnectionConfirm, ConnectionRequest, FailureCode, RequestFlags, SecurityProtocol};
 use ironrdp_pdu::x224::X224;
+use rdpdiag_schemas::probe::{PhaseOutcomes, ProbeOutcome, ProbePhase, classify, client_view};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
@@ -57,8 +58,79 @@ pub struct ProbeReport {
     /// Phase 3 (absent when the server did not select a TLS-based protocol).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsPhase>,
-    /// One sentence for people.
+    /// What a Windows client connecting the same way meets, and what to check on the server
+    /// (absent in files of older collectors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_view: Option<ClientViewReport>,
+    /// What the probe found and what a Windows client sees, for people.
     pub verdict: String,
+}
+
+/// The probe reduced to what a Windows client meets (`rdpdiag_schemas::probe`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientViewReport {
+    /// `tls-ok`, `standard-rdp-security`, `negotiation-refused`, `accept-then-close`,
+    /// `tls-alert`, `tls-failed`, `not-rdp`, `refused`, `dropped`, `unreachable`, `timeout`,
+    /// `resolve-failed`, `error`.
+    pub outcome: ProbeOutcome,
+    /// The phase the probe ended in: `tcp`, `x224`, `tls`.
+    pub phase: ProbePhase,
+    /// The disconnect code a Windows client reports (`0x904`, `0x204`, `0x108` ...), `none` or
+    /// `unknown`.
+    pub client_code: String,
+    /// What the client shows and why, with its source.
+    pub client_sees: String,
+    /// Likely causes on the server, most likely first.
+    pub server_causes: Vec<ServerCauseReport>,
+}
+
+/// A likely cause on the server and where its evidence is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerCauseReport {
+    /// The cause.
+    pub cause: String,
+    /// Where its evidence is on a Windows server (event log and event ids, registry, files).
+    pub evidence: String,
+    /// Rule ids of the analyzer's catalog that diagnose it.
+    pub rule_ids: Vec<String>,
+}
+
+impl ClientViewReport {
+    /// The client view of a finished probe.
+    pub fn of(r: &ProbeReport) -> ClientViewReport {
+        let outcome_name = |o: Outcome| {
+            serde_json::to_value(o)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+        };
+        let tcp = outcome_name(r.tcp.outcome).unwrap_or_default();
+        let x224 = r.x224.as_ref().and_then(|x| outcome_name(x.outcome));
+        let tls = r.tls.as_ref().and_then(|t| outcome_name(t.outcome));
+        let (outcome, phase) = classify(PhaseOutcomes {
+            tcp: &tcp,
+            x224: x224.as_deref(),
+            selected_protocol: r.x224.as_ref().and_then(|x| x.selected_protocol_value),
+            tls: tls.as_deref(),
+        });
+        let view = client_view(outcome, phase);
+        ClientViewReport {
+            outcome,
+            phase,
+            client_code: view.client_code.to_string(),
+            client_sees: view.client_sees.to_string(),
+            server_causes: view
+                .causes
+                .iter()
+                .map(|c| ServerCauseReport {
+                    cause: c.cause.to_string(),
+                    evidence: c.evidence.to_string(),
+                    rule_ids: c.rule_ids.iter().map(|s| s.to_string()).collect(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// How a phase ended.
@@ -87,6 +159,9 @@ pub enum Outcome {
     Alert,
     /// TLS: the handshake failed locally (protocol error, no common version or cipher ...).
     TlsError,
+    /// TLS: the server answered the ClientHello with a plain (not TLS) RDP PDU, e.g. an MCS
+    /// Disconnect Provider Ultimatum, and closed: it abandoned the handshake.
+    ServerAbort,
     /// Any other I/O error.
     Error,
 }
@@ -166,6 +241,12 @@ pub struct TlsPhase {
     /// Error text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// First bytes the server sent, hex, when they were not TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_hex: Option<String>,
+    /// What those bytes are, e.g. `MCS Disconnect Provider Ultimatum`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_pdu: Option<String>,
     /// Number of certificates the server sent.
     pub chain_length: usize,
     /// The server's (leaf) certificate, when it sent one.
@@ -294,6 +375,7 @@ pub fn probe(target: &str, timeout: Duration) -> ProbeReport {
         },
         x224: None,
         tls: None,
+        client_view: None,
         verdict: String::new(),
     };
     let (host, port) = match split_target(target) {
@@ -301,6 +383,7 @@ pub fn probe(target: &str, timeout: Duration) -> ProbeReport {
         Err(e) => {
             report.tcp.outcome = Outcome::ResolveFailed;
             report.tcp.error = Some(e);
+            report.client_view = Some(ClientViewReport::of(&report));
             report.verdict = verdict(&report);
             return report;
         }
@@ -314,12 +397,14 @@ pub fn probe(target: &str, timeout: Duration) -> ProbeReport {
             report.tcp.outcome = Outcome::ResolveFailed;
             report.tcp.elapsed_ms = ms(t0.elapsed());
             report.tcp.error = Some(e.to_string());
+            report.client_view = Some(ClientViewReport::of(&report));
             report.verdict = verdict(&report);
             return report;
         }
     };
     report.resolved = addrs.iter().map(ToString::to_string).collect();
     let Some(mut stream) = connect(&addrs, timeout, &mut report.tcp) else {
+        report.client_view = Some(ClientViewReport::of(&report));
         report.verdict = verdict(&report);
         return report;
     };
@@ -336,6 +421,7 @@ pub fn probe(target: &str, timeout: Duration) -> ProbeReport {
         report.tls = Some(tls_handshake(&mut stream, &host, timeout, started_utc));
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
+    report.client_view = Some(ClientViewReport::of(&report));
     report.verdict = verdict(&report);
     report
 }
@@ -563,6 +649,8 @@ fn tls_handshake(stream: &mut TcpStream, host: &str, timeout: Duration, now: Dat
         cipher_suite: None,
         alert: None,
         error: None,
+        response_hex: None,
+        server_pdu: None,
         chain_length: 0,
         certificate: None,
     };
@@ -602,6 +690,11 @@ fn tls_handshake(stream: &mut TcpStream, host: &str, timeout: Duration, now: Dat
         }
     };
     let t0 = Instant::now();
+    let mut stream = FirstBytes {
+        inner: stream,
+        first: Vec::new(),
+    };
+    let stream = &mut stream;
     let result = loop {
         if !conn.is_handshaking() {
             break Ok(());
@@ -654,8 +747,23 @@ fn tls_handshake(stream: &mut TcpStream, host: &str, timeout: Duration, now: Dat
                     ));
                 }
                 Some(other) => {
-                    phase.outcome = Outcome::TlsError;
-                    phase.error = Some(other.to_string());
+                    let first = &stream.first;
+                    // TLS records start with a content type of 20..=24 (RFC 8446 5.1); a TPKT
+                    // header (version 3, RFC 1006 / T.123 8) means the server dropped out of TLS.
+                    if first.len() >= 4 && first[0] == 3 && first[1] == 0 {
+                        let pdu = plain_pdu_name(first);
+                        phase.outcome = Outcome::ServerAbort;
+                        phase.error = Some(format!(
+                            "the server answered the ClientHello with {pdu} in plain text and closed: it abandoned the TLS handshake ({other})"
+                        ));
+                        phase.server_pdu = Some(pdu.to_string());
+                    } else {
+                        phase.outcome = Outcome::TlsError;
+                        phase.error = Some(other.to_string());
+                    }
+                    if !first.is_empty() && !(20..=24).contains(&first[0]) {
+                        phase.response_hex = Some(hex_upper(first));
+                    }
                 }
                 None => {
                     phase.outcome = classify_io(&e);
@@ -665,6 +773,52 @@ fn tls_handshake(stream: &mut TcpStream, host: &str, timeout: Duration, now: Dat
         }
     }
     phase
+}
+
+/// The TLS phase's stream, keeping the first bytes the server sent, to name an answer that is
+/// not TLS.
+struct FirstBytes<'a> {
+    inner: &'a mut TcpStream,
+    first: Vec<u8>,
+}
+
+/// How many of the server's first bytes are kept.
+const FIRST_BYTES: usize = 64;
+
+impl Read for FirstBytes<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = FIRST_BYTES.saturating_sub(self.first.len());
+        self.first.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+}
+
+impl Write for FirstBytes<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Names a TPKT-framed PDU a server sent instead of TLS.
+fn plain_pdu_name(b: &[u8]) -> &'static str {
+    // X.224 Class 0 Data TPDU (02 F0 80) carrying a PER-encoded MCS Disconnect Provider
+    // Ultimatum: DomainMCSPDU choice 8 in the top six bits (MS-RDPBCGR 2.2.2.3,
+    // https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-rdpbcgr/53a2d2de-57a5-4bc9-9673-35d68d23d902;
+    // xrdp sends it when its TLS accept fails).
+    if b.get(4..7) == Some(&[0x02, 0xF0, 0x80][..]) && b.get(7).map(|x| x >> 2) == Some(8) {
+        "an MCS Disconnect Provider Ultimatum"
+    } else if b.get(5).map(|x| x & 0xF0) == Some(0x80) {
+        // X.224 Disconnect Request TPDU code 1000 xxxx (ITU-T X.224 13.5; inference from the
+        // TPDU code table, no RDP server seen sending it here).
+        "an X.224 Disconnect Request"
+    } else {
+        "a TPKT-framed PDU"
+    }
 }
 
 /// Subject, issuer, validity, thumbprints and SANs of a DER certificate.
@@ -725,8 +879,32 @@ pub fn certificate_facts(der: &[u8], now: DateTime<Utc>) -> Option<CertificateFa
     })
 }
 
-/// One sentence saying what the probe found, in the terms of the field guide.
+/// What the probe found, then what a Windows client connecting the same way sees and the likely
+/// causes on the server with their rule ids (from [`ProbeReport::client_view`]).
 pub fn verdict(r: &ProbeReport) -> String {
+    let found = finding(r);
+    let Some(view) = &r.client_view else {
+        return found;
+    };
+    let mut out = format!("{found}. Windows client: {}", view.client_sees);
+    if !view.server_causes.is_empty() {
+        let causes: Vec<String> = view
+            .server_causes
+            .iter()
+            .map(|c| format!("{} [{}]", c.cause, c.rule_ids.join(", ")))
+            .collect();
+        let label = if view.client_code == "none" {
+            "If a client still fails, look at"
+        } else {
+            "Likely on the server"
+        };
+        out.push_str(&format!(". {label}: {}", causes.join("; ")));
+    }
+    out
+}
+
+/// One sentence saying what the probe found, in the terms of the field guide.
+fn finding(r: &ProbeReport) -> String {
     let endpoint = format!("{}:{}", r.host, r.port);
     match r.tcp.outcome {
         Outcome::Ok => {}
@@ -779,12 +957,12 @@ pub fn verdict(r: &ProbeReport) -> String {
         }
         Outcome::Eof => {
             return format!(
-                "{endpoint} accepted TCP and closed the connection on the X.224 Connection Request (0x904 pattern)"
+                "{endpoint} accepted TCP and closed the connection on the X.224 Connection Request"
             );
         }
         Outcome::Timeout => {
             return format!(
-                "{endpoint} accepted TCP but never answered the X.224 Connection Request within {} ms (listener hung, MaxOutstandingConnections, or a middlebox holding the connection)",
+                "{endpoint} accepted TCP but never answered the X.224 Connection Request within {} ms",
                 r.timeout_ms
             );
         }
@@ -798,7 +976,7 @@ pub fn verdict(r: &ProbeReport) -> String {
     let selected = x.selected_protocol.clone().unwrap_or_default();
     let Some(t) = &r.tls else {
         return format!(
-            "{endpoint} selected {selected} (standard RDP security, no TLS): nothing more to probe"
+            "{endpoint} selected {selected} (standard RDP security, no TLS), so there is no TLS handshake to probe"
         );
     };
     match t.outcome {
@@ -828,17 +1006,21 @@ pub fn verdict(r: &ProbeReport) -> String {
             )
         }
         Outcome::Reset => format!(
-            "{endpoint} selected {selected}, then reset the connection during the TLS handshake (right after the ClientHello): the 0x904/0x7 pattern — TermService cannot use its certificate/private key, TLS versions/ciphers do not match, or a firewall/antivirus cuts TLS"
+            "{endpoint} selected {selected}, then reset the connection during the TLS handshake (right after the ClientHello)"
         ),
-        Outcome::Eof => format!(
-            "{endpoint} selected {selected}, then closed the connection during the TLS handshake: the 0x904/0x7 pattern (certificate key, TLS mismatch, or middlebox)"
+        Outcome::Eof => {
+            format!("{endpoint} selected {selected}, then closed the connection during the TLS handshake")
+        }
+        Outcome::ServerAbort => format!(
+            "{endpoint} selected {selected}, then answered the TLS ClientHello with {} in plain text and closed: it accepted the connection and abandoned the handshake",
+            t.server_pdu.clone().unwrap_or_else(|| "a non-TLS PDU".into())
         ),
         Outcome::Timeout => format!(
             "{endpoint} selected {selected}, then the TLS handshake got no answer within {} ms",
             r.timeout_ms
         ),
         Outcome::Alert => format!(
-            "{endpoint} selected {selected}, then ended the TLS handshake with alert {} ({}): usually no common TLS version or cipher suite",
+            "{endpoint} selected {selected}, then ended the TLS handshake with alert {} ({})",
             t.alert.as_ref().map(|a| a.value).unwrap_or_default(),
             t.alert.as_ref().map(|a| a.name.clone()).unwrap_or_default()
         ),

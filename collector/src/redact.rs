@@ -1,10 +1,14 @@
-//! `--redact`: replaces user names, host names and IP addresses in text artifacts with salted
-//! hashes.
+//! `--redact`: replaces user names, host names, SIDs and IP addresses with keyed pseudonyms.
 //!
 //! The same value always gets the same token inside one bundle (so an engineer can still follow
-//! "the client at ip-3f2a... connected as user-91bc..."), but tokens cannot be reversed or
-//! compared across bundles: the salt is random per bundle and never written anywhere. Binary
-//! artifacts (EVTX, ETL, hives) cannot be rewritten in place; the notice and the manifest say so.
+//! "the client at 100.87.3.12 connected as user-91bc..."). Without `--redact-key-file` the key
+//! is random per bundle and never written anywhere, so tokens cannot be compared across
+//! bundles; with the same key file for the client and the server bundle of one ticket, the same
+//! value gets the same token in both, so the analyzer can still pair them. Addresses keep their
+//! shape (IPv4 in 100.64.0.0/10, IPv6 in fd00::/8), so that parsers of addresses and ports
+//! still work; host names are tokenized per first label and domain (`host-a.host-b`), so short
+//! names and FQDNs of one host still match. Event logs are reduced to the records the analyzer
+//! uses and redacted field by field (`redact_events.rs`); ETL traces and hives are not redacted.
 //!
 //! Names are the ones the collector knows (computer name, domain, user profile names, the probed
 //! server); addresses are found by shape (IPv4 dotted quads, IPv6). Loopback, unspecified,
@@ -25,6 +29,8 @@ pub enum Category {
     Host,
     /// An IPv4 or IPv6 address.
     Ip,
+    /// A Windows security identifier of an account or domain (`S-1-5-21-...`).
+    Sid,
 }
 
 impl Category {
@@ -33,6 +39,7 @@ impl Category {
             Category::User => "user",
             Category::Host => "host",
             Category::Ip => "ip",
+            Category::Sid => "sid",
         }
     }
 
@@ -42,15 +49,20 @@ impl Category {
             Category::User => "user-names",
             Category::Host => "host-names",
             Category::Ip => "ip-addresses",
+            Category::Sid => "sids",
         }
     }
 }
 
 /// The method recorded in the manifest.
-pub const METHOD: &str = "SHA-256 over a random per-bundle salt (not stored), the category and the \
-     lower-cased value; first 12 hex digits, written as user-<hex>, host-<hex>, ip-<hex>. Applied to \
-     text artifacts (command outputs, reg exports, JSON, trace XML, the collection log) and to the \
-     manifest's source paths; binary artifacts (evtx, etl, registry hives) are not redacted.";
+pub const METHOD: &str = "SHA-256 over a key (random per bundle and not stored, or the \
+     --redact-key-file shared by the bundles of one ticket), the category and the lower-cased value; \
+     first 12 hex digits, written as user-<hex>, host-<hex> (per first label and domain: \
+     host-<hex>.host-<hex>), sid-<hex>; IPv4 addresses become addresses in 100.64.0.0/10 and IPv6 \
+     addresses in fd00::/8 chosen by the same hash. Applied to text artifacts (command outputs, reg \
+     exports, JSON, trace XML, the collection log), to the manifest's host and source paths, and to \
+     event logs, which are reduced to the records the analyzer uses (redacted-events JSON Lines, the \
+     raw .evtx dropped); etl traces and registry hives are not redacted.";
 
 /// Account and profile names that identify nobody and that the analysis needs verbatim.
 const KEEP_NAMES: &[&str] = &[
@@ -74,6 +86,8 @@ const KEEP_NAMES: &[&str] = &[
     "builtin",
     "localhost",
     "workgroup",
+    "anonymous logon",
+    "local system",
 ];
 
 /// Replaces known names and any address in text.
@@ -104,6 +118,17 @@ impl Redactor {
         Ok(Redactor::with_salt(salt))
     }
 
+    /// A redactor whose tokens depend only on `key` (the contents of `--redact-key-file`): the
+    /// client and server bundles of one ticket redacted with the same key stay joinable.
+    pub fn with_key(key: &[u8]) -> Redactor {
+        let mut h = Sha256::new();
+        h.update(b"rdpdiag redaction key v1\0");
+        h.update(key);
+        let mut salt = [0u8; 32];
+        salt.copy_from_slice(&h.finalize());
+        Redactor::with_salt(salt)
+    }
+
     /// A redactor with a given salt (tests: fixed tokens).
     pub fn with_salt(salt: [u8; 32]) -> Redactor {
         Redactor {
@@ -126,38 +151,125 @@ impl Redactor {
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
     }
 
-    /// Adds a host name and, for an FQDN, its first label and its domain.
+    /// Adds a host name: its first label and, for an FQDN, its domain, each tokenized on its
+    /// own so that `rds01.contoso.com` becomes `host-<a>.host-<b>` and `RDS01` `host-<a>`.
     pub fn add_host(&mut self, name: &str) {
         let name = name.trim().trim_end_matches('.');
         if name.parse::<Ipv4Addr>().is_ok() || name.parse::<Ipv6Addr>().is_ok() {
             return;
         }
-        self.add_name(name, Category::Host);
-        if let Some((first, domain)) = name.split_once('.') {
-            self.add_name(first, Category::Host);
-            if domain.contains('.') {
+        match name.split_once('.') {
+            Some((first, domain)) => {
+                self.add_name(first, Category::Host);
                 self.add_name(domain, Category::Host);
             }
+            None => self.add_name(name, Category::Host),
         }
     }
 
-    /// The token for `value`.
-    pub fn token(&self, category: Category, value: &str) -> String {
+    fn digest(&self, category: Category, value: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(self.salt);
         h.update(category.prefix().as_bytes());
         h.update([0u8]);
         h.update(value.to_lowercase().as_bytes());
-        let digest = h.finalize();
+        h.finalize().into()
+    }
+
+    /// The token for `value`: `user-<hex>`, `host-<hex>`, `sid-<hex>`; for an address, an
+    /// address of the same family (see the module comment).
+    pub fn token(&self, category: Category, value: &str) -> String {
+        let digest = self.digest(category, value);
+        if category == Category::Ip {
+            let canonical = value.parse::<std::net::IpAddr>().map(|a| a.to_string());
+            let digest = match &canonical {
+                Ok(c) => self.digest(category, c),
+                Err(_) => digest,
+            };
+            return match value.parse::<Ipv6Addr>() {
+                Ok(_) => {
+                    let mut b = [0u8; 16];
+                    b[0] = 0xfd;
+                    b[1..].copy_from_slice(&digest[..15]);
+                    Ipv6Addr::from(b).to_string()
+                }
+                // 100.64.0.0/10 (RFC 6598 shared address space): 22 bits of the hash.
+                Err(_) => {
+                    let n = u32::from_be_bytes([0, digest[0] & 0x3f, digest[1], digest[2]]);
+                    Ipv4Addr::from(0x6440_0000 | n).to_string()
+                }
+            };
+        }
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         format!("{}-{hex}", category.prefix())
+    }
+
+    /// The token of a host name or address as a whole value: an address by [`Self::token`], a
+    /// name per first label and domain (`host-<a>.host-<b>`), a `:port` suffix kept. Values
+    /// that are well known (see `add_name`) or shorter than 3 characters are kept.
+    pub fn host_token(&self, value: &str) -> String {
+        let v = value.trim();
+        if v.parse::<Ipv4Addr>().is_ok() || v.parse::<Ipv6Addr>().is_ok() {
+            return self.token(Category::Ip, v);
+        }
+        let (host, port) = match v.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+            _ => (v, None),
+        };
+        if host.parse::<Ipv4Addr>().is_ok() {
+            return format!("{}:{}", self.token(Category::Ip, host), port.unwrap_or_default());
+        }
+        let one = |label: &str| {
+            if label.chars().count() < 3 || KEEP_NAMES.iter().any(|k| k.eq_ignore_ascii_case(label)) {
+                label.to_string()
+            } else {
+                self.token(Category::Host, label)
+            }
+        };
+        let trimmed = host.trim_end_matches('.');
+        let mut out = match trimmed.split_once('.') {
+            Some((first, domain)) => format!("{}.{}", one(first), one(domain)),
+            None => one(trimmed),
+        };
+        if let Some(p) = port {
+            out.push(':');
+            out.push_str(p);
+        }
+        out
+    }
+
+    /// The token of a domain name as a whole value (`CONTOSO`, `contoso.com`), as the domain
+    /// part of [`Self::host_token`] and the manifest's `host.domain` have it.
+    pub fn domain_token(&self, value: &str) -> String {
+        let v = value.trim().trim_end_matches('.');
+        if v.chars().count() < 3 || KEEP_NAMES.iter().any(|k| k.eq_ignore_ascii_case(v)) {
+            return v.to_string();
+        }
+        self.token(Category::Host, v)
+    }
+
+    /// The token of a user name as a whole value; `DOMAIN\user` and `user@domain` keep their
+    /// shape with each part tokenized. Well-known and short names are kept.
+    pub fn user_token(&self, value: &str) -> String {
+        let v = value.trim();
+        if let Some((domain, user)) = v.split_once('\\') {
+            return format!("{}\\{}", self.domain_token(domain), self.user_token(user));
+        }
+        if let Some((user, domain)) = v.split_once('@') {
+            return format!("{}@{}", self.user_token(user), self.domain_token(domain));
+        }
+        if v.chars().count() < 3 || KEEP_NAMES.iter().any(|k| k.eq_ignore_ascii_case(v)) {
+            return v.to_string();
+        }
+        self.token(Category::User, v)
     }
 
     /// Redacts `text`, adding what was replaced to `counts`.
     pub fn redact(&self, text: &str, counts: &mut Counts) -> String {
         let named = self.replace_names(text, counts);
         let v4 = replace_ipv4(&named, |ip| self.token(Category::Ip, ip), counts);
-        replace_ipv6(&v4, |ip| self.token(Category::Ip, ip), counts)
+        let v6 = replace_ipv6(&v4, |ip| self.token(Category::Ip, ip), counts);
+        replace_sids(&v6, |sid| self.token(Category::Sid, sid), counts)
     }
 
     fn replace_names(&self, text: &str, counts: &mut Counts) -> String {
@@ -198,6 +310,51 @@ impl Redactor {
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b >= 0x80
+}
+
+/// Redacts a text artifact's bytes: UTF-16LE (BOM) stays UTF-16LE, UTF-8 stays UTF-8; `None`
+/// for anything else (binary content is not rewritten).
+pub fn redact_text_bytes(r: &Redactor, bytes: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
+    if bytes.starts_with(&[0xFF, 0xFE]) {
+        Some(crate::decode::utf16le_with_bom(
+            &r.redact(&crate::decode::decode_console(bytes, None), counts),
+        ))
+    } else {
+        std::str::from_utf8(bytes)
+            .ok()
+            .map(|s| r.redact(s, counts).into_bytes())
+    }
+}
+
+/// Replaces account and domain SIDs (`S-1-5-21-a-b-c[-rid]`: machine and domain accounts);
+/// well-known SIDs (`S-1-5-18`, `S-1-5-20`, `S-1-5-32-544` ...) identify nobody and are kept.
+/// Form from https://learn.microsoft.com/en-us/windows/win32/secauthz/well-known-sids.
+fn replace_sids(text: &str, token: impl Fn(&str) -> String, counts: &mut Counts) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 9 <= b.len() {
+        if !b[i..i + 9].eq_ignore_ascii_case(b"S-1-5-21-") || (i > 0 && is_word_byte(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 9;
+        while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'-') {
+            j += 1;
+        }
+        let sid = text[i..j].trim_end_matches('-');
+        // Domain part: three sub-authorities after 21.
+        if sid.split('-').count() >= 7 {
+            out.push_str(&text[copied..i]);
+            out.push_str(&token(sid));
+            *counts.entry(Category::Sid).or_default() += 1;
+            copied = i + sid.len();
+        }
+        i = j.max(i + 1);
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// Whether an address is kept as is (identifies nobody, needed by the analysis).
@@ -326,8 +483,66 @@ mod tests {
             a.token(Category::Ip, "10.0.0.1"),
             b.token(Category::Ip, "10.0.0.1")
         );
-        assert!(a.token(Category::Ip, "10.0.0.1").starts_with("ip-"));
-        assert_eq!(a.token(Category::Ip, "10.0.0.1").len(), 3 + 12);
+        let ip: Ipv4Addr = a.token(Category::Ip, "10.0.0.1").parse().unwrap();
+        assert_eq!(ip.octets()[0], 100);
+        assert_eq!(ip.octets()[1] & 0xc0, 64, "{ip} in 100.64.0.0/10");
+        let v6: Ipv6Addr = a.token(Category::Ip, "2001:db8::1").parse().unwrap();
+        assert_eq!(v6.octets()[0], 0xfd);
+        // One spelling of an address, one token.
+        assert_eq!(
+            a.token(Category::Ip, "2001:DB8:0::1"),
+            a.token(Category::Ip, "2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn one_key_one_token_across_bundles_and_fqdns_match_short_names() {
+        let client = Redactor::with_key(b"ticket 4711 key");
+        let server = Redactor::with_key(b"ticket 4711 key");
+        let other = Redactor::with_key(b"another key");
+        assert_eq!(
+            client.host_token("rds01.contoso.com"),
+            server.host_token("RDS01.Contoso.com")
+        );
+        assert_ne!(client.host_token("rds01"), other.host_token("rds01"));
+        let fqdn = client.host_token("rds01.contoso.com");
+        let short = client.host_token("RDS01");
+        assert_eq!(fqdn.split('.').next(), Some(short.as_str()), "{fqdn} {short}");
+        assert!(client.host_token("rds01.contoso.com:3390").ends_with(":3390"));
+        assert_eq!(
+            client.host_token("10.0.0.5"),
+            server.token(Category::Ip, "10.0.0.5")
+        );
+        // Text redaction with the host added gives the same tokens as the whole value.
+        let mut r = Redactor::with_key(b"ticket 4711 key");
+        r.add_host("RDS01.contoso.com");
+        let mut c = Counts::new();
+        assert_eq!(
+            r.redact("target rds01.contoso.com now", &mut c),
+            format!("target {fqdn} now")
+        );
+        assert_eq!(
+            client.user_token(r"CONTOSO\alice"),
+            format!(
+                r"{}\{}",
+                client.domain_token("CONTOSO"),
+                client.user_token("alice")
+            )
+        );
+        assert_eq!(client.user_token("SYSTEM"), "SYSTEM");
+    }
+
+    #[test]
+    fn account_sids_are_replaced_well_known_ones_kept() {
+        let r = Redactor::with_salt([3; 32]);
+        let mut c = Counts::new();
+        let out = r.redact(
+            "S-1-5-21-1004336348-1177238915-682003330-1001 S-1-5-20 S-1-5-32-544",
+            &mut c,
+        );
+        assert!(out.starts_with("sid-"), "{out}");
+        assert!(out.ends_with(" S-1-5-20 S-1-5-32-544"), "{out}");
+        assert_eq!(c[&Category::Sid], 1);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use ironrdp_pdu::nego::{ConnectionConfirm, ConnectionRequest, FailureCode, ResponseFlags, SecurityProtocol};
 use ironrdp_pdu::x224::X224;
 use rdpdiag_collect::probe::{Outcome, ProbeReport, probe, probe_schema};
+use rdpdiag_schemas::probe::{ProbeOutcome, ProbePhase};
 
 /// For the silent port: the probe must give up this soon.
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -129,6 +130,9 @@ fn healthy_listener_selects_ssl_and_completes_tls() {
     assert_eq!(c.subject_alt_names, ["DNS:rds01.test"]);
     assert!(c.public_key.is_some());
     assert!(r.verdict.contains("TLS handshake completed"), "{}", r.verdict);
+    let v = r.client_view.as_ref().unwrap();
+    assert_eq!((v.outcome, v.phase), (ProbeOutcome::TlsOk, ProbePhase::Tls));
+    assert_eq!(v.client_code, "none");
 }
 
 #[test]
@@ -154,6 +158,44 @@ fn reset_right_after_client_hello() {
     assert_eq!(t.outcome, Outcome::Reset, "{t:?}");
     assert!(t.certificate.is_none());
     assert!(r.verdict.contains("reset"), "{}", r.verdict);
+    let v = r.client_view.as_ref().unwrap();
+    assert_eq!(
+        (v.outcome, v.phase),
+        (ProbeOutcome::AcceptThenClose, ProbePhase::Tls)
+    );
+    assert_eq!(v.client_code, "0x904");
+    assert!(r.verdict.contains("0x904"), "{}", r.verdict);
+    assert_eq!(v.server_causes[0].rule_ids, ["cert-key-unreadable"]);
+    assert!(v.server_causes[0].evidence.contains("36870"));
+}
+
+#[test]
+fn a_plain_disconnect_answer_to_the_client_hello_is_a_server_abort() {
+    let (addr, h) = server(|mut s| {
+        read_connection_request(&mut s);
+        confirm(&mut s, selected(SecurityProtocol::SSL));
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf).unwrap();
+        // What xrdp 0.9 sends when its TLS accept fails: TPKT, X.224 Data, MCS Disconnect
+        // Provider Ultimatum (MS-RDPBCGR 2.2.2.3), then it closes.
+        s.write_all(&[0x03, 0x00, 0x00, 0x09, 0x02, 0xF0, 0x80, 0x21, 0x80])
+            .unwrap();
+    });
+    let r = probe(&addr.to_string(), ANSWERED);
+    h.join().unwrap();
+    check_schema(&r);
+    let t = r.tls.as_ref().unwrap();
+    assert_eq!(t.outcome, Outcome::ServerAbort, "{t:?}");
+    assert_eq!(
+        t.server_pdu.as_deref(),
+        Some("an MCS Disconnect Provider Ultimatum")
+    );
+    assert_eq!(t.response_hex.as_deref(), Some("0300000902F0802180"));
+    let v = r.client_view.as_ref().unwrap();
+    assert_eq!(
+        (v.outcome, v.client_code.as_str()),
+        (ProbeOutcome::AcceptThenClose, "0x904")
+    );
 }
 
 #[test]
@@ -176,6 +218,10 @@ fn nla_required_refusal_is_named() {
     assert_eq!(x.failure_name.as_deref(), Some("HYBRID_REQUIRED_BY_SERVER"));
     assert!(r.tls.is_none(), "no TLS after a refusal");
     assert!(r.verdict.contains("HYBRID_REQUIRED_BY_SERVER"));
+    assert_eq!(
+        r.client_view.as_ref().unwrap().outcome,
+        ProbeOutcome::NegotiationRefused
+    );
 }
 
 #[test]
@@ -196,6 +242,7 @@ fn tls_alert_is_reported_with_its_number() {
     assert_eq!(t.outcome, Outcome::Alert, "{t:?}");
     assert_eq!(t.alert.as_ref().unwrap().value, 40);
     assert_eq!(t.alert.as_ref().unwrap().name, "HandshakeFailure");
+    assert_eq!(r.client_view.as_ref().unwrap().outcome, ProbeOutcome::TlsAlert);
 }
 
 #[test]
@@ -215,6 +262,7 @@ fn a_non_rdp_service_is_recognised() {
     assert!(x.response_hex.as_deref().unwrap().starts_with("5353482D"));
     assert!(r.tls.is_none());
     assert!(r.verdict.contains("not as an RDP listener"), "{}", r.verdict);
+    assert_eq!(r.client_view.as_ref().unwrap().client_code, "0x1104");
 }
 
 #[test]
@@ -235,6 +283,8 @@ fn a_port_that_never_answers_times_out() {
     assert_eq!(r.x224.as_ref().unwrap().outcome, Outcome::Timeout);
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert!(r.verdict.contains("never answered"), "{}", r.verdict);
+    let v = r.client_view.as_ref().unwrap();
+    assert_eq!((v.outcome, v.phase), (ProbeOutcome::Timeout, ProbePhase::X224));
 }
 
 #[test]
@@ -247,6 +297,11 @@ fn a_closed_port_is_refused() {
     check_schema(&r);
     assert_eq!(r.tcp.outcome, Outcome::Refused);
     assert!(r.x224.is_none() && r.tls.is_none());
+    let v = r.client_view.as_ref().unwrap();
+    assert_eq!(
+        (v.outcome, v.client_code.as_str()),
+        (ProbeOutcome::Refused, "0x204")
+    );
 }
 
 #[test]

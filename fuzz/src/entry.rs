@@ -214,6 +214,20 @@ pub fn json_artifacts(data: &[u8]) {
         let _ = serde_json::to_vec(&j);
     }
     facts_of_one("probe/probe.json", ContentKind::Json, data);
+    // The same bytes as the records of a redacted-events file (`--redact` bundles): the
+    // header line is prepended so that every input reaches the line reader.
+    let mut redacted = b"{\"rdpdiag-redacted-events\":1}\n".to_vec();
+    redacted.extend_from_slice(data);
+    let prov = Provenance {
+        input: Arc::from("fuzz"),
+        artifact: Arc::from("evtx/System.redacted-events.jsonl"),
+    };
+    for interest in [Interest::default(), Interest::everything()] {
+        let out = rdpdiag::evtx_ingest::redacted::ingest_redacted(&redacted, &prov, &interest);
+        for e in &out.events {
+            let _ = interest.matches(e);
+        }
+    }
 }
 
 /// `tracerpt` XML or CSV conversions of a client trace, and their events as model events.

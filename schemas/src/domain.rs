@@ -39,6 +39,9 @@ pub enum ArtifactKind {
     Json,
     /// The collector's own log of what it did.
     CollectionLog,
+    /// An event log reduced to the records the analyzer can use, redacted (`--redact`): JSON
+    /// Lines, a header line then one record per line (format in `collector/README.md`).
+    RedactedEvents,
 }
 
 /// Outcome of one collection step.

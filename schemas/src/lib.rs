@@ -2,8 +2,11 @@
 //!
 //! - [`manifest`]: bundle manifest v1 (`manifest.json` at the root of a bundle zip).
 //! - [`domain`]: names shared by every crate: host roles, artifact kinds, root-cause ids.
+//! - [`event_interest`]: the event log records the analyzer can use (what `--redact` keeps).
 //! - [`codes`]: disconnect reasons, extended reasons and the layer decoding of reason codes.
 //! - [`report`]: the analysis report (`rdpdiag analyze --format json`).
+//! - [`probe`]: what the collector's server probe means for a Windows client (outcome, code,
+//!   server-side causes and their evidence).
 //! - [`tables`]: the batch tables (`rdpdiag batch`): columns and types, and the batch summary.
 //!
 //! Every type here derives `serde` and `schemars`; the JSON Schemas under `schemas/json/` are
@@ -12,7 +15,9 @@
 
 pub mod codes;
 pub mod domain;
+pub mod event_interest;
 pub mod manifest;
+pub mod probe;
 pub mod report;
 pub mod tables;
 

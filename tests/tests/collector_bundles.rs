@@ -377,8 +377,27 @@ fn redacted_volume_bundle_hides_names_in_text() {
     assert!(file_name.starts_with("rdpdiag-redacted-"), "{file_name}");
     let m = check_bundle(&done.bundle);
     let red = m.redaction.as_ref().expect("redaction recorded");
-    assert_eq!(red.what, ["user-names", "host-names", "ip-addresses"]);
-    assert!(red.method.contains("salt") && red.method.contains("not redacted"));
+    assert_eq!(red.what, ["user-names", "host-names", "ip-addresses", "sids"]);
+    assert!(red.method.contains("random per bundle") && red.method.contains("not redacted"));
+    // Event logs: the records the analyzer uses, redacted; no raw .evtx in the bundle.
+    let events: Vec<_> = m
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::RedactedEvents)
+        .collect();
+    assert!(!events.is_empty(), "no redacted-events artifact");
+    assert!(
+        events
+            .iter()
+            .all(|a| a.path.ends_with(".redacted-events.jsonl") && red.artifacts.contains(&a.path)),
+        "{events:?}"
+    );
+    assert!(
+        !m.artifacts
+            .iter()
+            .any(|a| a.kind == ArtifactKind::Evtx && a.sha256.is_some()),
+        "a raw event log is in the redacted bundle"
+    );
     assert!(
         red.artifacts.iter().any(|p| p == "collection-log.txt"),
         "{:?}",
@@ -390,9 +409,14 @@ fn redacted_volume_bundle_hides_names_in_text() {
         let text_kind = a.is_some_and(|a| {
             matches!(
                 a.kind,
-                ArtifactKind::Text | ArtifactKind::Json | ArtifactKind::CollectionLog | ArtifactKind::Reg
+                ArtifactKind::Text
+                    | ArtifactKind::Json
+                    | ArtifactKind::CollectionLog
+                    | ArtifactKind::Reg
+                    | ArtifactKind::RedactedEvents
             )
         });
+        assert!(!bytes.starts_with(b"ElfFile\0"), "{name} is a raw event log");
         assert!(!name.contains("alice"), "bundle path {name} names the user");
         if text_kind || name == "manifest.json" {
             let text = String::from_utf8_lossy(&bytes).to_lowercase();

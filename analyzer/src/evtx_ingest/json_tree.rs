@@ -28,7 +28,7 @@ pub(crate) enum J<'a> {
 }
 
 impl<'a> J<'a> {
-    fn get(&self, key: &str) -> Option<&J<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&J<'a>> {
         match self {
             J::O(items) => items.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -44,7 +44,7 @@ impl<'a> J<'a> {
         self.get("#attributes").and_then(|a| a.get(name))
     }
 
-    fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             J::S(s) => Some(s),
             _ => None,
@@ -60,7 +60,7 @@ impl<'a> J<'a> {
         }
     }
 
-    fn as_u64(&self) -> Option<u64> {
+    pub(crate) fn as_u64(&self) -> Option<u64> {
         match self {
             J::U(n) => Some(*n),
             J::I(n) => u64::try_from(*n).ok(),

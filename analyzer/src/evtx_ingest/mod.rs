@@ -33,6 +33,7 @@ mod chunk_walk;
 pub mod interest;
 pub mod json_tree;
 mod raw_instance;
+pub mod redacted;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;

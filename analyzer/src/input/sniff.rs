@@ -25,6 +25,8 @@ pub enum ContentKind {
     TraceCsv,
     /// JSON.
     Json,
+    /// An event log reduced and redacted by the collector's `--redact` (JSON Lines).
+    RedactedEvents,
     /// Command output or other text, with the shape recognised.
     Text(TextFormat),
     /// A zip inside the input (not opened: nesting is how zip bombs multiply).
@@ -46,6 +48,7 @@ impl ContentKind {
             ContentKind::TraceXml => ArtifactKind::TraceXml,
             ContentKind::TraceCsv => ArtifactKind::TraceCsv,
             ContentKind::Json => ArtifactKind::Json,
+            ContentKind::RedactedEvents => ArtifactKind::RedactedEvents,
             ContentKind::Text(_) => ArtifactKind::Text,
             ContentKind::Zip | ContentKind::Binary | ContentKind::Empty => return None,
         })
@@ -61,6 +64,7 @@ impl ContentKind {
             ContentKind::TraceXml => "xml",
             ContentKind::TraceCsv => "csv",
             ContentKind::Json => "json",
+            ContentKind::RedactedEvents => "redacted-events",
             ContentKind::Text(TextFormat::CertutilStore) => "text/certutil",
             ContentKind::Text(TextFormat::AclList) => "text/acl",
             ContentKind::Text(TextFormat::Netstat) => "text/netstat",
@@ -148,6 +152,9 @@ fn sniff_text(text: &str) -> ContentKind {
     }
     if t.starts_with("<?xml") || t.starts_with("<Events") || t.starts_with("<Event ") {
         return ContentKind::TraceXml;
+    }
+    if crate::evtx_ingest::redacted::is_redacted_events(t) {
+        return ContentKind::RedactedEvents;
     }
     if t.starts_with('{') || t.starts_with('[') {
         return ContentKind::Json;
