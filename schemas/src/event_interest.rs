@@ -59,8 +59,15 @@ pub const EVENT_INTEREST: &[ChannelInterest] = &[
         &[
             // 139/140: named by a rule without a channel.
             (139, 140),
+            // TermDD 50/56 (rdp-protocol-error).
+            (50, 50),
+            (56, 56),
             (1006, 1006),
             (1050, 1073),
+            // USER32 1074 (planned shutdown), EventLog 6005/6006 (log service start/stop):
+            // what explains a listener stop away.
+            (1074, 1074),
+            (6005, 6006),
             (7031, 7031),
             (7034, 7034),
             (7036, 7036),
@@ -83,7 +90,20 @@ pub const EVENT_INTEREST: &[ChannelInterest] = &[
             (5156, 5157),
         ],
     ),
-    ("Application", &[(1500, 1552)]),
+    // Application Error 1000 (rdp-service-crash); User Profiles Service 1500-1552.
+    ("Application", &[(1000, 1000), (1500, 1552)]),
+    (
+        "Microsoft-Windows-TerminalServices-Gateway/Operational",
+        &[(200, 200), (203, 203), (300, 300), (302, 304)],
+    ),
+    (
+        "Microsoft-Windows-TerminalServices-SessionBroker/Operational",
+        &[(2056, 2056)],
+    ),
+    (
+        "Microsoft-Windows-TerminalServices-SessionBroker-Client/Operational",
+        &[(1296, 1296)],
+    ),
     ("Microsoft-Windows-CAPI2/Operational", &[(70, 70)]),
     (
         "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",

@@ -65,6 +65,10 @@ pub const DENSE_NEIGHBOURS: usize = 3;
 pub const DENSE_WITHIN: Duration = Duration::seconds(30);
 
 /// Whether an address's sightings (any order) come in a flood.
+/// At most this many sightings per lined-up attempt for an address the client is not known to
+/// have (see `estimate_skew`).
+const SIGHTINGS_PER_MATCH: usize = 5;
+
 fn is_dense(group: &[&Sighting]) -> bool {
     if group.len() <= DENSE_NEIGHBOURS {
         return false;
@@ -344,6 +348,13 @@ pub fn estimate_skew(
         if matched < needed {
             continue;
         }
+        // An address the client is not known to have, whose sightings mostly do not line up
+        // with any attempt, is a busy host (a spray, a scanner, another site's gateway) that
+        // lined some attempts up by luck, as a flood does: an independent ticket behind NAT was
+        // paired 30 min off by a spraying address. The user's own connections give a few
+        // sightings each (accept, failed logon, NLA failure), so one in five is the bound (an
+        // inference).
+        let sparse = sparse && (known || matched * SIGHTINGS_PER_MATCH >= group.len());
         all.push((known, matched, offset, spread, ip.to_string()));
         let cand = (known, sparse, matched, offset, spread, ip.to_string());
         // An address the client is known to have first, then one that connects now and then
@@ -637,5 +648,33 @@ mod tests {
         let skew = estimate_skew(&attempts, &sightings, &[], None);
         assert_eq!(skew.basis, SkewBasis::Unknown, "{}", skew.describe());
         assert_eq!(skew.candidates.len(), 1);
+    }
+
+    #[test]
+    fn a_busy_unknown_address_that_lines_up_some_attempts_by_luck_is_no_answer() {
+        // Twelve attempts behind NAT (their address unknown, never seen: MaxOutstanding
+        // refused them); a spraying address with 60 sightings over two hours lines four of them
+        // up at one offset by luck (shape of an independent ticket paired 30 min off).
+        let starts: Vec<i64> = (0..12i64).map(|k| k * 600_000).collect();
+        let attempts: Vec<ClientAttempt> = starts
+            .iter()
+            .map(|&s| attempt(s, Some(300), false, Some(2308)))
+            .collect();
+        let mut sightings: Vec<Sighting> = (0..56i64)
+            .map(|k| accept_at(k * 127_000 + 31_000, "80.198.182.158", 300))
+            .collect();
+        for &s in starts.iter().take(4) {
+            sightings.push(accept_at(s + 1_788_000, "80.198.182.158", 300));
+        }
+        let skew = estimate_skew(&attempts, &sightings, &[], None);
+        assert_eq!(skew.basis, SkewBasis::Unknown, "{}", skew.describe());
+        // The same four sightings alone (a sparse address) would be an answer.
+        let alone: Vec<Sighting> = starts
+            .iter()
+            .take(4)
+            .map(|&s| accept_at(s + 1_788_000, "80.198.182.158", 300))
+            .collect();
+        let skew = estimate_skew(&attempts, &alone, &[], None);
+        assert_eq!(skew.offset.num_milliseconds(), -1_788_000, "{}", skew.describe());
     }
 }
