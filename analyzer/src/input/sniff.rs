@@ -141,6 +141,38 @@ pub fn sniff(bytes: &[u8], name: &str) -> ContentKind {
     sniff_text(&text)
 }
 
+/// Lines shaped like netstat socket rows (`TCP <addr>:<port> <addr>:<port> ...`): netstat's
+/// headers are translated, its rows are not.
+fn socket_rows(t: &str) -> usize {
+    t.lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 3
+                && (f[0] == "TCP" || f[0] == "UDP")
+                && f[1]
+                    .rsplit_once(':')
+                    .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+                && f[2].contains(':')
+        })
+        .take(2)
+        .count()
+}
+
+/// certutil's certificate header with the word translated (`================ Zertifikat 0
+/// ================`).
+fn has_cert_header(t: &str) -> bool {
+    t.lines().any(|l| {
+        let l = l.trim();
+        l.len() < 80
+            && l.starts_with("================ ")
+            && l.ends_with(" ================")
+            && l.trim_matches('=')
+                .trim()
+                .rsplit_once(' ')
+                .is_some_and(|(w, n)| !w.contains(' ') && n.parse::<u32>().is_ok())
+    })
+}
+
 fn sniff_text(text: &str) -> ContentKind {
     let t = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if t.starts_with("Windows Registry Editor Version") || t.starts_with("REGEDIT4") {
@@ -157,17 +189,21 @@ fn sniff_text(text: &str) -> ContentKind {
         return ContentKind::TraceCsv;
     }
     let has = |needle: &str| t.contains(needle);
-    let format = if has("CertUtil:") || has("================ Certificate") {
+    let format = if has("CertUtil:") || has("================ Certificate") || has_cert_header(t) {
         TextFormat::CertutilStore
     } else if has("FileSystemRights") && has("IdentityReference") {
         TextFormat::AclList
-    } else if has("Active Connections") || (has("Proto") && has("Local Address")) {
+    } else if has("Active Connections") || (has("Proto") && has("Local Address")) || socket_rows(t) >= 2 {
         TextFormat::Netstat
-    } else if has("Rule Name:") && has("Direction:") {
+    } else if (has("Rule Name:") && has("Direction:")) || (has("Regelname:") && has("Richtung:")) {
         TextFormat::FirewallRules
     } else if has("Leap Indicator:") || (has("Stratum:") && has("Source:")) {
         TextFormat::W32tmStatus
-    } else if has("Windows IP Configuration") {
+    } else if has("Windows IP Configuration")
+        // German and French titles: code-search hits quoting real ipconfig output.
+        || has("Windows-IP-Konfiguration")
+        || has("Configuration IP de Windows")
+    {
         TextFormat::Ipconfig
     } else {
         TextFormat::Other

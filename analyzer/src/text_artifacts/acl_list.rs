@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::locale::{self, Principal};
 use super::{LineProblem, MAX_ITEMS, TextError, prepare};
 
 /// The MD5-of-container-name part of the RDP self-signed key's file name (`TSSecKeySet1`).
@@ -36,6 +37,9 @@ pub struct AclObject {
     pub line: u64,
     /// Access rules in printed order.
     pub entries: Vec<AclEntry>,
+    /// Lines of access-rule blocks that could not be read (a rule may be missing from
+    /// `entries`, so "nobody grants" cannot be concluded).
+    pub incomplete: Vec<u64>,
 }
 
 /// Allow or deny.
@@ -68,58 +72,101 @@ pub struct AclEntry {
 }
 
 impl AclEntry {
-    /// The rights include reading the object's data (named rights, or generic/specific bits of
-    /// a numeric mask).
-    pub fn grants_read(&self) -> bool {
+    /// Whether the rights include reading the object's data (named rights, or generic/specific
+    /// bits of a numeric mask). `None` when a right's name is not one of .NET's
+    /// `FileSystemRights`/`RegistryRights` names (they are enum names, never translated, so an
+    /// unknown word means damaged or foreign output).
+    pub fn reads(&self) -> Option<bool> {
         let rights = self.rights.trim();
         if let Ok(n) = rights.parse::<i64>() {
             let mask = n as u32;
             const FILE_READ_DATA: u32 = 0x1;
             const GENERIC_ALL: u32 = 0x1000_0000;
             const GENERIC_READ: u32 = 0x8000_0000;
-            return mask & (FILE_READ_DATA | GENERIC_ALL | GENERIC_READ) != 0;
+            return Some(mask & (FILE_READ_DATA | GENERIC_ALL | GENERIC_READ) != 0);
         }
-        rights.split(',').map(str::trim).any(|r| {
-            matches!(
-                r.to_ascii_lowercase().as_str(),
-                "fullcontrol"
-                    | "read"
-                    | "readdata"
-                    | "readandexecute"
-                    | "modify"
-                    | "readkey"
-                    | "listdirectory"
-            )
-        })
+        // Source: .NET `System.Security.AccessControl.FileSystemRights` and `RegistryRights`
+        // member names (learn.microsoft.com/dotnet/api/system.security.accesscontrol.filesystemrights).
+        const READING: &[&str] = &[
+            "fullcontrol",
+            "read",
+            "readdata",
+            "readandexecute",
+            "modify",
+            "readkey",
+            "listdirectory",
+            "executekey",
+        ];
+        const OTHER: &[&str] = &[
+            "writedata",
+            "createfiles",
+            "createdirectories",
+            "appenddata",
+            "readextendedattributes",
+            "writeextendedattributes",
+            "traverse",
+            "executefile",
+            "deletesubdirectoriesandfiles",
+            "readattributes",
+            "writeattributes",
+            "write",
+            "delete",
+            "readpermissions",
+            "changepermissions",
+            "takeownership",
+            "synchronize",
+            "setvalue",
+            "createsubkey",
+            "enumeratesubkeys",
+            "notify",
+            "createlink",
+            "writekey",
+            "queryvalues",
+        ];
+        let mut any = false;
+        for r in rights.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            let r = r.to_ascii_lowercase();
+            if READING.contains(&r.as_str()) {
+                any = true;
+            } else if !OTHER.contains(&r.as_str()) {
+                return None;
+            }
+        }
+        Some(any)
     }
 
-    /// The identity names `NT AUTHORITY\NETWORK SERVICE` (any spelling Windows uses).
+    /// The rights include reading the object's data (unknown rights count as not reading:
+    /// use [`AclEntry::reads`] where unknown matters).
+    pub fn grants_read(&self) -> bool {
+        self.reads() == Some(true)
+    }
+
+    /// Who the identity is, in any language the tables know or by SID ([`locale::classify_identity`]).
+    pub fn principal(&self) -> Principal {
+        locale::classify_identity(&self.identity)
+    }
+
+    /// The identity is NETWORK SERVICE (any spelling or language the tables know, or S-1-5-20).
     pub fn is_network_service(&self) -> bool {
-        let id = self.identity.trim().to_ascii_uppercase();
-        id == r"NT AUTHORITY\NETWORK SERVICE"
-            || id == "NETWORK SERVICE"
-            || id == r"NT AUTHORITY\NETWORKSERVICE"
-            || id == "S-1-5-20"
+        self.principal() == Principal::NetworkService
     }
 
-    /// NETWORK SERVICE is a member of this identity (so an Allow here lets it in).
+    /// NETWORK SERVICE is known to be a member of this identity (so an Allow here lets it in).
     pub fn includes_network_service(&self) -> bool {
-        if self.is_network_service() {
-            return true;
-        }
-        let id = self.identity.trim().to_ascii_uppercase();
         matches!(
-            id.as_str(),
-            "EVERYONE"
-                | "S-1-1-0"
-                | r"NT AUTHORITY\AUTHENTICATED USERS"
-                | "S-1-5-11"
-                | r"BUILTIN\USERS"
-                | "S-1-5-32-545"
-                | r"NT AUTHORITY\SERVICE"
-                | "S-1-5-6"
+            self.principal(),
+            Principal::NetworkService | Principal::GroupWithNetworkService
         )
     }
+}
+
+/// Why an ACL cannot tell whether NETWORK SERVICE can read: the rules not understood.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadRule {
+    /// Line of the rule.
+    pub line: u64,
+    /// What was not understood, for the report.
+    pub what: String,
 }
 
 impl AclObject {
@@ -128,6 +175,23 @@ impl AclObject {
         self.path
             .as_deref()
             .is_some_and(|p| p.to_ascii_lowercase().contains(RDP_KEY_PREFIX))
+    }
+
+    /// The object is the key file named `file_name` (a certificate's `Unique container name`),
+    /// in MachineKeys, `Crypto\Keys` or anywhere else.
+    pub fn is_key_file(&self, file_name: &str) -> bool {
+        let want = file_name.trim().to_ascii_lowercase();
+        !want.is_empty()
+            && self.path.as_deref().is_some_and(|p| {
+                p.rsplit(['\\', '/']).next().is_some_and(|last| {
+                    let last = last.trim().to_ascii_lowercase();
+                    // MSRD-Collect's `f686aace..._*` wildcard covers every file it names.
+                    match last.strip_suffix('*') {
+                        Some(prefix) if !prefix.contains('*') => want.starts_with(prefix),
+                        _ => last == want,
+                    }
+                })
+            })
     }
 
     /// The object is the MachineKeys folder itself.
@@ -139,28 +203,79 @@ impl AclObject {
         })
     }
 
+    /// The rules that keep [`AclObject::network_service_can_read`] from answering "no": an
+    /// identity in a language (or a SID) not recognised, rights not recognised, or a rule block
+    /// that could not be read.
+    pub fn unread_rules(&self) -> Vec<UnreadRule> {
+        let mut out: Vec<UnreadRule> = self
+            .incomplete
+            .iter()
+            .map(|&line| UnreadRule {
+                line,
+                what: "access rule could not be read".into(),
+            })
+            .collect();
+        for e in &self.entries {
+            let principal = e.principal();
+            if principal == Principal::Unrecognised {
+                out.push(UnreadRule {
+                    line: e.line,
+                    what: format!(
+                        "account {:?} not recognised (language not recognised)",
+                        e.identity
+                    ),
+                });
+            } else if principal != Principal::Other && e.reads().is_none() {
+                out.push(UnreadRule {
+                    line: e.line,
+                    what: format!("rights {:?} not recognised", e.rights),
+                });
+            }
+        }
+        out
+    }
+
     /// Whether NETWORK SERVICE can read the object: an Allow with read rights for NETWORK
     /// SERVICE or a group it belongs to (Everyone, Authenticated Users, Users, SERVICE), and no
-    /// Deny with read rights for those. `None` when the object has no rules printed.
+    /// Deny with read rights for those. Unknown is never "no": `Some(false)` only when every
+    /// rule was understood (or a Deny is certain); `None` when no rule was printed or a rule
+    /// that could decide was not understood.
     pub fn network_service_can_read(&self) -> Option<bool> {
         if self.entries.is_empty() {
             return None;
         }
-        let relevant = |e: &&AclEntry| e.includes_network_service() && e.grants_read();
-        if self
-            .entries
-            .iter()
-            .filter(relevant)
-            .any(|e| e.access == AccessType::Deny)
-        {
+        let (mut allowed, mut denied) = (false, false);
+        let (mut maybe_allowed, mut maybe_denied) =
+            (!self.incomplete.is_empty(), !self.incomplete.is_empty());
+        for e in &self.entries {
+            let member = match e.principal() {
+                Principal::NetworkService | Principal::GroupWithNetworkService => Some(true),
+                Principal::Other => Some(false),
+                Principal::Unrecognised => None,
+            };
+            let (certain, possible) = match (member, e.reads()) {
+                (Some(false), _) | (_, Some(false)) => (false, false),
+                (Some(true), Some(true)) => (true, true),
+                _ => (false, true),
+            };
+            match e.access {
+                AccessType::Allow => {
+                    allowed |= certain;
+                    maybe_allowed |= possible && !certain;
+                }
+                AccessType::Deny => {
+                    denied |= certain;
+                    maybe_denied |= possible && !certain;
+                }
+            }
+        }
+        if denied {
             return Some(false);
         }
-        Some(
-            self.entries
-                .iter()
-                .filter(relevant)
-                .any(|e| e.access == AccessType::Allow),
-        )
+        if allowed {
+            return (!maybe_denied).then_some(true);
+        }
+        (!maybe_allowed && !maybe_denied).then_some(false)
     }
 
     /// NETWORK SERVICE itself (not through a group) has an Allow rule with read rights.
@@ -224,6 +339,7 @@ pub fn parse(bytes: &[u8]) -> Result<AclFile, TextError> {
                     command,
                     line: line.no,
                     entries: Vec::new(),
+                    incomplete: Vec::new(),
                 });
             }
             current_frame = Some(*frame);
@@ -257,13 +373,32 @@ pub fn parse(bytes: &[u8]) -> Result<AclFile, TextError> {
         ));
     }
     flush_block(&mut block, &mut file);
-    file.objects.retain(|o| !o.entries.is_empty() || o.path.is_some());
+    file.objects
+        .retain(|o| !o.entries.is_empty() || o.path.is_some() || !o.incomplete.is_empty());
     if !saw_rows {
         return Err(TextError::Format(
             "no `FileSystemRights`/`IdentityReference` rows: not a Get-Acl access list".into(),
         ));
     }
     Ok(file)
+}
+
+/// A rule of the current object could not be read: the object cannot say "nobody grants".
+fn mark_incomplete(file: &mut AclFile, line: u64) {
+    match file.objects.last_mut() {
+        Some(o) => {
+            if o.incomplete.len() < 64 {
+                o.incomplete.push(line);
+            }
+        }
+        None => file.objects.push(AclObject {
+            path: None,
+            command: None,
+            line,
+            entries: Vec::new(),
+            incomplete: vec![line],
+        }),
+    }
 }
 
 fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
@@ -285,6 +420,7 @@ fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
             line,
             "access rule block without FileSystemRights/RegistryRights, IdentityReference or AccessControlType",
         ));
+        mark_incomplete(file, line);
         return;
     };
     let access = if access.eq_ignore_ascii_case("allow") {
@@ -296,6 +432,7 @@ fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
             line,
             format!("AccessControlType {access:?} is neither Allow nor Deny"),
         ));
+        mark_incomplete(file, line);
         return;
     };
     let entry = AclEntry {
@@ -309,6 +446,7 @@ fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
     };
     let total: usize = file.objects.iter().map(|o| o.entries.len()).sum();
     if total >= MAX_ITEMS {
+        mark_incomplete(file, line);
         return;
     }
     match file.objects.last_mut() {
@@ -318,6 +456,7 @@ fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
             command: None,
             line,
             entries: vec![entry],
+            incomplete: Vec::new(),
         }),
     }
 }

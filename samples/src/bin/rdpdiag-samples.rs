@@ -76,6 +76,9 @@ struct GenerateArgs {
     /// surrogates) into every free-text field, for testing what renders reports.
     #[arg(long)]
     hostile_strings: bool,
+    /// Language and format culture of the command outputs: en, de, fr, ja.
+    #[arg(long, default_value = "en")]
+    locale: String,
 }
 
 fn parse_skew(s: &str) -> Result<i64> {
@@ -145,6 +148,8 @@ fn main() -> Result<()> {
                 packaging: if a.dir { Packaging::Dir } else { Packaging::Zip },
                 evtx_mb: a.evtx_mb,
                 hostile_strings: a.hostile_strings,
+                locale: rdpdiag_samples::text::Locale::parse(&a.locale)
+                    .with_context(|| format!("--locale {:?}: expected en, de, fr or ja", a.locale))?,
             };
             for spec in specs {
                 let t = Instant::now();

@@ -51,6 +51,104 @@ pub enum FileId {
     ClientVersions,
     /// `ipconfig /all`.
     Ipconfig,
+    /// The collector's locale-independent forms (our bundle layout only):
+    /// `Get-NetTCPConnection -State Listen` as JSON.
+    TcpListenersJson,
+    /// Certificates of My and Remote Desktop as JSON (ISO 8601 dates, key opened).
+    CertificatesJson,
+    /// `Get-Acl` of the key files with SIDs instead of translated account names.
+    AclKeysSid,
+}
+
+impl FileId {
+    /// Which command's text this is, for `--locale` ([`crate::text::localize`]).
+    pub fn text_kind(&self) -> Option<crate::text::TextKind> {
+        use crate::text::TextKind;
+        Some(match self {
+            FileId::CertsMy | FileId::CertsRemoteDesktop => TextKind::Certutil,
+            FileId::AclMachineKeys => TextKind::Acl,
+            FileId::Netstat => TextKind::Netstat,
+            FileId::FirewallRules => TextKind::Netsh,
+            FileId::W32tm => TextKind::W32tm,
+            FileId::Ipconfig => TextKind::Ipconfig,
+            _ => return None,
+        })
+    }
+
+    /// A locale-independent form only our collector writes.
+    pub fn structured(&self) -> bool {
+        matches!(
+            self,
+            FileId::TcpListenersJson | FileId::CertificatesJson | FileId::AclKeysSid
+        )
+    }
+}
+
+/// Well-known SIDs of the accounts the sample ACLs name (Microsoft, "Well-known SIDs").
+fn sid_of(identity: &str) -> String {
+    match identity {
+        r"NT AUTHORITY\NETWORK SERVICE" => "S-1-5-20",
+        r"NT AUTHORITY\SYSTEM" => "S-1-5-18",
+        r"BUILTIN\Administrators" => "S-1-5-32-544",
+        r"BUILTIN\Users" => "S-1-5-32-545",
+        "Everyone" => "S-1-1-0",
+        other => other,
+    }
+    .to_string()
+}
+
+/// ISO 8601 with the host's offset (PowerShell `ToString('o')` of a local DateTime).
+fn iso_local(t: NaiveDateTime, tz: i32) -> String {
+    let sign = if tz < 0 { '-' } else { '+' };
+    format!(
+        "{}{sign}{:02}:{:02}",
+        t.format("%Y-%m-%dT%H:%M:%S%.7f"),
+        tz.abs() / 60,
+        tz.abs() % 60
+    )
+}
+
+fn json_file(what: FileId, command: &str, value: &serde_json::Value) -> HostFile {
+    HostFile {
+        what,
+        kind: ArtifactKind::Json,
+        text_format: None,
+        source: ArtifactSource {
+            command: Some(command.to_string()),
+            ..ArtifactSource::default()
+        },
+        method: "command",
+        content: serde_json::to_vec_pretty(value).unwrap_or_default(),
+    }
+}
+
+/// The collector's certificate JSON for a store.
+fn certificates_json(stores: &[(&str, &[CertificateInfo])], tz: i32) -> serde_json::Value {
+    let mut list = Vec::new();
+    for (store, certs) in stores {
+        for c in *certs {
+            let thumb: String = c.sha1_thumbprint.iter().map(|b| format!("{b:02X}")).collect();
+            let key_open = match &c.private_key {
+                PrivateKeyState::Present { .. } => "ok".to_string(),
+                PrivateKeyState::Missing => "missing".to_string(),
+                PrivateKeyState::Unreadable(e) => format!("error: {e}"),
+            };
+            list.push(serde_json::json!({
+                "Store": store,
+                "Thumbprint": thumb,
+                "Subject": c.subject,
+                "Issuer": c.issuer,
+                "NotBefore": iso_local(c.not_before, tz),
+                "NotAfter": iso_local(c.not_after, tz),
+                "HasPrivateKey": !matches!(c.private_key, PrivateKeyState::Missing),
+                "KeyUniqueName": c.unique_container,
+                "KeyProvider": c.provider,
+                "KeyOpen": key_open,
+                "EKU": c.eku,
+            }));
+        }
+    }
+    serde_json::json!({ "rdpdiag": "certificates", "certificates": list })
 }
 
 /// Local wall-clock time of a host with a fixed UTC offset.
@@ -149,6 +247,25 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         "Get-Acl MachineKeys | Select -ExpandProperty Access",
         acl,
     ));
+    let by_sid = |acl: &[text::AclEntry]| -> Vec<text::AclEntry> {
+        acl.iter()
+            .map(|e| text::AclEntry {
+                identity: sid_of(&e.identity),
+                ..e.clone()
+            })
+            .collect()
+    };
+    out.push(text_file(
+        FileId::AclKeysSid,
+        TextFormat::AclList,
+        "(Get-Acl <key file>).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])",
+        text::acl_machinekeys_file(local(collected, tz), &by_sid(&folder_acl), &by_sid(&key_acl)),
+    ));
+    out.push(json_file(
+        FileId::CertificatesJson,
+        r"Get-ChildItem Cert:\LocalMachine\My, 'Cert:\LocalMachine\Remote Desktop'",
+        &certificates_json(&[("My", &my), ("Remote Desktop", &rd)], tz),
+    ));
 
     let pid = w.server.main_pid;
     let mut sockets = vec![
@@ -184,6 +301,26 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         TextFormat::Netstat,
         "netstat -anob",
         text::netstat_anob(&sockets),
+    ));
+    let listeners: Vec<serde_json::Value> = sockets
+        .iter()
+        .filter(|e| e.state.as_deref() == Some("LISTENING"))
+        .filter_map(|e| {
+            let (addr, port) = e.local.rsplit_once(':')?;
+            Some(serde_json::json!({
+                "LocalAddress": addr.trim_matches(['[', ']']),
+                "LocalPort": port.parse::<u16>().ok()?,
+                "State": "Listen",
+                "OwningProcess": e.pid,
+                "ProcessName": e.image.as_deref().map(|i| i.trim_end_matches(".exe")).unwrap_or("System"),
+                "Services": e.owner.iter().collect::<Vec<_>>(),
+            }))
+        })
+        .collect();
+    out.push(json_file(
+        FileId::TcpListenersJson,
+        "Get-NetTCPConnection -State Listen | ConvertTo-Json",
+        &serde_json::json!({ "rdpdiag": "tcp-listeners", "listeners": listeners }),
     ));
 
     let mut rules = text::default_rdp_rules();
