@@ -304,7 +304,12 @@ fn norm_thumb(t: &str) -> String {
 /// says it cannot, true only when every ACL read says it can, else unknown (an ACL with an
 /// account or rights not recognised answers nothing).
 fn network_service_read_of<'a>(acls: impl Iterator<Item = &'a crate::facts::AclFact>) -> Option<Derived> {
+    let acls: Vec<&crate::facts::AclFact> = acls.collect();
+    // The collector's SID form (locale-independent) is preferred over the translated names.
+    let by_sid: Vec<&crate::facts::AclFact> = acls.iter().copied().filter(|a| a.object.by_sid()).collect();
+    let acls = if by_sid.is_empty() { acls } else { by_sid };
     let key_acls: Vec<(Option<bool>, &Provenance)> = acls
+        .iter()
         .map(|a| (a.object.network_service_can_read(), &a.source))
         .collect();
     let denied: Vec<Provenance> = key_acls

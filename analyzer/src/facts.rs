@@ -582,6 +582,9 @@ pub struct HostFacts {
     pub registry: Registry,
 }
 
+/// The words every "ambiguous date" problem of the text parsers carries.
+const AMBIGUOUS_DATE: &str = "ambiguous without the host's culture";
+
 /// Hive subtrees the facts need, relative to the hive root (see [`HiveOptions::include`]).
 pub fn hive_include(kind: HiveKind) -> Option<Vec<String>> {
     let v: &[&str] = match kind {
@@ -804,8 +807,7 @@ impl HostFacts {
                 .and_then(|x| parse_local_datetime_in(x, Some(order)));
             t.synced = t.status.synced();
         }
-        self.problems
-            .retain(|p| !(p.message.contains("ambiguous") && p.message.contains("host's culture")));
+        self.problems.retain(|p| !p.message.contains(AMBIGUOUS_DATE));
     }
 
     /// The `RDP-Tcp` listener.
@@ -875,8 +877,8 @@ impl HostFacts {
 
     /// Certificates of a store (`MY`, `Remote Desktop`) from certutil dumps.
     pub fn certificates_in(&self, store: &str) -> Vec<&CertificateFact> {
-        self.certificates
-            .iter()
+        self.certificate_facts()
+            .into_iter()
             .filter(|c| c.store.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(store)))
             .collect()
     }
@@ -884,8 +886,8 @@ impl HostFacts {
     /// A certificate by thumbprint (any store, certutil dumps).
     pub fn certificate(&self, thumbprint: &str) -> Option<&CertificateFact> {
         let t = normalise_thumbprint(thumbprint)?;
-        self.certificates
-            .iter()
+        self.certificate_facts()
+            .into_iter()
             .find(|c| c.certificate.thumbprint.as_deref() == Some(t.as_str()))
     }
 
@@ -955,7 +957,14 @@ impl HostFacts {
     fn line_problems(&mut self, artifact: &Arc<str>, problems: &[LineProblem]) {
         for p in problems.iter().take(200) {
             let line = (p.line > 0).then_some(p.line);
-            self.problem(Severity::Warning, artifact, line, p.message.clone());
+            // A date whose day/month order needs the host's culture is not damage: a note
+            // (the date stays unknown).
+            let severity = if p.message.contains(AMBIGUOUS_DATE) {
+                Severity::Note
+            } else {
+                Severity::Warning
+            };
+            self.problem(severity, artifact, line, p.message.clone());
         }
         if problems.len() > 200 {
             self.problem(

@@ -374,3 +374,25 @@ fn german_block_rule() {
         Some(json!(true))
     );
 }
+
+/// The collector's SID form decides when the translated names cannot: it is preferred, so an
+/// unknown language beside it neither hides a "no" nor a "yes".
+#[test]
+fn sid_form_is_preferred_over_unknown_names() {
+    for (reader, want) in [("S-1-5-20", true), ("S-1-5-21-1-2-3-1001", false)] {
+        let mut h = unknown_language();
+        let mut both = key_acls(
+            r"ZARZĄDZANIE NT\SYSTEM",
+            r"BUILTIN\Administratorzy",
+            r"ZARZĄDZANIE NT\USŁUGA SIECIOWA",
+        );
+        both.extend(key_acls("S-1-5-18", "S-1-5-32-544", reader));
+        h.acl = both;
+        let (_, v) = facts(&h);
+        assert_eq!(
+            value(&v, "derived.rdp_key_network_service_read"),
+            Some(json!(want)),
+            "SID form with reader {reader}"
+        );
+    }
+}

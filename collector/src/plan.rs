@@ -898,9 +898,29 @@ mod tests {
             "system/W32tm-Status.txt",
             "system/SecurityProducts.json",
             "system/ClientVersions.json",
+            // Locale-independent forms (issue 16), at the paths the samples write them.
+            "certs/ACL-Keys-SID.txt",
+            "certs/Certificates.json",
+            "network/TcpListeners.json",
+            "network/FirewallRules.json",
         ] {
             assert!(targets.contains(&t), "{t}");
         }
+    }
+
+    #[test]
+    fn locale_independent_scripts_print_what_the_analyzer_reads() {
+        // The analyzer recognises the JSON by its `rdpdiag` kind and the SID ACL by the
+        // `Get-Acl -Path '<p>'` frame; enums are printed by name.
+        assert!(PS_TCP_LISTENERS.contains("rdpdiag = 'tcp-listeners'"));
+        assert!(PS_TCP_LISTENERS.contains("State.ToString()"));
+        assert!(PS_FIREWALL_RULES_JSON.contains("rdpdiag = 'firewall-rules'"));
+        assert!(PS_FIREWALL_RULES_JSON.contains("Action.ToString()"));
+        assert!(PS_CERTIFICATES_JSON.contains("rdpdiag = 'certificates'"));
+        assert!(PS_CERTIFICATES_JSON.contains("ToString('o')"));
+        assert!(PS_ACL_KEYS_SID.contains("Get-Acl -Path '"));
+        assert!(PS_ACL_KEYS_SID.contains("[System.Security.Principal.SecurityIdentifier]"));
+        assert!(PS_ACL_KEYS_SID.contains(r"Microsoft\Crypto\Keys"));
     }
 
     #[test]

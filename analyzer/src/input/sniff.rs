@@ -158,6 +158,20 @@ fn socket_rows(t: &str) -> usize {
         .count()
 }
 
+/// netsh's rule blocks whatever the language: a `Label: value` line followed by a line of
+/// 70 dashes (the labels are translated, the frame is not).
+fn netsh_blocks(t: &str) -> bool {
+    let mut prev_has_colon = false;
+    for l in t.lines() {
+        let l = l.trim();
+        if prev_has_colon && l.len() >= 60 && l.chars().all(|c| c == '-') {
+            return true;
+        }
+        prev_has_colon = l.contains(':');
+    }
+    false
+}
+
 /// certutil's certificate header with the word translated (`================ Zertifikat 0
 /// ================`).
 fn has_cert_header(t: &str) -> bool {
@@ -195,7 +209,10 @@ fn sniff_text(text: &str) -> ContentKind {
         TextFormat::AclList
     } else if has("Active Connections") || (has("Proto") && has("Local Address")) || socket_rows(t) >= 2 {
         TextFormat::Netstat
-    } else if (has("Rule Name:") && has("Direction:")) || (has("Regelname:") && has("Richtung:")) {
+    } else if (has("Rule Name:") && has("Direction:"))
+        || (has("Regelname:") && has("Richtung:"))
+        || netsh_blocks(t)
+    {
         TextFormat::FirewallRules
     } else if has("Leap Indicator:") || (has("Stratum:") && has("Source:")) {
         TextFormat::W32tmStatus
@@ -263,5 +280,30 @@ mod tests {
         );
         assert_eq!(sniff(b"{\"a\": 1}", "x.txt"), ContentKind::Json);
         assert_eq!(sniff(b"hello\n", "x.evtx"), ContentKind::Text(TextFormat::Other));
+    }
+
+    #[test]
+    fn localized_outputs_by_shape() {
+        let t = |s: &str| sniff(s.as_bytes(), "x.txt");
+        assert_eq!(
+            t(
+                "\r\nAktive Verbindungen\r\n\r\n  Proto  Lokale Adresse   Remoteadresse   Status   PID\r\n  TCP    0.0.0.0:135   0.0.0.0:0   ABHÖREN   900\r\n  TCP    0.0.0.0:3389   0.0.0.0:0   ABHÖREN   1044\r\n"
+            ),
+            ContentKind::Text(TextFormat::Netstat)
+        );
+        assert_eq!(
+            t(
+                "\r\nNom de la règle:      Bureau à distance\r\n----------------------------------------------------------------------\r\nActivé:     Oui\r\n"
+            ),
+            ContentKind::Text(TextFormat::FirewallRules)
+        );
+        assert_eq!(
+            t("MY\r\n================ Zertifikat 0 ================\r\nSeriennummer: 1a\r\n"),
+            ContentKind::Text(TextFormat::CertutilStore)
+        );
+        assert_eq!(
+            t("\r\nWindows-IP-Konfiguration\r\n\r\n   IPv4-Adresse  . . : 10.0.0.5\r\n"),
+            ContentKind::Text(TextFormat::Ipconfig)
+        );
     }
 }

@@ -194,6 +194,15 @@ impl AclObject {
             })
     }
 
+    /// Every rule names its identity by SID (the collector's locale-independent form).
+    pub fn by_sid(&self) -> bool {
+        !self.entries.is_empty()
+            && self
+                .entries
+                .iter()
+                .all(|e| e.identity.trim().to_ascii_uppercase().starts_with("S-1-"))
+    }
+
     /// The object is the MachineKeys folder itself.
     pub fn is_machinekeys_folder(&self) -> bool {
         self.path.as_deref().is_some_and(|p| {

@@ -147,6 +147,12 @@ const ACCOUNT_NAMES: &[(&str, Principal, &str, &str)] = &[
         "en",
         "inference (default ACLs)",
     ),
+    (
+        r"APPLICATION PACKAGE AUTHORITY\ALL RESTRICTED APPLICATION PACKAGES",
+        Principal::Other,
+        "en",
+        "inference (default ACLs)",
+    ),
     // German [SQL], [DE-SPEC].
     (
         "NT-AUTORITÄT\\NETZWERKDIENST",

@@ -116,9 +116,16 @@ pub fn parse_in(bytes: &[u8], order: Option<DateOrder>) -> Result<W32tmStatus, T
                 if s.last_sync_local.is_none() && !value.eq_ignore_ascii_case("unspecified") {
                     s.problems.push(LineProblem::new(
                         line.no,
-                        format!(
-                            "sync time {value:?}: date format not recognised or day/month order ambiguous without the host's culture"
-                        ),
+                        if value.contains('/')
+                            && super::slashed_date_order(value).is_none()
+                            && order.is_none()
+                        {
+                            format!(
+                                "sync time {value:?}: day/month order ambiguous without the host's culture"
+                            )
+                        } else {
+                            format!("sync time {value:?}: date format not recognised")
+                        },
                     ));
                 }
             }

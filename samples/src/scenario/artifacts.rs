@@ -100,9 +100,11 @@ fn sid_of(identity: &str) -> String {
 /// ISO 8601 with the host's offset (PowerShell `ToString('o')` of a local DateTime).
 fn iso_local(t: NaiveDateTime, tz: i32) -> String {
     let sign = if tz < 0 { '-' } else { '+' };
+    // Seven fractional digits (ticks of 100 ns), as .NET's round-trip format prints them.
     format!(
-        "{}{sign}{:02}:{:02}",
-        t.format("%Y-%m-%dT%H:%M:%S%.7f"),
+        "{}.{:07}{sign}{:02}:{:02}",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        t.and_utc().timestamp_subsec_nanos() / 100,
         tz.abs() / 60,
         tz.abs() % 60
     )
