@@ -359,7 +359,8 @@ pub fn parse_local_datetime_in(s: &str, order: Option<DateOrder>) -> Option<chro
             .iter()
             .find_map(|f| NaiveDateTime::parse_from_str(&cleaned, f).ok())
     };
-    match order.or_else(|| slashed_date_order(&cleaned)) {
+    // A date that proves its own order (a number above 12) is read so, whatever the culture.
+    match slashed_date_order(&cleaned).or(order) {
         Some(DateOrder::MonthFirst) => try_all(MONTH_FIRST),
         Some(DateOrder::DayFirst) => try_all(DAY_FIRST),
         None => None,
@@ -485,6 +486,10 @@ mod tests {
             Some(DateOrder::MonthFirst)
         );
         assert_eq!(date_order_of_texts(["15/1/2024 3:04", "1/15/2025 3:04"]), None);
+        assert_eq!(
+            parse_local_datetime_in("15/01/2024 10:05", Some(DateOrder::MonthFirst)).map(|d| d.to_string()),
+            Some("2024-01-15 10:05:00".to_string())
+        );
         assert_eq!(date_order_of_culture("de-DE"), Some(DateOrder::DayFirst));
         assert_eq!(date_order_of_culture("en-US"), Some(DateOrder::MonthFirst));
         assert_eq!(date_order_of_culture("ja-JP"), None);

@@ -110,7 +110,7 @@ fn iso_local(t: NaiveDateTime, tz: i32) -> String {
     )
 }
 
-fn json_file(what: FileId, command: &str, value: &serde_json::Value) -> HostFile {
+fn json_bytes_file(what: FileId, command: &str, content: Vec<u8>) -> HostFile {
     HostFile {
         what,
         kind: ArtifactKind::Json,
@@ -120,12 +120,41 @@ fn json_file(what: FileId, command: &str, value: &serde_json::Value) -> HostFile
             ..ArtifactSource::default()
         },
         method: "command",
-        content: serde_json::to_vec_pretty(value).unwrap_or_default(),
+        content,
     }
 }
 
-/// The collector's certificate JSON for a store.
-fn certificates_json(stores: &[(&str, &[CertificateInfo])], tz: i32) -> serde_json::Value {
+/// One certificate as the collector's JSON prints it (a struct, not `json!`: field order must
+/// not depend on serde_json features other crates of the build switch on).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CertJson {
+    store: String,
+    thumbprint: String,
+    subject: String,
+    issuer: String,
+    not_before: String,
+    not_after: String,
+    has_private_key: bool,
+    key_unique_name: Option<String>,
+    key_provider: Option<String>,
+    key_open: String,
+    #[serde(rename = "EKU")]
+    eku: Vec<String>,
+}
+
+/// A document of the collector's JSON: `{"rdpdiag": kind, <items key>: [...]}`.
+#[derive(serde::Serialize)]
+struct Listing<T> {
+    rdpdiag: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificates: Option<Vec<T>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listeners: Option<Vec<T>>,
+}
+
+/// The collector's certificate JSON for the stores.
+fn certificates_json(stores: &[(&str, &[CertificateInfo])], tz: i32) -> Vec<u8> {
     let mut list = Vec::new();
     for (store, certs) in stores {
         for c in *certs {
@@ -135,22 +164,39 @@ fn certificates_json(stores: &[(&str, &[CertificateInfo])], tz: i32) -> serde_js
                 PrivateKeyState::Missing => "missing".to_string(),
                 PrivateKeyState::Unreadable(e) => format!("error: {e}"),
             };
-            list.push(serde_json::json!({
-                "Store": store,
-                "Thumbprint": thumb,
-                "Subject": c.subject,
-                "Issuer": c.issuer,
-                "NotBefore": iso_local(c.not_before, tz),
-                "NotAfter": iso_local(c.not_after, tz),
-                "HasPrivateKey": !matches!(c.private_key, PrivateKeyState::Missing),
-                "KeyUniqueName": c.unique_container,
-                "KeyProvider": c.provider,
-                "KeyOpen": key_open,
-                "EKU": c.eku,
-            }));
+            list.push(CertJson {
+                store: store.to_string(),
+                thumbprint: thumb,
+                subject: c.subject.clone(),
+                issuer: c.issuer.clone(),
+                not_before: iso_local(c.not_before, tz),
+                not_after: iso_local(c.not_after, tz),
+                has_private_key: !matches!(c.private_key, PrivateKeyState::Missing),
+                key_unique_name: c.unique_container.clone(),
+                key_provider: c.provider.clone(),
+                key_open,
+                eku: c.eku.clone(),
+            });
         }
     }
-    serde_json::json!({ "rdpdiag": "certificates", "certificates": list })
+    let doc = Listing {
+        rdpdiag: "certificates",
+        certificates: Some(list),
+        listeners: None,
+    };
+    serde_json::to_vec_pretty(&doc).unwrap_or_default()
+}
+
+/// One listener as the collector's JSON prints it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListenerJson {
+    local_address: String,
+    local_port: u16,
+    state: &'static str,
+    owning_process: u32,
+    process_name: String,
+    services: Vec<String>,
 }
 
 /// Local wall-clock time of a host with a fixed UTC offset.
@@ -263,10 +309,10 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         "(Get-Acl <key file>).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])",
         text::acl_machinekeys_file(local(collected, tz), &by_sid(&folder_acl), &by_sid(&key_acl)),
     ));
-    out.push(json_file(
+    out.push(json_bytes_file(
         FileId::CertificatesJson,
         r"Get-ChildItem Cert:\LocalMachine\My, 'Cert:\LocalMachine\Remote Desktop'",
-        &certificates_json(&[("My", &my), ("Remote Desktop", &rd)], tz),
+        certificates_json(&[("My", &my), ("Remote Desktop", &rd)], tz),
     ));
 
     let pid = w.server.main_pid;
@@ -304,25 +350,35 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         "netstat -anob",
         text::netstat_anob(&sockets),
     ));
-    let listeners: Vec<serde_json::Value> = sockets
+    let listeners: Vec<ListenerJson> = sockets
         .iter()
         .filter(|e| e.state.as_deref() == Some("LISTENING"))
         .filter_map(|e| {
             let (addr, port) = e.local.rsplit_once(':')?;
-            Some(serde_json::json!({
-                "LocalAddress": addr.trim_matches(['[', ']']),
-                "LocalPort": port.parse::<u16>().ok()?,
-                "State": "Listen",
-                "OwningProcess": e.pid,
-                "ProcessName": e.image.as_deref().map(|i| i.trim_end_matches(".exe")).unwrap_or("System"),
-                "Services": e.owner.iter().collect::<Vec<_>>(),
-            }))
+            Some(ListenerJson {
+                local_address: addr.trim_matches(['[', ']']).to_string(),
+                local_port: port.parse::<u16>().ok()?,
+                state: "Listen",
+                owning_process: e.pid,
+                process_name: e
+                    .image
+                    .as_deref()
+                    .map(|i| i.trim_end_matches(".exe"))
+                    .unwrap_or("System")
+                    .to_string(),
+                services: e.owner.iter().cloned().collect(),
+            })
         })
         .collect();
-    out.push(json_file(
+    out.push(json_bytes_file(
         FileId::TcpListenersJson,
         "Get-NetTCPConnection -State Listen | ConvertTo-Json",
-        &serde_json::json!({ "rdpdiag": "tcp-listeners", "listeners": listeners }),
+        serde_json::to_vec_pretty(&Listing {
+            rdpdiag: "tcp-listeners",
+            certificates: None,
+            listeners: Some(listeners),
+        })
+        .unwrap_or_default(),
     ));
 
     let mut rules = text::default_rdp_rules();
