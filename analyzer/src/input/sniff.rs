@@ -158,6 +158,31 @@ fn socket_rows(t: &str) -> usize {
         .count()
 }
 
+/// icacls output: a line starting with a path (`C:\...`) and `account:(rights)` entries with
+/// icacls' untranslated right letters.
+fn icacls_lines(t: &str) -> bool {
+    let mut path = false;
+    let mut aces = 0;
+    for l in t.lines().take(2000) {
+        let b = l.as_bytes();
+        if b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\' {
+            path = true;
+        }
+        let e = l.trim_end();
+        if e.ends_with(')')
+            && e.contains(":(")
+            && [
+                "(F)", "(R)", "(M)", "(RX)", "(W)", "(N)", "(I)", "(OI)", "(CI)", "(DENY)",
+            ]
+            .iter()
+            .any(|r| e.contains(r))
+        {
+            aces += 1;
+        }
+    }
+    path && aces > 0
+}
+
 /// netsh's rule blocks whatever the language: a `Label: value` line followed by a line of
 /// 70 dashes (the labels are translated, the frame is not).
 fn netsh_blocks(t: &str) -> bool {
@@ -205,7 +230,7 @@ fn sniff_text(text: &str) -> ContentKind {
     let has = |needle: &str| t.contains(needle);
     let format = if has("CertUtil:") || has("================ Certificate") || has_cert_header(t) {
         TextFormat::CertutilStore
-    } else if has("FileSystemRights") && has("IdentityReference") {
+    } else if (has("FileSystemRights") && has("IdentityReference")) || icacls_lines(t) {
         TextFormat::AclList
     } else if has("Active Connections") || (has("Proto") && has("Local Address")) || socket_rows(t) >= 2 {
         TextFormat::Netstat

@@ -1,4 +1,4 @@
-//! `Get-Acl -Path <p> | Select-Object -ExpandProperty Access` as MSRD-Collect writes it to
+//! `Get-Acl -Path <p> | Select-Object -ExpandProperty Access` (or icacls) as MSRD-Collect writes it to
 //! `ACL-MachineKeys.txt` (and `ACL-SystemCertificates-RemoteDesktop.txt`): PowerShell's list
 //! view of access rules, one block of `Label : value` lines per rule, blocks separated by blank
 //! lines. MSRD's command header before each block names the path, which is how rules are tied to
@@ -7,6 +7,12 @@
 //!
 //! Values longer than the console width continue on lines indented to the value column; they
 //! are joined. A file without headers gives one object with no path.
+//!
+//! `icacls <path>` output (`path account:(rights)`, then one ACE per indented line) is read
+//! into the same model ([`parse_icacls`]); the collector's SID form
+//! (`GetAccessRules(..., [SecurityIdentifier])`) is the same list with SIDs. Account names are
+//! judged by [`super::locale`]: a name it does not know makes "NETWORK SERVICE cannot read"
+//! unknown, never true.
 
 use serde::Serialize;
 
@@ -385,11 +391,190 @@ pub fn parse(bytes: &[u8]) -> Result<AclFile, TextError> {
     file.objects
         .retain(|o| !o.entries.is_empty() || o.path.is_some() || !o.incomplete.is_empty());
     if !saw_rows {
+        if let Some(icacls) = parse_icacls(bytes)? {
+            return Ok(icacls);
+        }
         return Err(TextError::Format(
-            "no `FileSystemRights`/`IdentityReference` rows: not a Get-Acl access list".into(),
+            "no `FileSystemRights`/`IdentityReference` rows and no `account:(rights)` lines: not a Get-Acl or icacls access list".into(),
         ));
     }
     Ok(file)
+}
+
+/// icacls' rights → .NET `FileSystemRights` names, so one reader judges both. Source:
+/// learn.microsoft.com/windows-server/administration/windows-commands/icacls (simple rights
+/// `N F M RX R W D`; specific rights `DE RC WDAC WO S AS MA GR GW GE GA RD WD AD REA WEA X DC RA
+/// WA`; inheritance `(I) (OI) (CI) (IO) (NP)`; `(DENY)` marks a deny ACE). These letters are not
+/// translated; the account names are.
+fn icacls_right(r: &str) -> Option<&'static str> {
+    Some(match r {
+        "F" | "GA" => "FullControl",
+        "M" => "Modify",
+        "RX" => "ReadAndExecute",
+        "R" | "GR" => "Read",
+        "RD" => "ReadData",
+        "W" | "GW" => "Write",
+        "D" | "DE" => "Delete",
+        "RC" => "ReadPermissions",
+        "WDAC" => "ChangePermissions",
+        "WO" => "TakeOwnership",
+        "S" => "Synchronize",
+        "WD" => "WriteData",
+        "AD" => "AppendData",
+        "REA" => "ReadExtendedAttributes",
+        "WEA" => "WriteExtendedAttributes",
+        "X" | "GE" => "ExecuteFile",
+        "DC" => "DeleteSubdirectoriesAndFiles",
+        "RA" => "ReadAttributes",
+        "WA" => "WriteAttributes",
+        // N: no access; AS, MA: access system security / maximum allowed (not file data).
+        "N" | "AS" | "MA" => "Synchronize",
+        _ => return None,
+    })
+}
+
+/// One `account:(flags)(rights)` ACE of icacls → an entry (`None` when it has no `:(`).
+fn icacls_ace(line: u64, account: &str, groups: &str) -> Option<AclEntry> {
+    let mut access = AccessType::Allow;
+    let mut rights: Vec<String> = Vec::new();
+    let mut inherited = false;
+    let mut flags: Vec<&str> = Vec::new();
+    for g in groups
+        .split(')')
+        .map(|g| g.trim_start_matches('(').trim())
+        .filter(|g| !g.is_empty())
+    {
+        match g {
+            "DENY" => access = AccessType::Deny,
+            "I" => inherited = true,
+            "OI" | "CI" | "IO" | "NP" => flags.push(g),
+            _ => {
+                for r in g.split(',').map(str::trim) {
+                    // A letter not in icacls' table is kept as is: `reads()` then says unknown.
+                    rights.push(icacls_right(r).map_or_else(|| r.to_string(), str::to_string));
+                }
+            }
+        }
+    }
+    Some(AclEntry {
+        line,
+        identity: account.trim().to_string(),
+        rights: rights.join(", "),
+        access,
+        inherited: Some(inherited),
+        inheritance_flags: (!flags.is_empty()).then(|| flags.join(", ")),
+        propagation_flags: None,
+    })
+}
+
+/// `icacls <path>` output: the path, then one `account:(rights)` per line, the later ones
+/// indented to where the first account starts; a summary line ends it (translated). The
+/// account of a one-ACE object cannot be split from the path by column: it is taken as the
+/// longest tail after a space that the account tables recognise, else the object is marked
+/// incomplete (unknown).
+fn parse_icacls(bytes: &[u8]) -> Result<Option<AclFile>, TextError> {
+    let prepared = prepare(bytes)?;
+    let mut file = AclFile {
+        objects: Vec::new(),
+        problems: prepared.problems,
+    };
+    // (line, text) of ACE lines in the current object.
+    let mut block: Vec<(u64, String)> = Vec::new();
+    let is_ace = |t: &str| {
+        let t = t.trim_end();
+        t.ends_with(')') && t.contains(":(")
+    };
+    let flush = |block: &mut Vec<(u64, String)>, file: &mut AclFile| {
+        if block.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(block);
+        let (first_line, first) = &rows[0];
+        // Where accounts start: the indentation of the continuation lines.
+        let column = rows
+            .get(1)
+            .map(|(_, l)| l.len() - l.trim_start().len())
+            .filter(|&c| c > 0 && c < first.len());
+        let Some(split) = first.rfind(":(") else { return };
+        let head = &first[..split];
+        let (path, account) = match column {
+            Some(c) if first.is_char_boundary(c) && c <= split => (head[..c].trim(), head[c..].trim()),
+            _ => {
+                let mut best: Option<(usize, &str)> = None;
+                for (i, ch) in head.char_indices() {
+                    if ch == ' ' {
+                        let tail = head[i + 1..].trim();
+                        if locale::known_account(tail) {
+                            best = Some((i, tail));
+                            break;
+                        }
+                    }
+                }
+                match best {
+                    Some((i, tail)) => (head[..i].trim(), tail),
+                    None => {
+                        file.objects.push(AclObject {
+                            path: None,
+                            command: None,
+                            line: *first_line,
+                            entries: Vec::new(),
+                            incomplete: vec![*first_line],
+                        });
+                        file.problems.push(LineProblem::new(
+                            *first_line,
+                            "could not read, language not recognised: icacls account of a one-rule object",
+                        ));
+                        return;
+                    }
+                }
+            }
+        };
+        let mut object = AclObject {
+            path: Some(path.to_string()).filter(|p| !p.is_empty()),
+            command: None,
+            line: *first_line,
+            entries: Vec::new(),
+            incomplete: Vec::new(),
+        };
+        let push = |line: u64, account: &str, groups: &str, object: &mut AclObject| match icacls_ace(
+            line, account, groups,
+        ) {
+            Some(e) if object.entries.len() < 4096 => object.entries.push(e),
+            _ => object.incomplete.push(line),
+        };
+        push(*first_line, account, &first[split + 1..], &mut object);
+        for (line, text) in &rows[1..] {
+            let t = text.trim();
+            match t.rfind(":(") {
+                Some(i) => push(*line, &t[..i], &t[i + 1..], &mut object),
+                None => object.incomplete.push(*line),
+            }
+        }
+        if file.objects.len() < MAX_ITEMS {
+            file.objects.push(object);
+        }
+    };
+    for (_, line) in &prepared.lines {
+        let t = line.text.trim_end();
+        if t.trim().is_empty() {
+            flush(&mut block, &mut file);
+            continue;
+        }
+        if is_ace(t) {
+            // A line starting at column 0 starts a new object.
+            if !t.starts_with(' ') {
+                flush(&mut block, &mut file);
+            }
+            block.push((line.no, t.to_string()));
+        } else {
+            flush(&mut block, &mut file);
+        }
+    }
+    flush(&mut block, &mut file);
+    if file.objects.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(file))
 }
 
 /// A rule of the current object could not be read: the object cannot say "nobody grants".
@@ -484,6 +669,58 @@ mod tests {
             path_of_command("Get-Acl MachineKeys | Select -ExpandProperty Access"),
             None
         );
+    }
+
+    #[test]
+    fn icacls_in_english_german_and_unknown() {
+        let path = r"C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\f686aace6942fb7f7ceb231212eef4a4_5a1e";
+        let pad = " ".repeat(path.len() + 1);
+        let text = |sys: &str, adm: &str, ns: &str| {
+            format!(
+                "{path} {sys}:(F)\r\n{pad}{adm}:(I)(F)\r\n{pad}{ns}:(R)\r\n\r\nSuccessfully processed 1 files; Failed processing 0 files\r\n"
+            )
+        };
+        let en = parse(
+            text(
+                r"NT AUTHORITY\SYSTEM",
+                r"BUILTIN\Administrators",
+                r"NT AUTHORITY\NETWORK SERVICE",
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(en.objects.len(), 1);
+        assert!(en.objects[0].is_rdp_key_file());
+        assert_eq!(en.objects[0].entries[2].rights, "Read");
+        assert_eq!(en.objects[0].network_service_can_read(), Some(true));
+        let de = parse(
+            text(
+                "NT-AUTORITÄT\\SYSTEM",
+                r"VORDEFINIERT\Administratoren",
+                r"CONTOSO\PSMConnect",
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(de.objects[0].network_service_can_read(), Some(false));
+        let pl = parse(
+            text(
+                r"ZARZĄDZANIE NT\SYSTEM",
+                r"BUILTIN\Administratorzy",
+                r"ZARZĄDZANIE NT\USŁUGA SIECIOWA",
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(pl.objects[0].network_service_can_read(), None);
+        // One ACE in a language not known: the account cannot be split from the path.
+        let one = parse(format!("{path} ZARZĄDZANIE NT\\SYSTEM:(F)\r\n").as_bytes()).unwrap();
+        assert_eq!(one.objects[0].network_service_can_read(), None);
+        let deny = parse(
+            format!("{path} Everyone:(DENY)(R)\r\n{pad}NT AUTHORITY\\NETWORK SERVICE:(R)\r\n").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(deny.objects[0].network_service_can_read(), Some(false));
     }
 
     #[test]

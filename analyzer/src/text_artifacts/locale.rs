@@ -304,6 +304,13 @@ const AUTHORITIES: &[&str] = &[
     "APPLICATION PACKAGE AUTHORITY",
 ];
 
+/// The identity is a well-known SID or a name in [`ACCOUNT_NAMES`] (not merely shaped like an
+/// ordinary account).
+pub fn known_account(identity: &str) -> bool {
+    let upper = identity.trim().to_uppercase();
+    WELL_KNOWN_SIDS.iter().any(|(s, _)| *s == upper) || ACCOUNT_NAMES.iter().any(|(n, _, _, _)| *n == upper)
+}
+
 /// Classifies an access rule's identity (`IdentityReference`, an icacls account, or a SID).
 pub fn classify_identity(identity: &str) -> Principal {
     let id = identity.trim();
