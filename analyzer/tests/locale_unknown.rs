@@ -27,8 +27,11 @@ fn reg() -> Vec<u8> {
     .into_bytes()
 }
 
+/// Access rules of one object: (rights, access, identity).
+type Rules<'a> = &'a [(&'a str, &'a str, &'a str)];
+
 /// One `Get-Acl` block per object, framed like MSRD-Collect.
-fn acl(objects: &[(&str, &[(&str, &str, &str)])]) -> Vec<u8> {
+fn acl(objects: &[(&str, Rules)]) -> Vec<u8> {
     let mut out = String::new();
     for (path, rules) in objects {
         out.push_str("======================================\r\n");
