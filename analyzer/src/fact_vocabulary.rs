@@ -129,6 +129,11 @@ pub const FACTS: &[FactDef] = &[
         derive: rdp_key_network_service_read,
     },
     FactDef {
+        path: "derived.cert_key_network_service_read",
+        meaning: "NETWORK SERVICE can read the private-key file of the certificate the listener uses (configured SSLCertificateSHA1Hash, else the self-signed one; MachineKeys, Crypto\\Keys or another key file, by certutil's `Unique container name`; false only when an ACL read says so)",
+        derive: cert_key_network_service_read,
+    },
+    FactDef {
         path: "derived.listener_cert_in_store",
         meaning: "the certificate the listener is configured with (SSLCertificateSHA1Hash) is in a listed store",
         derive: listener_cert_in_store,
@@ -346,13 +351,16 @@ fn norm_thumb(t: &str) -> String {
         .to_ascii_uppercase()
 }
 
-fn rdp_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
-    // Unknown is never "no": false only when some ACL read says NETWORK SERVICE cannot read,
-    // true only when every ACL read says it can.
-    let key_acls: Vec<(Option<bool>, &Provenance)> = f
-        .acls
+/// Whether NETWORK SERVICE can read, over every ACL read of one key file: false when some ACL
+/// says it cannot, true only when every ACL read says it can, else unknown (an ACL with an
+/// account or rights not recognised answers nothing).
+fn network_service_read_of<'a>(acls: impl Iterator<Item = &'a crate::facts::AclFact>) -> Option<Derived> {
+    let acls: Vec<&crate::facts::AclFact> = acls.collect();
+    // The collector's SID form (locale-independent) is preferred over the translated names.
+    let by_sid: Vec<&crate::facts::AclFact> = acls.iter().copied().filter(|a| a.object.by_sid()).collect();
+    let acls = if by_sid.is_empty() { acls } else { by_sid };
+    let key_acls: Vec<(Option<bool>, &Provenance)> = acls
         .iter()
-        .filter(|a| a.object.is_rdp_key_file())
         .map(|a| (a.object.network_service_can_read(), &a.source))
         .collect();
     let denied: Vec<Provenance> = key_acls
@@ -370,6 +378,28 @@ fn rdp_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derive
         ));
     }
     None
+}
+
+fn rdp_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    network_service_read_of(f.acls.iter().filter(|a| a.object.is_rdp_key_file()))
+}
+
+fn cert_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+    let (h, _) = cert_in_use(f)?;
+    let file = f
+        .certificates
+        .iter()
+        .filter(|c| c.certificate.thumbprint.as_deref().map(norm_thumb).as_ref() == Some(&h))
+        .find_map(|c| c.certificate.unique_container.clone())?;
+    let mut d = network_service_read_of(f.acls.iter().filter(|a| a.object.is_key_file(&file)))?;
+    if let Some(c) = f
+        .certificates
+        .iter()
+        .find(|c| c.certificate.thumbprint.as_deref().map(norm_thumb).as_ref() == Some(&h))
+    {
+        d.sources.push(c.source.clone());
+    }
+    Some(d)
 }
 
 /// The thumbprint the listener is configured with (SSLCertificateSHA1Hash).
@@ -390,7 +420,7 @@ fn cert_in_use(f: &HostFacts) -> Option<(String, Provenance)> {
 
 fn listener_cert_in_store(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     let (h, src) = listener_hash(f)?;
-    if f.certificates.is_empty() && f.registry_certificates.is_empty() {
+    if f.certificate_facts().is_empty() && f.registry_certificates.is_empty() {
         return None;
     }
     let found = f
@@ -404,12 +434,26 @@ fn listener_cert_in_store(f: &HostFacts, _: &Correlation) -> Option<Derived> {
                 .find(|c| norm_thumb(&c.thumbprint) == h)
                 .map(|c| c.source.clone())
         });
+    // A certificate whose thumbprint could not be read (a language not recognised) may be the
+    // configured one: absence cannot be concluded.
+    if found.is_none()
+        && f.certificate_facts()
+            .into_iter()
+            .any(|c| c.certificate.thumbprint.is_none())
+    {
+        return None;
+    }
     Some(match found {
         Some(p) => Derived::new(json!(true), vec![src, p]),
         None => {
             // Absent from every listing that was read: name the listings.
             let mut sources = vec![src];
-            sources.extend(f.certificates.iter().map(|c| c.source.clone()).take(2));
+            sources.extend(
+                f.certificate_facts()
+                    .into_iter()
+                    .map(|c| c.source.clone())
+                    .take(2),
+            );
             sources.extend(f.registry_certificates.iter().map(|c| c.source.clone()).take(2));
             Derived::new(json!(false), sources)
         }
@@ -432,7 +476,7 @@ fn listener_cert_expired(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
 }
 
 fn rdp_cert_key_unreadable(f: &HostFacts, _: &Correlation) -> Option<Derived> {
-    if f.certificates.is_empty() {
+    if f.certificate_facts().is_empty() {
         return None;
     }
     let in_use = cert_in_use(f).map(|(h, _)| h);
@@ -452,13 +496,22 @@ fn rdp_cert_key_unreadable(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     if !bad.is_empty() {
         return Some(Derived::new(json!(true), bad));
     }
-    let read: Vec<Provenance> = f
-        .certificates
-        .iter()
-        .filter(relevant)
-        .map(|c| c.source.clone())
-        .collect();
-    Some(Derived::new(json!(false), read))
+    // "Readable" only when certutil said so for every relevant certificate: a key line in a
+    // language not recognised leaves the state unknown, and no relevant certificate read at
+    // all tells nothing.
+    let read: Vec<&crate::facts::CertificateFact> =
+        f.certificate_facts().into_iter().filter(relevant).collect();
+    if read.is_empty()
+        || read
+            .iter()
+            .any(|c| !matches!(c.certificate.key, KeyState::Present | KeyState::NoKeyInfo))
+    {
+        return None;
+    }
+    Some(Derived::new(
+        json!(false),
+        read.iter().map(|c| c.source.clone()).collect(),
+    ))
 }
 
 fn listener_port_mismatch(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
@@ -492,30 +545,43 @@ fn rdp_port_owned_by_other_process(f: &HostFacts, corr: &Correlation) -> Option<
     if f.sockets.is_empty() {
         return None;
     }
-    let owners = f.tcp_listeners_on(target_port(corr) as u16);
+    let port = target_port(corr) as u16;
+    let termservice = |s: &&crate::facts::SocketFact| {
+        let svc = s.row.service.as_deref().unwrap_or("");
+        // TermService, or an svchost whose service netstat could not name.
+        svc.eq_ignore_ascii_case("TermService")
+            || (svc.is_empty()
+                && s.row
+                    .image
+                    .as_deref()
+                    .is_some_and(|i| i.eq_ignore_ascii_case("svchost.exe")))
+    };
+    let owners = f.tcp_listeners_on(port);
     let others: Vec<Provenance> = owners
         .iter()
-        .filter(|s| {
-            let svc = s.row.service.as_deref().unwrap_or("");
-            // TermService, or an svchost whose service netstat could not name.
-            let termservice = svc.eq_ignore_ascii_case("TermService")
-                || (svc.is_empty()
-                    && s.row
-                        .image
-                        .as_deref()
-                        .is_some_and(|i| i.eq_ignore_ascii_case("svchost.exe")));
-            !termservice
-        })
+        .filter(|s| s.row.owner_known() && !termservice(s))
         .map(|s| s.source.clone())
         .collect();
-    Some(if others.is_empty() {
-        Derived::new(
-            json!(false),
-            f.sockets.iter().take(1).map(|s| s.source.clone()).collect(),
-        )
-    } else {
-        Derived::new(json!(true), others)
-    })
+    if !others.is_empty() {
+        return Some(Derived::new(json!(true), others));
+    }
+    // Unknown is never "no": a listener whose owner netstat did not name, or a socket on the
+    // port whose state word was not recognised, may be another program.
+    let unsure = owners.iter().any(|s| !s.row.owner_known())
+        || f.socket_facts()
+            .into_iter()
+            .any(|s| s.row.local_port() == Some(port) && s.row.listening().is_none());
+    if unsure {
+        return None;
+    }
+    Some(Derived::new(
+        json!(false),
+        f.socket_facts()
+            .into_iter()
+            .take(1)
+            .map(|s| s.source.clone())
+            .collect(),
+    ))
 }
 
 fn block_rule_on_rdp_port(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
@@ -529,6 +595,17 @@ fn block_rule_on_rdp_port(f: &HostFacts, corr: &Correlation) -> Option<Derived> 
         .filter(|r| r.enabled != Some(false) && r.is_block() && r.covers_inbound_tcp_port(port))
         .map(|r| r.source.clone())
         .collect();
+    // A rule not fully read (labels or values of a language not recognised) may be the Block
+    // rule: "none" cannot be concluded.
+    // The registry's FirewallRules keys and the collector's JSON are complete and
+    // locale-independent: with one of them, netsh text not read adds nothing.
+    let complete_listing = f
+        .firewall_rules
+        .iter()
+        .any(|r| r.origin != crate::facts::FirewallRuleOrigin::Netsh && r.read_fully);
+    if block.is_empty() && f.firewall_rules.iter().any(|r| !r.read_fully) && !complete_listing {
+        return None;
+    }
     Some(if block.is_empty() {
         Derived::new(
             json!(false),

@@ -30,8 +30,8 @@ use crate::text_artifacts::netstat::{NetstatOutput, NetstatRow};
 use crate::text_artifacts::tracerpt::{TraceEvent, TraceEvents};
 use crate::text_artifacts::w32tm::W32tmStatus;
 use crate::text_artifacts::{
-    LineProblem, TextError, acl_list, certutil, etl_header, json_artifacts, netsh_rules, netstat, tracerpt,
-    w32tm,
+    DateOrder, LineProblem, TextError, acl_list, certutil, date_order_of_culture, date_order_of_texts,
+    etl_header, json_artifacts, netsh_rules, netstat, parse_local_datetime_in, tracerpt, w32tm,
 };
 use rdpdiag_schemas::domain::TextFormat;
 use rdpdiag_schemas::probe::{PhaseOutcomes, ProbeOutcome, ProbePhase, classify};
@@ -244,6 +244,8 @@ pub enum FirewallRuleOrigin {
     GroupPolicy,
     /// `netsh advfirewall firewall show rule` output.
     Netsh,
+    /// The collector's `Get-NetFirewallRule` JSON (enum names, never translated).
+    Structured,
 }
 
 /// One firewall rule, from the registry grammar or netsh text.
@@ -281,6 +283,9 @@ pub struct FirewallRuleFact {
     pub group: Option<String>,
     /// Schema version of a rule string.
     pub version: Option<String>,
+    /// Action, direction and (for netsh) enabled were read: the rule can be judged. A rule in a
+    /// language not recognised is kept with `false`, so "no Block rule" cannot be concluded.
+    pub read_fully: bool,
     /// Where it came from.
     pub source: Provenance,
 }
@@ -422,8 +427,10 @@ pub struct RegistryCertificate {
 pub struct CertificateFact {
     /// Store (`MY`, `Remote Desktop`), normalised (`My`/`Personal` → `MY`).
     pub store: Option<String>,
-    /// What certutil printed.
+    /// What certutil printed (or the collector's certificate JSON, mapped to the same fields).
     pub certificate: Certificate,
+    /// From the collector's locale-independent JSON (preferred over certutil text).
+    pub structured: bool,
     /// Artifact and line of the certificate block.
     pub source: Provenance,
 }
@@ -443,6 +450,8 @@ pub struct SocketFact {
     /// The row.
     #[serde(flatten)]
     pub row: NetstatRow,
+    /// From `Get-NetTCPConnection` JSON (preferred over netstat text).
+    pub structured: bool,
     /// Artifact and line.
     pub source: Provenance,
 }
@@ -452,8 +461,8 @@ pub struct SocketFact {
 pub struct TimeFact {
     /// What w32tm printed.
     pub status: W32tmStatus,
-    /// Synchronised from a real source.
-    pub synced: bool,
+    /// Synchronised from a real source (`None`: could not be read).
+    pub synced: Option<bool>,
     /// Artifact.
     pub source: Provenance,
 }
@@ -634,6 +643,9 @@ pub struct HostFacts {
     pub registry: Registry,
 }
 
+/// The words every "ambiguous date" problem of the text parsers carries.
+const AMBIGUOUS_DATE: &str = "ambiguous without the host's culture";
+
 /// Hive subtrees the facts need, relative to the hive root (see [`HiveOptions::include`]).
 pub fn hive_include(kind: HiveKind) -> Option<Vec<String>> {
     let v: &[&str] = match kind {
@@ -732,6 +744,19 @@ impl HostFacts {
         S: AsRef<str>,
         B: AsRef<[u8]> + Sync,
     {
+        HostFacts::from_artifacts_in(artifacts, None)
+    }
+
+    /// Like [`HostFacts::from_artifacts`], for a host whose format culture (from its manifest)
+    /// is known: ambiguous dates in command outputs (`1/2/2024`) are read in `culture`'s
+    /// day/month order; without it only unambiguous dates are read.
+    pub fn from_artifacts_in<I, S, B>(artifacts: I, culture: Option<&str>) -> HostFacts
+    where
+        I: IntoIterator<Item = (S, ContentKind, B)>,
+        S: AsRef<str>,
+        B: AsRef<[u8]> + Sync,
+    {
+        let order = culture.and_then(date_order_of_culture);
         let items: Vec<(Arc<str>, ContentKind, B)> = artifacts
             .into_iter()
             .map(|(n, k, b)| (Arc::from(n.as_ref()), k, b))
@@ -770,7 +795,7 @@ impl HostFacts {
                             Err(e) => Parsed::Failed("hive".into(), e),
                         }
                     }
-                    ContentKind::Text(format) => parse_text(*format, bytes),
+                    ContentKind::Text(format) => parse_text(*format, bytes, order),
                     ContentKind::Json => match json_artifacts::parse(bytes) {
                         Ok(j) => Parsed::Json(j),
                         Err(e) => Parsed::Failed("json".into(), e.to_string()),
@@ -796,8 +821,59 @@ impl HostFacts {
         for ((name, _, _), p) in items.iter().zip(parsed) {
             b.absorb(name, p);
         }
+        if order.is_none() {
+            facts.read_dates_in_host_order();
+        }
         facts.derive_registry_facts();
         facts
+    }
+
+    /// Without a culture: the day/month order the host's own unambiguous dates prove (one host
+    /// prints one format culture in certutil and w32tm), applied to its ambiguous dates; when no
+    /// date decides (or they disagree) the ambiguous ones stay unknown.
+    fn read_dates_in_host_order(&mut self) {
+        let texts: Vec<String> = self
+            .certificates
+            .iter()
+            .filter(|c| !c.structured)
+            .flat_map(|c| {
+                [
+                    c.certificate.not_before_text.clone(),
+                    c.certificate.not_after_text.clone(),
+                ]
+            })
+            .chain(self.time.iter().map(|t| t.status.last_sync_text.clone()))
+            .flatten()
+            .collect();
+        let Some(order) = date_order_of_texts(texts.iter().map(String::as_str)) else {
+            return;
+        };
+        for c in self.certificates.iter_mut().filter(|c| !c.structured) {
+            let cert = &mut c.certificate;
+            if cert.not_before_local.is_none() {
+                cert.not_before_local = cert
+                    .not_before_text
+                    .as_deref()
+                    .and_then(|t| parse_local_datetime_in(t, Some(order)));
+            }
+            if cert.not_after_local.is_none() {
+                cert.not_after_local = cert
+                    .not_after_text
+                    .as_deref()
+                    .and_then(|t| parse_local_datetime_in(t, Some(order)));
+            }
+        }
+        if let Some(t) = self.time.as_mut()
+            && t.status.last_sync_local.is_none()
+        {
+            t.status.last_sync_local = t
+                .status
+                .last_sync_text
+                .as_deref()
+                .and_then(|x| parse_local_datetime_in(x, Some(order)));
+            t.synced = t.status.synced();
+        }
+        self.problems.retain(|p| !p.message.contains(AMBIGUOUS_DATE));
     }
 
     /// The `RDP-Tcp` listener.
@@ -807,10 +883,32 @@ impl HostFacts {
             .find(|l| l.name.eq_ignore_ascii_case("RDP-Tcp"))
     }
 
+    /// The sockets to judge: the collector's `Get-NetTCPConnection` JSON when there is one
+    /// (states are enum names), else netstat's rows.
+    pub fn socket_facts(&self) -> Vec<&SocketFact> {
+        let structured: Vec<&SocketFact> = self.sockets.iter().filter(|s| s.structured).collect();
+        if structured.is_empty() {
+            self.sockets.iter().collect()
+        } else {
+            structured
+        }
+    }
+
+    /// The certificates to judge: the collector's JSON (ISO dates, key opened) when there is
+    /// one, else certutil's.
+    pub fn certificate_facts(&self) -> Vec<&CertificateFact> {
+        let structured: Vec<&CertificateFact> = self.certificates.iter().filter(|c| c.structured).collect();
+        if structured.is_empty() {
+            self.certificates.iter().collect()
+        } else {
+            structured
+        }
+    }
+
     /// TCP sockets listening on `port`.
     pub fn tcp_listeners_on(&self, port: u16) -> Vec<&SocketFact> {
-        self.sockets
-            .iter()
+        self.socket_facts()
+            .into_iter()
             .filter(|s| s.row.is_tcp_listen() && s.row.local_port() == Some(port))
             .collect()
     }
@@ -845,8 +943,8 @@ impl HostFacts {
 
     /// Certificates of a store (`MY`, `Remote Desktop`) from certutil dumps.
     pub fn certificates_in(&self, store: &str) -> Vec<&CertificateFact> {
-        self.certificates
-            .iter()
+        self.certificate_facts()
+            .into_iter()
             .filter(|c| c.store.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(store)))
             .collect()
     }
@@ -854,8 +952,8 @@ impl HostFacts {
     /// A certificate by thumbprint (any store, certutil dumps).
     pub fn certificate(&self, thumbprint: &str) -> Option<&CertificateFact> {
         let t = normalise_thumbprint(thumbprint)?;
-        self.certificates
-            .iter()
+        self.certificate_facts()
+            .into_iter()
             .find(|c| c.certificate.thumbprint.as_deref() == Some(t.as_str()))
     }
 
@@ -925,7 +1023,14 @@ impl HostFacts {
     fn line_problems(&mut self, artifact: &Arc<str>, problems: &[LineProblem]) {
         for p in problems.iter().take(200) {
             let line = (p.line > 0).then_some(p.line);
-            self.problem(Severity::Warning, artifact, line, p.message.clone());
+            // A date whose day/month order needs the host's culture is not damage: a note
+            // (the date stays unknown).
+            let severity = if p.message.contains(AMBIGUOUS_DATE) {
+                Severity::Note
+            } else {
+                Severity::Warning
+            };
+            self.problem(severity, artifact, line, p.message.clone());
         }
         if problems.len() > 200 {
             self.problem(
@@ -946,7 +1051,7 @@ impl HostFacts {
     }
 }
 
-fn parse_text(format: TextFormat, bytes: &[u8]) -> Parsed {
+fn parse_text(format: TextFormat, bytes: &[u8], order: Option<DateOrder>) -> Parsed {
     let fail = |what: &str, e: TextError| {
         let (line, msg) = text_error(&e);
         Parsed::Failed(
@@ -959,14 +1064,16 @@ fn parse_text(format: TextFormat, bytes: &[u8]) -> Parsed {
     };
     match format {
         TextFormat::CertutilStore => {
-            certutil::parse(bytes).map_or_else(|e| fail("certutil", e), Parsed::Certutil)
+            certutil::parse_in(bytes, order).map_or_else(|e| fail("certutil", e), Parsed::Certutil)
         }
         TextFormat::AclList => acl_list::parse(bytes).map_or_else(|e| fail("Get-Acl list", e), Parsed::Acl),
         TextFormat::Netstat => netstat::parse(bytes).map_or_else(|e| fail("netstat", e), Parsed::Netstat),
         TextFormat::FirewallRules => {
             netsh_rules::parse(bytes).map_or_else(|e| fail("netsh firewall rules", e), Parsed::Netsh)
         }
-        TextFormat::W32tmStatus => w32tm::parse(bytes).map_or_else(|e| fail("w32tm", e), Parsed::W32tm),
+        TextFormat::W32tmStatus => {
+            w32tm::parse_in(bytes, order).map_or_else(|e| fail("w32tm", e), Parsed::W32tm)
+        }
         _ => Parsed::Skipped("text of a format with no host facts (or not recognised)".into()),
     }
 }
@@ -1037,13 +1144,14 @@ impl Builder<'_> {
                             Severity::Warning,
                             name,
                             Some(c.line),
-                            "certificate without `Cert Hash(sha1)`",
+                            "could not read, language not recognised: certificate without `Cert Hash(sha1)` (its presence in a store stays unknown)",
                         );
                     }
                     let source = Provenance::line(name, c.line);
                     f.certificates.push(CertificateFact {
                         store: store.clone(),
                         certificate: c,
+                        structured: false,
                         source,
                     });
                 }
@@ -1052,6 +1160,18 @@ impl Builder<'_> {
             Parsed::Acl(a) => {
                 f.used(name, "Get-Acl access list", true);
                 for o in a.objects {
+                    for u in o.unread_rules().into_iter().take(50) {
+                        f.problem(
+                            Severity::Warning,
+                            name,
+                            Some(u.line),
+                            format!(
+                                "could not read, language not recognised: {} ({})",
+                                u.what,
+                                o.path.as_deref().unwrap_or("object without a path")
+                            ),
+                        );
+                    }
                     let source = Provenance::line(name, o.line);
                     f.acls.push(AclFact { object: o, source });
                 }
@@ -1061,7 +1181,11 @@ impl Builder<'_> {
                 f.used(name, "netstat -anob", true);
                 for row in n.rows {
                     let source = Provenance::line(name, row.line);
-                    f.sockets.push(SocketFact { row, source });
+                    f.sockets.push(SocketFact {
+                        row,
+                        structured: false,
+                        source,
+                    });
                 }
                 f.line_problems(name, &n.problems);
             }
@@ -1096,6 +1220,7 @@ impl Builder<'_> {
                         service: None,
                         group: r.grouping.clone().filter(|g| !g.is_empty()),
                         version: None,
+                        read_fully: r.fully_read(),
                         source: Provenance::line(name, r.line),
                     });
                 }
@@ -1129,6 +1254,74 @@ impl Builder<'_> {
                     });
                 }
                 JsonArtifact::Manifest => f.used(name, "bundle manifest (read by the input stage)", false),
+                JsonArtifact::TcpListeners(list) => {
+                    f.used(name, "Get-NetTCPConnection listeners (JSON)", true);
+                    for (i, l) in list.into_iter().enumerate() {
+                        let local = if l.local_address.contains(':') {
+                            format!("[{}]:{}", l.local_address, l.local_port)
+                        } else {
+                            format!("{}:{}", l.local_address, l.local_port)
+                        };
+                        let foreign = if l.local_address.contains(':') {
+                            "[::]:0"
+                        } else {
+                            "0.0.0.0:0"
+                        };
+                        f.sockets.push(SocketFact {
+                            row: NetstatRow {
+                                line: i as u64 + 1,
+                                proto: "TCP".into(),
+                                local,
+                                foreign: foreign.into(),
+                                state: Some(l.state),
+                                pid: l.pid,
+                                service: l.services.first().cloned(),
+                                image: l.process,
+                                ownership_unknown: false,
+                            },
+                            structured: true,
+                            source: Provenance::artifact(name),
+                        });
+                    }
+                }
+                JsonArtifact::FirewallRules(list) => {
+                    f.used(name, "Get-NetFirewallRule (JSON)", true);
+                    for r in list {
+                        let read_fully = r.enabled.is_some() && r.direction.is_some() && r.action.is_some();
+                        f.firewall_rules.push(FirewallRuleFact {
+                            origin: FirewallRuleOrigin::Structured,
+                            id: r.name,
+                            name: r.display_name,
+                            enabled: r.enabled,
+                            action: r.action,
+                            direction: r.direction,
+                            protocol: r.protocol,
+                            local_ports: r.local_ports,
+                            remote_ports: Vec::new(),
+                            local_addresses: Vec::new(),
+                            remote_addresses: Vec::new(),
+                            profiles: r.profiles.map(|p| vec![p]).unwrap_or_default(),
+                            app: None,
+                            service: None,
+                            group: None,
+                            version: None,
+                            read_fully,
+                            source: Provenance::artifact(name),
+                        });
+                    }
+                }
+                JsonArtifact::Certificates(list) => {
+                    f.used(name, "certificates (JSON)", true);
+                    for (i, c) in list.into_iter().enumerate() {
+                        let store = c.store.as_deref().map(store_name);
+                        f.certificates.push(CertificateFact {
+                            store,
+                            certificate: structured_certificate(i as u64 + 1, c),
+                            structured: true,
+                            source: Provenance::artifact(name),
+                        });
+                    }
+                }
                 JsonArtifact::Other(raw) => {
                     if raw.is_object() {
                         f.used(name, "probe (raw JSON)", true);
@@ -1328,6 +1521,7 @@ impl HostFacts {
                 };
                 match fw_rule_string::parse(&text) {
                     Ok(r) => self.firewall_rules.push(FirewallRuleFact {
+                        read_fully: r.action.is_some(),
                         origin,
                         id: Some(v.name.clone()),
                         name: r.name,
@@ -1498,6 +1692,50 @@ impl HostFacts {
                 }
             }
         }
+    }
+}
+
+/// A certificate of the collector's JSON in the certutil model: ISO 8601 dates keep the host's
+/// local wall-clock time (as certutil prints it), the key state comes from opening the key.
+fn structured_certificate(
+    index: u64,
+    c: crate::text_artifacts::json_artifacts::StructuredCertificate,
+) -> Certificate {
+    let local = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
+            .map(|d| d.naive_local())
+    };
+    let key = match (c.key_open.as_deref(), c.has_private_key) {
+        (Some(k), _) if k.eq_ignore_ascii_case("ok") => KeyState::Present,
+        (Some(k), _) if k.eq_ignore_ascii_case("missing") => KeyState::Missing,
+        (Some(k), _) if k.to_ascii_lowercase().starts_with("error") => {
+            KeyState::Unreadable { error: k.to_string() }
+        }
+        (_, Some(false)) => KeyState::NoKeyInfo,
+        _ => KeyState::Unknown,
+    };
+    Certificate {
+        line: index,
+        index: u32::try_from(index).ok(),
+        thumbprint: c.thumbprint.as_deref().and_then(normalise_thumbprint),
+        serial: None,
+        subject: c.subject,
+        issuer: c.issuer,
+        not_before_local: local(&c.not_before),
+        not_after_local: local(&c.not_after),
+        not_before_text: c.not_before,
+        not_after_text: c.not_after,
+        not_before_line: 0,
+        not_after_line: 0,
+        key_container: None,
+        unique_container: c.key_unique_name,
+        provider: c.key_provider,
+        key,
+        eku: c.eku,
+        dns_names: Vec::new(),
+        chain_errors: Vec::new(),
+        self_signed: false,
     }
 }
 

@@ -25,9 +25,8 @@ pub fn ipconfig_addresses(bytes: &[u8]) -> Vec<String> {
         let Some((label, value)) = line.split_once(" : ") else {
             continue;
         };
-        let label = label.trim().trim_end_matches(['.', ' ']).to_ascii_lowercase();
-        if !(label.starts_with("ipv4 address") || label.starts_with("ipv6 address") || label == "ip address")
-        {
+        let label = label.trim().trim_end_matches(['.', ' ']).to_lowercase();
+        if !is_address_label(&label) {
             continue;
         }
         // `10.30.21.100(Preferred)`, `fe80::1%12(Preferred)`.
@@ -56,6 +55,37 @@ pub fn ipconfig_addresses(bytes: &[u8]) -> Vec<String> {
     out
 }
 
+/// An ipconfig label naming one of the host's own addresses, in English or a language whose
+/// labels contain `IPv4`/`IPv6` (Windows keeps those tokens when it translates the label).
+/// Sources (code-search hits quoting real ipconfig output): German `IPv4-Adresse`,
+/// `IPv6-Adresse`, `Verbindungslokale IPv6-Adresse`, `(Bevorzugt)`, `Standardgateway`,
+/// `DNS-Server`; Spanish `Dirección IPv4`, `Vínculo: dirección IPv6 local`, `Puerta de enlace
+/// predeterminada`, `Servidores DNS`; French `Adresse IPv4`. Japanese `IPv4 アドレス` and Chinese
+/// `IPv4 地址` are unverified. Gateway, DNS, DHCP and WINS rows never carry the host's own
+/// address and are excluded by the words they contain; link-local and APIPA addresses are
+/// dropped by value.
+fn is_address_label(label: &str) -> bool {
+    if label == "ip address" || label == "ip-adresse" || label == "adresse ip" {
+        return true;
+    }
+    let names_ip = label.contains("ipv4") || label.contains("ipv6");
+    let other = [
+        "dns",
+        "dhcp",
+        "wins",
+        "gateway",
+        "passerelle",
+        "puerta",
+        "subnet",
+        "mask",
+        "masque",
+        "máscara",
+    ]
+    .iter()
+    .any(|w| label.contains(w));
+    names_ip && !other
+}
+
 fn is_link_local(ip: &std::net::IpAddr) -> bool {
     match ip {
         std::net::IpAddr::V4(v) => v.is_link_local(),
@@ -81,5 +111,9 @@ mod tests {
         assert_eq!(ipconfig_addresses(&utf16), vec!["10.30.21.100", "2001:db8::5"]);
         assert!(ipconfig_addresses(b"\xff\xfe\x00").is_empty());
         assert!(ipconfig_addresses(b"IPv4 Address : not-an-ip").is_empty());
+        let de = "Windows-IP-Konfiguration\r\n\r\nEthernet-Adapter Ethernet:\r\n\r\n   Verbindungslokale IPv6-Adresse  . : fe80::52cc:24f9:afc:a9dd%13\r\n   IPv4-Adresse  . . . . . . . . . . : 192.168.178.20(Bevorzugt)\r\n   Standardgateway . . . . . . . . . : 192.168.178.1\r\n   DNS-Server  . . . . . . . . . . . : 192.168.178.2\r\n";
+        assert_eq!(ipconfig_addresses(de.as_bytes()), vec!["192.168.178.20"]);
+        let es = "   Dirección IPv4. . . . . . . . . . . . . . : 192.168.0.50\r\n   Servidores DNS. . . . . . . . . . . . . . : 192.168.0.1\r\n";
+        assert_eq!(ipconfig_addresses(es.as_bytes()), vec!["192.168.0.50"]);
     }
 }

@@ -179,7 +179,15 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
     let mut all_addresses = Vec::new();
     for ((path, opened), (mut artifacts, events, fact_items)) in paths.iter().zip(opened).zip(per_input) {
         // Registry exports, hives and command outputs become typed host facts, per input.
-        let facts = (!fact_items.is_empty()).then(|| facts_of(&fact_items, &mut artifacts));
+        // The manifest's format culture reads ambiguous dates (`1/2/2024`) in command outputs.
+        let culture = opened
+            .as_ref()
+            .ok()
+            .and_then(|o| o.manifest.as_ref())
+            .and_then(|m| m.host.culture.as_ref())
+            .and_then(|c| c.format_culture.clone());
+        let facts =
+            (!fact_items.is_empty()).then(|| facts_of(&fact_items, &mut artifacts, culture.as_deref()));
         all_facts.push(facts);
         all_addresses.push(
             fact_items
@@ -301,8 +309,11 @@ fn joined_by_time(parts: Vec<Vec<Event>>) -> Vec<Event> {
 /// A non-EVTX artifact kept for the host-facts stage: (path, kind, bytes).
 type FactItem = (String, ContentKind, Vec<u8>);
 
-fn facts_of(items: &[FactItem], artifacts: &mut [ArtifactReport]) -> HostFacts {
-    let facts = HostFacts::from_artifacts(items.iter().map(|(p, k, b)| (p.as_str(), *k, b.as_slice())));
+fn facts_of(items: &[FactItem], artifacts: &mut [ArtifactReport], culture: Option<&str>) -> HostFacts {
+    let facts = HostFacts::from_artifacts_in(
+        items.iter().map(|(p, k, b)| (p.as_str(), *k, b.as_slice())),
+        culture,
+    );
     for a in artifacts.iter_mut() {
         if a.content == Some(ContentKind::Text(rdpdiag_schemas::domain::TextFormat::Ipconfig)) {
             // Read for the host's addresses (see `host_addresses`), not for typed facts.

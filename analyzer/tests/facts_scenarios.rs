@@ -158,7 +158,7 @@ fn healthy_baseline() {
                     .unwrap()
                     .contains("f686aace")
             );
-            assert!(s.time.as_ref().unwrap().synced);
+            assert_eq!(s.time.as_ref().unwrap().synced, Some(true));
             let reg_rule = s
                 .firewall_rules
                 .iter()
@@ -204,8 +204,18 @@ fn listener_moved_and_nginx_owns_3389() {
         assert!(netsh_rdp.covers_inbound_tcp_port(3389));
         assert!(!netsh_rdp.covers_inbound_tcp_port(3390));
         let socket = &s.tcp_listeners_on(3389)[0];
-        assert!(socket.source.artifact.contains("Netstat"), "{:?}", socket.source);
-        assert!(socket.source.line.is_some());
+        if layout == Layout::Bundle {
+            // Our collector's Get-NetTCPConnection JSON (states not translated) is preferred.
+            assert!(socket.structured, "{:?}", socket.source);
+            assert!(
+                socket.source.artifact.contains("TcpListeners.json"),
+                "{:?}",
+                socket.source
+            );
+        } else {
+            assert!(socket.source.artifact.contains("Netstat"), "{:?}", socket.source);
+            assert!(socket.source.line.is_some());
+        }
     }
 }
 

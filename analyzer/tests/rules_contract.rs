@@ -155,6 +155,18 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
             json!(true),
         ),
         (
+            "derived.cert_key_network_service_read",
+            "healthy",
+            "server",
+            json!(true),
+        ),
+        (
+            "derived.cert_key_network_service_read",
+            "cert-key-unreadable",
+            "server",
+            json!(false),
+        ),
+        (
             "derived.listener_cert_in_store",
             "cert-expired-or-mismatched",
             "server",

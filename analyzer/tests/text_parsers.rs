@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rdpdiag::text_artifacts::certutil::KeyState;
-use rdpdiag::text_artifacts::{acl_list, certutil, etl_header, netsh_rules, netstat, tracerpt, w32tm};
+use rdpdiag::text_artifacts::{
+    DateOrder, acl_list, certutil, etl_header, netsh_rules, netstat, tracerpt, w32tm,
+};
 use rdpdiag_samples::text::{
     self as wt, AclEntry, CertificateInfo, ChainVerdict, FirewallAction, NetstatEntry, PrivateKeyState,
     W32tmStatus,
@@ -81,7 +83,20 @@ fn certutil_dump_every_field() {
     custom.unique_container = None;
     let text = wt::certutil_verifystore("MY", &[rdp.clone(), custom.clone(), missing]);
     for (enc, bytes) in encodings(&wt::certutil_verifystore_command("MY"), &text) {
-        let d = certutil::parse(&bytes).unwrap();
+        // Without the host's culture every date here (1/2/2024, 5/1/2023 ...) is ambiguous:
+        // unknown, with a problem on its line, never a guess.
+        let blind = certutil::parse(&bytes).unwrap();
+        assert_eq!(blind.certificates[0].not_before_local, None, "{enc}");
+        assert!(
+            blind
+                .problems
+                .iter()
+                .any(|p| p.message.contains("ambiguous") && p.line > 0),
+            "{enc}: {:?}",
+            blind.problems
+        );
+        // The writer prints en-US (the manifest's format culture).
+        let d = certutil::parse_in(&bytes, Some(DateOrder::MonthFirst)).unwrap();
         assert_eq!(d.store.as_deref(), Some("MY"), "{enc}");
         assert!(d.completed, "{enc}");
         assert_eq!(d.certificates.len(), 3, "{enc}");
@@ -250,7 +265,7 @@ fn w32tm_synced_and_cmos() {
     for (enc, bytes) in encodings(wt::W32TM_STATUS_COMMAND, &wt::w32tm_query_status(&synced)) {
         let s = w32tm::parse(&bytes).unwrap();
         assert!(s.problems.is_empty(), "{enc}: {:?}", s.problems);
-        assert!(s.synced());
+        assert_eq!(s.synced(), Some(true));
         assert_eq!(s.source.as_deref(), Some("dc01.corp.contoso.com"));
         assert_eq!(s.stratum, Some(3));
         assert_eq!(s.leap, Some(0));
@@ -258,14 +273,14 @@ fn w32tm_synced_and_cmos() {
         assert_eq!(s.poll_interval, Some(10));
     }
     let cmos = w32tm::parse(wt::w32tm_query_status(&W32tmStatus::unsynchronised()).as_bytes()).unwrap();
-    assert!(!cmos.synced());
+    assert_eq!(cmos.synced(), Some(false));
     assert_eq!(cmos.source.as_deref(), Some("Local CMOS Clock"));
     assert_eq!(cmos.last_sync_text.as_deref(), Some("unspecified"));
     assert!(cmos.problems.is_empty());
     let stopped =
         w32tm::parse(b"The following error occurred: The service has not been started. (0x80070426)\r\n")
             .unwrap();
-    assert!(stopped.error.is_some() && !stopped.synced());
+    assert!(stopped.error.is_some() && stopped.synced() == Some(false));
 }
 
 #[test]

@@ -616,6 +616,7 @@ mod tests {
                 role: rdpdiag_schemas::Role::Client,
                 addresses: vec![],
                 time_zone: None,
+                culture: None,
                 clock: None,
             },
             window: CollectionWindow {

@@ -265,6 +265,7 @@ pub fn prepare(opts: &CollectOptions, dry_run: bool) -> Result<Prepared, Collect
                 role,
                 addresses: Vec::new(),
                 time_zone: facts.time_zone.clone(),
+                culture: facts.culture.clone(),
                 clock: None,
             };
             (role, reason, host, now, facts.oem_cp, CollectionMode::Live)
@@ -312,6 +313,7 @@ pub fn prepare(opts: &CollectOptions, dry_run: bool) -> Result<Prepared, Collect
                 role,
                 addresses: Vec::new(),
                 time_zone: facts.time_zone.clone(),
+                culture: facts.culture.clone(),
                 clock: None,
             };
             // The window ends when the volume's logs were last written, not today.
@@ -1540,6 +1542,7 @@ pub fn collect_plan(
             role,
             addresses: Vec::new(),
             time_zone: None,
+            culture: None,
             clock: None,
         },
         window: CollectionWindow {

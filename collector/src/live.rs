@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use rdpdiag_schemas::manifest::{ClockStatus, OsInfo, TimeZoneInfo};
+use rdpdiag_schemas::manifest::{ClockStatus, CultureInfo, OsInfo, TimeZoneInfo};
 
 use crate::exec::{CommandSpec, RunLimits, run};
 
@@ -28,6 +28,8 @@ pub struct LiveFacts {
     pub os: Option<OsInfo>,
     /// Time zone.
     pub time_zone: Option<TimeZoneInfo>,
+    /// UI language, format culture and system locale.
+    pub culture: Option<CultureInfo>,
     /// OEM code page (console output).
     pub oem_cp: Option<u16>,
     /// `fDenyTSConnections` (policy first) says RDP is allowed.
@@ -194,6 +196,66 @@ fn reg_query(key: &str, value: Option<&str>, facts: &mut LiveFacts) -> Vec<RegQu
         .unwrap_or_default()
 }
 
+/// The collecting user's format culture and UI language and the system locale, from the
+/// registry (values are locale-independent). Sources: `HKCU\Control Panel\International`
+/// `LocaleName` is the user's format locale (learn.microsoft.com, "International settings"
+/// registry, e.g. the `LocaleName` value set by `Set-Culture`); `HKCU\Control Panel\Desktop`
+/// `PreferredUILanguages` (set by `Set-WinUILanguageOverride`) else `...\Desktop\MuiCached`
+/// `MachinePreferredUILanguages`; `HKLM\SYSTEM\CurrentControlSet\Control\Nls\Locale`
+/// `(Default)` is the system locale's LCID (inference from the Nls key layout: mapped to a
+/// name by [`lcid_name`] for the locales the analyzer knows, else kept as `0x....`).
+fn culture(f: &mut LiveFacts) -> Option<CultureInfo> {
+    let first = |vals: &[RegQueryValue], n: &str| {
+        vals.iter()
+            .find(|v| v.name.eq_ignore_ascii_case(n))
+            .map(|v| v.data.split("\\0").next().unwrap_or("").trim().to_string())
+            .filter(|d| !d.is_empty())
+    };
+    let intl = reg_query(r"HKCU\Control Panel\International", Some("LocaleName"), f);
+    let format_culture = first(&intl, "LocaleName");
+    let desktop = reg_query(r"HKCU\Control Panel\Desktop", Some("PreferredUILanguages"), f);
+    let ui_culture = first(&desktop, "PreferredUILanguages").or_else(|| {
+        let cached = reg_query(
+            r"HKCU\Control Panel\Desktop\MuiCached",
+            Some("MachinePreferredUILanguages"),
+            f,
+        );
+        first(&cached, "MachinePreferredUILanguages")
+    });
+    let nls = reg_query(r"HKLM\SYSTEM\CurrentControlSet\Control\Nls\Locale", None, f);
+    let system_locale = nls
+        .iter()
+        .find(|v| v.name.eq_ignore_ascii_case("(Default)"))
+        .map(|v| lcid_name(&v.data));
+    (format_culture.is_some() || ui_culture.is_some() || system_locale.is_some()).then_some(CultureInfo {
+        ui_culture,
+        format_culture,
+        system_locale,
+    })
+}
+
+/// A locale id as stored under `Nls\Locale` (`00000407`) → its name for the languages the
+/// analyzer reads (LCIDs: Microsoft [MS-LCID]), else `0x0407`.
+pub fn lcid_name(hex: &str) -> String {
+    let n = u32::from_str_radix(hex.trim().trim_start_matches("0x"), 16).unwrap_or(u32::MAX);
+    let name = match n {
+        0x0409 => "en-US",
+        0x0809 => "en-GB",
+        0x0407 => "de-DE",
+        0x0c07 => "de-AT",
+        0x0807 => "de-CH",
+        0x040c => "fr-FR",
+        0x0c0a => "es-ES",
+        0x0410 => "it-IT",
+        0x0416 => "pt-BR",
+        0x0816 => "pt-PT",
+        0x0411 => "ja-JP",
+        0x0804 => "zh-CN",
+        _ => return format!("0x{:04x}", n & 0xffff),
+    };
+    name.to_string()
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -228,6 +290,7 @@ pub fn gather(want_client_log: bool) -> LiveFacts {
         f.computer_name = get(&tcpip, "Hostname");
     }
     f.domain = get(&tcpip, "Domain").or_else(|| env("USERDNSDOMAIN"));
+    f.culture = culture(&mut f);
     let tz = reg_query(
         r"HKLM\SYSTEM\CurrentControlSet\Control\TimeZoneInformation",
         None,

@@ -208,6 +208,7 @@ pub fn pack(opts: &PackOptions) -> Result<PackReport, BundleError> {
             role: opts.role,
             addresses: vec![],
             time_zone: None,
+            culture: None,
             clock: None,
         },
         window: CollectionWindow {

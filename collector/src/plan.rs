@@ -162,6 +162,83 @@ foreach ($p in @($mk, (Join-Path $mk 'f686aace6942fb7f7ceb231212eef4a4_*'))) {
   Get-Acl -Path $p | Select-Object -ExpandProperty Access | Out-String -Width 119
 }"#;
 
+/// The locale-independent ACLs (issue 16): `Get-Acl` prints `IdentityReference` as a translated
+/// account name (`NT-AUTORITÄT\NETZWERKDIENST`), so the rules are printed again with SIDs
+/// (`GetAccessRules($true, $true, [SecurityIdentifier])`, learn.microsoft.com
+/// `ObjectSecurity.GetAccessRules`), framed like MSRD-Collect so the analyzer's `Get-Acl` reader
+/// ties each block to its path. Objects: MachineKeys, `Crypto\Keys` (CNG keys), every
+/// `f686aace..._*` file, and the key file of each certificate with a private key that the
+/// listener may use (the configured `SSLCertificateSHA1Hash`, else all of My, and the Remote
+/// Desktop store), found by the key's unique name (CAPI `UniqueKeyContainerName`, CNG
+/// `CngKey.UniqueName`) in MachineKeys, `Crypto\Keys` or `Crypto\SystemKeys`.
+pub const PS_ACL_KEYS_SID: &str = r#"$mk = Join-Path $env:ProgramData 'Microsoft\Crypto\RSA\MachineKeys'
+$ck = Join-Path $env:ProgramData 'Microsoft\Crypto\Keys'
+$sk = Join-Path $env:ProgramData 'Microsoft\Crypto\SystemKeys'
+$paths = New-Object System.Collections.Generic.List[string]
+$paths.Add($mk); if (Test-Path -LiteralPath $ck) { $paths.Add($ck) }
+Get-ChildItem -LiteralPath $mk -Filter 'f686aace6942fb7f7ceb231212eef4a4_*' -Force -ErrorAction SilentlyContinue | ForEach-Object { $paths.Add($_.FullName) }
+$ts = 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp'
+$hash = (Get-ItemProperty -LiteralPath $ts -Name SSLCertificateSHA1Hash -ErrorAction SilentlyContinue).SSLCertificateSHA1Hash
+$thumb = if ($hash) { ($hash | ForEach-Object { $_.ToString('X2') }) -join '' } else { $null }
+Get-ChildItem 'Cert:\LocalMachine\My', 'Cert:\LocalMachine\Remote Desktop' -ErrorAction SilentlyContinue | Where-Object { $_.HasPrivateKey -and ((-not $thumb) -or $_.Thumbprint -eq $thumb -or $_.PSParentPath -like '*Remote Desktop') } | ForEach-Object {
+  $cert = $_; $name = $null
+  try {
+    $k = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($cert)
+    if ($k -is [System.Security.Cryptography.RSACng]) { $name = $k.Key.UniqueName } elseif ($k -and $k.CspKeyContainerInfo) { $name = $k.CspKeyContainerInfo.UniqueKeyContainerName }
+  } catch { [Console]::Error.WriteLine($cert.Thumbprint + ' : ' + $_.Exception.Message) }
+  if ($name) { foreach ($d in @($mk, $ck, $sk)) { $f = Join-Path $d $name; if ((Test-Path -LiteralPath $f) -and -not $paths.Contains($f)) { $paths.Add($f) } } }
+}
+foreach ($p in $paths) {
+  '======================================'
+  (Get-Date -Format 'yyyy/MM/dd HH:mm:ss.fff') + " : Get-Acl -Path '" + $p + "' | GetAccessRules SecurityIdentifier"
+  '======================================'
+  ''
+  try {
+    (Get-Acl -LiteralPath $p -ErrorAction Stop).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]) | Format-List FileSystemRights, AccessControlType, IdentityReference, IsInherited, InheritanceFlags, PropagationFlags | Out-String -Width 119
+  } catch { [Console]::Error.WriteLine($p + ' : ' + $_.Exception.Message) }
+}"#;
+
+/// TCP listeners with their owning process and services from `Get-NetTCPConnection` (its
+/// `State` is an enum, printed by name, never translated — unlike netstat's `ABHÖREN`).
+pub const PS_TCP_LISTENERS: &str = r#"$svc = @{}
+Get-CimInstance Win32_Service -ErrorAction SilentlyContinue | Where-Object { $_.ProcessId } | ForEach-Object { $id = [int]$_.ProcessId; if (-not $svc.ContainsKey($id)) { $svc[$id] = @() }; $svc[$id] += $_.Name }
+$list = @(Get-NetTCPConnection -State Listen -ErrorAction Stop | ForEach-Object {
+  $p = Get-Process -Id $_.OwningProcess -ErrorAction SilentlyContinue
+  [ordered]@{ LocalAddress = $_.LocalAddress; LocalPort = [int]$_.LocalPort; State = $_.State.ToString(); OwningProcess = [int]$_.OwningProcess; ProcessName = if ($p) { $p.ProcessName } else { $null }; Services = @($svc[[int]$_.OwningProcess] | Where-Object { $_ }) }
+})
+[ordered]@{ rdpdiag = 'tcp-listeners'; listeners = $list } | ConvertTo-Json -Depth 4"#;
+
+/// Firewall rules of the active store with their port filters (`Get-NetFirewallRule`,
+/// `Get-NetFirewallPortFilter`; enums printed by name, so nothing is translated). The filter is
+/// joined to its rule by `InstanceID` (inference: both carry the rule's instance id).
+pub const PS_FIREWALL_RULES_JSON: &str = r#"$ports = @{}
+Get-NetFirewallPortFilter -PolicyStore ActiveStore -ErrorAction Stop | ForEach-Object { $ports[$_.InstanceID] = $_ }
+$list = @(Get-NetFirewallRule -PolicyStore ActiveStore -ErrorAction Stop | ForEach-Object {
+  $pf = $ports[$_.InstanceID]
+  [ordered]@{ Name = $_.Name; DisplayName = $_.DisplayName; Enabled = $_.Enabled.ToString(); Direction = $_.Direction.ToString(); Action = $_.Action.ToString(); Profile = $_.Profile.ToString(); Protocol = if ($pf) { [string]$pf.Protocol } else { $null }; LocalPort = if ($pf) { @($pf.LocalPort | ForEach-Object { [string]$_ }) } else { @() } }
+})
+[ordered]@{ rdpdiag = 'firewall-rules'; rules = $list } | ConvertTo-Json -Depth 4"#;
+
+/// Certificates of the machine's My and Remote Desktop stores with ISO 8601 dates (`'o'`, with
+/// the host's offset), thumbprint, `HasPrivateKey`, the key's unique (file) name and provider,
+/// and what opening the private key gave (`ok`, or `error: 0x<HRESULT> <message>`: certutil's
+/// key test without its translated sentences).
+pub const PS_CERTIFICATES_JSON: &str = r#"$list = @(foreach ($s in 'My', 'Remote Desktop') {
+  Get-ChildItem -LiteralPath ('Cert:\LocalMachine\' + $s) -ErrorAction SilentlyContinue | ForEach-Object {
+    $c = $_; $name = $null; $prov = $null; $open = $null
+    if ($c.HasPrivateKey) {
+      try {
+        $k = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($c)
+        if ($k -is [System.Security.Cryptography.RSACng]) { $name = $k.Key.UniqueName; $prov = $k.Key.Provider.Provider }
+        elseif ($k -and $k.CspKeyContainerInfo) { $name = $k.CspKeyContainerInfo.UniqueKeyContainerName; $prov = $k.CspKeyContainerInfo.ProviderName }
+        $open = if ($k) { 'ok' } else { 'not-rsa' }
+      } catch { $open = 'error: 0x{0:X8} {1}' -f $_.Exception.HResult, $_.Exception.Message }
+    }
+    [ordered]@{ Store = $s; Thumbprint = $c.Thumbprint; Subject = $c.Subject; Issuer = $c.Issuer; NotBefore = $c.NotBefore.ToString('o'); NotAfter = $c.NotAfter.ToString('o'); HasPrivateKey = $c.HasPrivateKey; KeyUniqueName = $name; KeyProvider = $prov; KeyOpen = $open; EKU = @($c.EnhancedKeyUsageList | ForEach-Object { $_.ObjectId }) }
+  }
+})
+[ordered]@{ rdpdiag = 'certificates'; certificates = $list } | ConvertTo-Json -Depth 4"#;
+
 /// Antivirus, firewall and antispyware products registered with Security Center (client SKUs
 /// only; servers have no `root/SecurityCenter2`).
 pub const PS_SECURITY_PRODUCTS: &str = r#"$out = @(); $failed = 0
@@ -194,6 +271,10 @@ pub const COMMANDS: &[CmdRow] = &[
     CmdRow { id: "certs-my", what: "certificates of the local machine's My store, verified", roles: Roles::Any, program: "certutil", args: &["-verifystore", "-v", "MY"], fallback: None, target: "certs/Certificates-My.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::CertutilStore), timeout_s: 120 },
     CmdRow { id: "certs-remote-desktop", what: "certificates of the \"Remote Desktop\" store (the listener's self-signed certificate)", roles: Roles::Server, program: "certutil", args: &["-verifystore", "-v", "Remote Desktop"], fallback: None, target: "certs/Certificates-RemoteDesktop.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::CertutilStore), timeout_s: 120 },
     CmdRow { id: "acl-machinekeys", what: "ACLs of MachineKeys and of the RDP key file f686aace..._<MachineGuid>", roles: Roles::Server, program: "ps:", args: &[PS_ACL_MACHINEKEYS], fallback: None, target: "certs/ACL-MachineKeys.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::AclList), timeout_s: 60 },
+    CmdRow { id: "acl-keys-sid", what: "ACLs with SIDs (locale-independent) of MachineKeys, Crypto\\Keys, the f686aace... files and the key file of the listener's certificate", roles: Roles::Server, program: "ps:", args: &[PS_ACL_KEYS_SID], fallback: None, target: "certs/ACL-Keys-SID.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::AclList), timeout_s: 90 },
+    CmdRow { id: "certificates-json", what: "certificates of My and Remote Desktop as JSON (ISO 8601 dates, thumbprint, private key opened)", roles: Roles::Any, program: "ps:", args: &[PS_CERTIFICATES_JSON], fallback: None, target: "certs/Certificates.json", kind: ArtifactKind::Json, text_format: None, timeout_s: 90 },
+    CmdRow { id: "tcp-listeners", what: "TCP listeners with owning process and services (Get-NetTCPConnection, states not translated)", roles: Roles::Any, program: "ps:", args: &[PS_TCP_LISTENERS], fallback: None, target: "network/TcpListeners.json", kind: ArtifactKind::Json, text_format: None, timeout_s: 90 },
+    CmdRow { id: "firewall-rules-json", what: "Windows Firewall rules of the active store with port filters (Get-NetFirewallRule, enums not translated)", roles: Roles::Any, program: "ps:", args: &[PS_FIREWALL_RULES_JSON], fallback: None, target: "network/FirewallRules.json", kind: ArtifactKind::Json, text_format: None, timeout_s: 180 },
     CmdRow { id: "netstat", what: "TCP/UDP sockets with owning process", roles: Roles::Any, program: "netstat", args: &["-anob"], fallback: Some(("netstat", &["-ano"])), target: "network/Netstat.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::Netstat), timeout_s: 120 },
     CmdRow { id: "firewall-rules", what: "Windows Firewall rules", roles: Roles::Any, program: "netsh", args: &["advfirewall", "firewall", "show", "rule", "name=all"], fallback: None, target: "network/FirewallRules.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::FirewallRules), timeout_s: 120 },
     CmdRow { id: "firewall-profiles", what: "Windows Firewall profile states", roles: Roles::Any, program: "netsh", args: &["advfirewall", "show", "allprofiles"], fallback: None, target: "network/FirewallProfiles.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::Other), timeout_s: 60 },
@@ -822,9 +903,29 @@ mod tests {
             "system/W32tm-Status.txt",
             "system/SecurityProducts.json",
             "system/ClientVersions.json",
+            // Locale-independent forms (issue 16), at the paths the samples write them.
+            "certs/ACL-Keys-SID.txt",
+            "certs/Certificates.json",
+            "network/TcpListeners.json",
+            "network/FirewallRules.json",
         ] {
             assert!(targets.contains(&t), "{t}");
         }
+    }
+
+    #[test]
+    fn locale_independent_scripts_print_what_the_analyzer_reads() {
+        // The analyzer recognises the JSON by its `rdpdiag` kind and the SID ACL by the
+        // `Get-Acl -Path '<p>'` frame; enums are printed by name.
+        assert!(PS_TCP_LISTENERS.contains("rdpdiag = 'tcp-listeners'"));
+        assert!(PS_TCP_LISTENERS.contains("State.ToString()"));
+        assert!(PS_FIREWALL_RULES_JSON.contains("rdpdiag = 'firewall-rules'"));
+        assert!(PS_FIREWALL_RULES_JSON.contains("Action.ToString()"));
+        assert!(PS_CERTIFICATES_JSON.contains("rdpdiag = 'certificates'"));
+        assert!(PS_CERTIFICATES_JSON.contains("ToString('o')"));
+        assert!(PS_ACL_KEYS_SID.contains("Get-Acl -Path '"));
+        assert!(PS_ACL_KEYS_SID.contains("[System.Security.Principal.SecurityIdentifier]"));
+        assert!(PS_ACL_KEYS_SID.contains(r"Microsoft\Crypto\Keys"));
     }
 
     #[test]

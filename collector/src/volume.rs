@@ -243,6 +243,9 @@ pub struct VolumeFacts {
     pub os: Option<OsInfo>,
     /// Time zone with the bias active when the system last ran.
     pub time_zone: Option<TimeZoneInfo>,
+    /// System locale (the SYSTEM hive's `Nls\Locale`); the user's format culture and UI
+    /// language live in NTUSER.DAT and are not read here.
+    pub culture: Option<rdpdiag_schemas::manifest::CultureInfo>,
     /// `fDenyTSConnections` (policy first) says RDP is allowed.
     pub rdp_enabled: Option<bool>,
     /// What could not be read.
@@ -403,6 +406,14 @@ fn system_facts(h: &Hive<'_>, facts: &mut VolumeFacts) {
             utc_offset_minutes: -bias,
         });
     }
+    facts.culture = s(r"Control\Nls\Locale", "(Default)")
+        .or_else(|| s(r"Control\Nls\Locale", ""))
+        .and_then(|v| v.as_str().map(crate::live::lcid_name))
+        .map(|system_locale| rdpdiag_schemas::manifest::CultureInfo {
+            ui_culture: None,
+            format_culture: None,
+            system_locale: Some(system_locale),
+        });
     facts.rdp_enabled = s(r"Control\Terminal Server", "fDenyTSConnections")
         .and_then(|v| v.as_u64())
         .map(|deny| deny == 0);

@@ -94,6 +94,9 @@ pub struct HostInfo {
     /// The host's time zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<TimeZoneInfo>,
+    /// The languages and formats the host's command outputs were printed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub culture: Option<CultureInfo>,
     /// What the host knew about its own clock when collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockStatus>,
@@ -126,6 +129,25 @@ pub struct TimeZoneInfo {
     pub name: String,
     /// Offset of local time from UTC at collection time, in minutes (e.g. 60 for UTC+1).
     pub utc_offset_minutes: i32,
+}
+
+/// The languages and formats of a host (Windows translates command outputs and prints dates in
+/// the user's format culture; the analyzer reads ambiguous dates with `format_culture`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CultureInfo {
+    /// UI language of the collecting user (`Get-UICulture`; labels and account names), e.g.
+    /// `de-DE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_culture: Option<String>,
+    /// Format culture of the collecting user (`Get-Culture`, `HKCU\Control Panel\International`
+    /// `LocaleName`; dates and numbers), e.g. `de-DE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_culture: Option<String>,
+    /// System locale (`Get-WinSystemLocale`; the code page of non-Unicode console output),
+    /// e.g. `de-DE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_locale: Option<String>,
 }
 
 /// The host's clock as the collector saw it.

@@ -340,3 +340,96 @@ fn the_audits_traps_raise_no_wrong_cause() {
         failures.join("\n")
     );
 }
+
+/// Localized Windows (issue 16): the causes whose evidence includes text the Windows language
+/// translates (key ACLs, certificate listings, firewall rules, listeners) give the same
+/// diagnosis in German, French and Japanese as in English. In our bundle layout the collector's
+/// locale-independent files (SID ACLs, certificate and listener JSON) carry it whatever the
+/// language; in the MSRD-Collect layout only the human outputs exist, so German (whose words the
+/// analyzer's tables know) must match English, and Japanese (whose netsh and certutil labels
+/// are not in the tables) may lose confidence but must never name a wrong cause.
+#[test]
+fn same_diagnosis_in_german_french_and_japanese() {
+    use rdpdiag_samples::text::Locale;
+    let catalog = Catalog::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "cert-key-unreadable",
+        "cert-expired-or-mismatched",
+        "firewall-or-av-interference",
+        "listener-or-port-problem",
+        "healthy",
+    ];
+    let mut failures = Vec::new();
+    let mut table = Vec::new();
+    for name in names {
+        let spec = scenario::find(name).unwrap();
+        for layout in [Layout::Bundle, Layout::Msrd] {
+            let run = |locale: Locale| {
+                let out = dir
+                    .path()
+                    .join(format!("{name}-{}-{}", layout.as_str(), locale.as_str()));
+                let opts = GenerateOptions {
+                    seed: 41,
+                    skew_seconds: 95,
+                    noise: 300,
+                    attempts: 3,
+                    layout,
+                    locale,
+                    ..GenerateOptions::default()
+                };
+                let g = scenario::generate(spec, &opts, &out).unwrap();
+                analyze(&[g.client, g.server], &catalog, &AnalyzeOptions::default())
+            };
+            let en = run(Locale::En);
+            let en_conf = en.report.causes.first().map(|c| c.confidence).unwrap_or(0.0);
+            for locale in [Locale::De, Locale::Fr, Locale::Ja] {
+                let a = run(locale);
+                let conf = a.report.causes.first().map(|c| c.confidence).unwrap_or(0.0);
+                table.push(format!(
+                    "{name:<28} {:<6} {} {:<22} {:.2} (en {:<22} {:.2})",
+                    layout.as_str(),
+                    locale.as_str(),
+                    format!("{:?}", a.report.top_cause.map(|c| c.to_string())),
+                    conf,
+                    format!("{:?}", en.report.top_cause.map(|c| c.to_string())),
+                    en_conf
+                ));
+                let must_match = layout == Layout::Bundle || locale == Locale::De;
+                let same = a.report.top_cause == en.report.top_cause
+                    && a.report.verdict == en.report.verdict
+                    && (conf - en_conf).abs() < 0.01;
+                if must_match && !same {
+                    failures.push(format!(
+                        "{name} {layout:?} {}: {:?} {} {conf:.2}, English {:?} {} {en_conf:.2}",
+                        locale.as_str(),
+                        a.report.top_cause,
+                        a.report.verdict,
+                        en.report.top_cause,
+                        en.report.verdict
+                    ));
+                }
+                let wrong: Vec<String> = a
+                    .report
+                    .causes
+                    .iter()
+                    .filter(|c| c.confidence >= 0.5 && Some(c.id) != spec.expected_top)
+                    .map(|c| format!("{} {:.2}", c.id, c.confidence))
+                    .collect();
+                if !wrong.is_empty() {
+                    failures.push(format!(
+                        "{name} {layout:?} {}: wrong cause {wrong:?}",
+                        locale.as_str()
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -145,6 +145,77 @@ pub fn sniff(bytes: &[u8], name: &str) -> ContentKind {
     sniff_text(&text)
 }
 
+/// Lines shaped like netstat socket rows (`TCP <addr>:<port> <addr>:<port> ...`): netstat's
+/// headers are translated, its rows are not.
+fn socket_rows(t: &str) -> usize {
+    t.lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 3
+                && (f[0] == "TCP" || f[0] == "UDP")
+                && f[1]
+                    .rsplit_once(':')
+                    .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+                && f[2].contains(':')
+        })
+        .take(2)
+        .count()
+}
+
+/// icacls output: a line starting with a path (`C:\...`) and `account:(rights)` entries with
+/// icacls' untranslated right letters.
+fn icacls_lines(t: &str) -> bool {
+    let mut path = false;
+    let mut aces = 0;
+    for l in t.lines().take(2000) {
+        let b = l.as_bytes();
+        if b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\' {
+            path = true;
+        }
+        let e = l.trim_end();
+        if e.ends_with(')')
+            && e.contains(":(")
+            && [
+                "(F)", "(R)", "(M)", "(RX)", "(W)", "(N)", "(I)", "(OI)", "(CI)", "(DENY)",
+            ]
+            .iter()
+            .any(|r| e.contains(r))
+        {
+            aces += 1;
+        }
+    }
+    path && aces > 0
+}
+
+/// netsh's rule blocks whatever the language: a `Label: value` line followed by a line of
+/// 70 dashes (the labels are translated, the frame is not).
+fn netsh_blocks(t: &str) -> bool {
+    let mut prev_has_colon = false;
+    for l in t.lines() {
+        let l = l.trim();
+        if prev_has_colon && l.len() >= 60 && l.chars().all(|c| c == '-') {
+            return true;
+        }
+        prev_has_colon = l.contains(':');
+    }
+    false
+}
+
+/// certutil's certificate header with the word translated (`================ Zertifikat 0
+/// ================`).
+fn has_cert_header(t: &str) -> bool {
+    t.lines().any(|l| {
+        let l = l.trim();
+        l.len() < 80
+            && l.starts_with("================ ")
+            && l.ends_with(" ================")
+            && l.trim_matches('=')
+                .trim()
+                .rsplit_once(' ')
+                .is_some_and(|(w, n)| !w.contains(' ') && n.parse::<u32>().is_ok())
+    })
+}
+
 fn sniff_text(text: &str) -> ContentKind {
     let t = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if t.starts_with("Windows Registry Editor Version") || t.starts_with("REGEDIT4") {
@@ -164,17 +235,24 @@ fn sniff_text(text: &str) -> ContentKind {
         return ContentKind::TraceCsv;
     }
     let has = |needle: &str| t.contains(needle);
-    let format = if has("CertUtil:") || has("================ Certificate") {
+    let format = if has("CertUtil:") || has("================ Certificate") || has_cert_header(t) {
         TextFormat::CertutilStore
-    } else if has("FileSystemRights") && has("IdentityReference") {
+    } else if (has("FileSystemRights") && has("IdentityReference")) || icacls_lines(t) {
         TextFormat::AclList
-    } else if has("Active Connections") || (has("Proto") && has("Local Address")) {
+    } else if has("Active Connections") || (has("Proto") && has("Local Address")) || socket_rows(t) >= 2 {
         TextFormat::Netstat
-    } else if has("Rule Name:") && has("Direction:") {
+    } else if (has("Rule Name:") && has("Direction:"))
+        || (has("Regelname:") && has("Richtung:"))
+        || netsh_blocks(t)
+    {
         TextFormat::FirewallRules
     } else if has("Leap Indicator:") || (has("Stratum:") && has("Source:")) {
         TextFormat::W32tmStatus
-    } else if has("Windows IP Configuration") {
+    } else if has("Windows IP Configuration")
+        // German and French titles: code-search hits quoting real ipconfig output.
+        || has("Windows-IP-Konfiguration")
+        || has("Configuration IP de Windows")
+    {
         TextFormat::Ipconfig
     } else {
         TextFormat::Other
@@ -234,5 +312,30 @@ mod tests {
         );
         assert_eq!(sniff(b"{\"a\": 1}", "x.txt"), ContentKind::Json);
         assert_eq!(sniff(b"hello\n", "x.evtx"), ContentKind::Text(TextFormat::Other));
+    }
+
+    #[test]
+    fn localized_outputs_by_shape() {
+        let t = |s: &str| sniff(s.as_bytes(), "x.txt");
+        assert_eq!(
+            t(
+                "\r\nAktive Verbindungen\r\n\r\n  Proto  Lokale Adresse   Remoteadresse   Status   PID\r\n  TCP    0.0.0.0:135   0.0.0.0:0   ABHÖREN   900\r\n  TCP    0.0.0.0:3389   0.0.0.0:0   ABHÖREN   1044\r\n"
+            ),
+            ContentKind::Text(TextFormat::Netstat)
+        );
+        assert_eq!(
+            t(
+                "\r\nNom de la règle:      Bureau à distance\r\n----------------------------------------------------------------------\r\nActivé:     Oui\r\n"
+            ),
+            ContentKind::Text(TextFormat::FirewallRules)
+        );
+        assert_eq!(
+            t("MY\r\n================ Zertifikat 0 ================\r\nSeriennummer: 1a\r\n"),
+            ContentKind::Text(TextFormat::CertutilStore)
+        );
+        assert_eq!(
+            t("\r\nWindows-IP-Konfiguration\r\n\r\n   IPv4-Adresse  . . : 10.0.0.5\r\n"),
+            ContentKind::Text(TextFormat::Ipconfig)
+        );
     }
 }

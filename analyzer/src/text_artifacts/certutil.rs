@@ -17,7 +17,10 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::{Line, LineProblem, MAX_ITEMS, TextError, parse_local_datetime, prepare};
+use super::{
+    DateOrder, Line, LineProblem, MAX_ITEMS, TextError, date_order_of_texts, parse_local_datetime_in,
+    prepare, slashed_date_order,
+};
 
 /// A whole certutil dump.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,6 +80,12 @@ pub struct Certificate {
     pub not_before_local: Option<NaiveDateTime>,
     /// NotAfter, local time of the collecting host.
     pub not_after_local: Option<NaiveDateTime>,
+    /// Line of NotBefore (0 when absent).
+    #[serde(skip)]
+    pub not_before_line: u64,
+    /// Line of NotAfter (0 when absent).
+    #[serde(skip)]
+    pub not_after_line: u64,
     /// `Key Container =`.
     pub key_container: Option<String>,
     /// `Unique container name:` (the MachineKeys file name).
@@ -108,6 +117,8 @@ impl Certificate {
             not_after_text: None,
             not_before_local: None,
             not_after_local: None,
+            not_before_line: 0,
+            not_after_line: 0,
             key_container: None,
             unique_container: None,
             provider: None,
@@ -132,10 +143,16 @@ impl Certificate {
 
 /// Parses a certutil dump.
 pub fn parse(bytes: &[u8]) -> Result<CertutilDump, TextError> {
+    parse_in(bytes, None)
+}
+
+/// Parses a certutil dump printed in a culture whose day/month order is `order` (from the
+/// manifest), so that ambiguous dates are read.
+pub fn parse_in(bytes: &[u8], order: Option<DateOrder>) -> Result<CertutilDump, TextError> {
     let prepared = prepare(bytes)?;
     let store_from_command = prepared.frames.iter().find_map(|f| store_of_command(&f.command));
     let lines: Vec<Line> = prepared.lines.into_iter().map(|(_, l)| l).collect();
-    let mut dump = parse_lines(&lines)?;
+    let mut dump = parse_lines_in(&lines, order)?;
     if store_from_command.is_some() {
         dump.store = store_from_command;
     }
@@ -167,6 +184,11 @@ enum Section {
 
 /// Parses decoded, unframed lines.
 pub fn parse_lines(lines: &[Line]) -> Result<CertutilDump, TextError> {
+    parse_lines_in(lines, None)
+}
+
+/// Parses decoded, unframed lines, reading ambiguous dates in `order` when known.
+pub fn parse_lines_in(lines: &[Line], order: Option<DateOrder>) -> Result<CertutilDump, TextError> {
     let mut dump = CertutilDump {
         store: None,
         certificates: Vec::new(),
@@ -284,24 +306,13 @@ pub fn parse_lines(lines: &[Line]) -> Result<CertutilDump, TextError> {
         } else if let Some(v) = t.strip_prefix("Serial Number:") {
             c.serial = Some(v.trim().replace(' ', "").to_ascii_lowercase());
         } else if let Some(v) = t.strip_prefix("NotBefore:") {
+            // Dates are read after the whole file (see `read_dates`).
             c.not_before_text = Some(v.trim().to_string());
-            c.not_before_local = parse_local_datetime(v);
-            if c.not_before_local.is_none() {
-                dump.problems.push(LineProblem::new(
-                    line.no,
-                    format!("NotBefore {:?} is in a date format not recognised", v.trim()),
-                ));
-            }
+            c.not_before_line = line.no;
         } else if let Some(v) = t.strip_prefix("NotAfter:") {
             c.not_after_text = Some(v.trim().to_string());
-            c.not_after_local = parse_local_datetime(v);
-            if c.not_after_local.is_none() {
-                dump.problems.push(LineProblem::new(
-                    line.no,
-                    format!("NotAfter {:?} is in a date format not recognised", v.trim()),
-                ));
-            }
-        } else if let Some(v) = t.strip_prefix("Cert Hash(sha1):") {
+            c.not_after_line = line.no;
+        } else if let Some(v) = CERT_HASH_LABELS.iter().find_map(|l| t.strip_prefix(l)) {
             match normalise_thumbprint(v) {
                 Some(h) => c.thumbprint = Some(h),
                 None => dump
@@ -339,6 +350,7 @@ pub fn parse_lines(lines: &[Line]) -> Result<CertutilDump, TextError> {
         }
     }
     finish(&mut cert, &mut issuer_parts, &mut subject_parts, &mut dump);
+    read_dates(&mut dump, order);
     if !saw_anything {
         let first = lines.iter().find(|l| !l.text.trim().is_empty());
         return Err(match first {
@@ -354,13 +366,69 @@ pub fn parse_lines(lines: &[Line]) -> Result<CertutilDump, TextError> {
     Ok(dump)
 }
 
-/// `================ Certificate 3 ================` → `Some(Some(3))`.
+/// The thumbprint label. Source: certutil output (en-US, e.g. the corpus and public dumps);
+/// German `Zertifikathash(sha1):` is unverified (not found in a source). A dump in another
+/// language gives certificates without a thumbprint, which make "not in the store" unknown.
+const CERT_HASH_LABELS: &[&str] = &["Cert Hash(sha1):", "Zertifikathash(sha1):"];
+
+/// Reads NotBefore/NotAfter of every certificate: unambiguous forms always; ambiguous slashed
+/// dates (`1/2/2024`) in `order` when known, else in the order the file's other dates prove
+/// (one certutil run prints one culture's format); still ambiguous → unknown, with a problem.
+pub fn read_dates(dump: &mut CertutilDump, order: Option<DateOrder>) {
+    let file_order = order.or_else(|| {
+        date_order_of_texts(
+            dump.certificates
+                .iter()
+                .flat_map(|c| [c.not_before_text.as_deref(), c.not_after_text.as_deref()])
+                .flatten(),
+        )
+    });
+    let mut problems = Vec::new();
+    for c in &mut dump.certificates {
+        for (text, local, line, label) in [
+            (
+                &c.not_before_text,
+                &mut c.not_before_local,
+                c.not_before_line,
+                "NotBefore",
+            ),
+            (
+                &c.not_after_text,
+                &mut c.not_after_local,
+                c.not_after_line,
+                "NotAfter",
+            ),
+        ] {
+            let Some(text) = text else { continue };
+            if local.is_some() {
+                continue;
+            }
+            *local = parse_local_datetime_in(text, file_order);
+            if local.is_none() {
+                let why = if slashed_date_order(text).is_none() && text.contains('/') && file_order.is_none()
+                {
+                    "day/month order ambiguous without the host's culture"
+                } else {
+                    "date format not recognised"
+                };
+                problems.push(LineProblem::new(line, format!("{label} {text:?}: {why}")));
+            }
+        }
+    }
+    dump.problems.append(&mut problems);
+}
+
+/// `================ Certificate 3 ================` → `Some(Some(3))`; the word is
+/// translated on other languages (`Zertifikat`, unverified), so any one word before the number.
 fn cert_header(t: &str) -> Option<Option<u32>> {
     let inner = t
         .strip_prefix("================")?
         .strip_suffix("================")?;
     let inner = inner.trim();
-    let rest = inner.strip_prefix("Certificate")?;
+    let (word, rest) = inner.rsplit_once(' ').unwrap_or((inner, ""));
+    if word.is_empty() || word.contains(' ') || word.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
     Some(rest.trim().parse().ok())
 }
 

@@ -8,7 +8,8 @@
 //! - [`w32tm`]: `w32tm /query /status`;
 //! - [`json_artifacts`]: SecurityCenter2 products, client versions, the collector's probe;
 //! - [`etl_header`]: the header of an `.etl` trace (RdClientAutoTrace);
-//! - [`tracerpt`]: `tracerpt` XML and CSV conversions of traces.
+//! - [`tracerpt`]: `tracerpt` XML and CSV conversions of traces;
+//! - [`locale`]: what localized Windows prints (account names, states, labels), with sources.
 //!
 //! Every parser takes the file's bytes, decodes them ([`decode_text`]: UTF-8, UTF-16 with or
 //! without BOM, ANSI), splits them into numbered lines with caps ([`split_lines`]), removes
@@ -20,6 +21,7 @@ pub mod acl_list;
 pub mod certutil;
 pub mod etl_header;
 pub mod json_artifacts;
+pub mod locale;
 pub mod netsh_rules;
 pub mod netstat;
 pub mod tracerpt;
@@ -267,39 +269,136 @@ pub struct Prepared {
     pub problems: Vec<LineProblem>,
 }
 
-/// Parses a local date and time as Windows prints it in command output (en-US `M/d/yyyy h:mm
-/// AM`, with or without seconds; ISO `yyyy-MM-dd HH:mm[:ss]`; `d.M.yyyy H:mm[:ss]`;
-/// `yyyy/MM/dd HH:mm:ss[.fff]`). Other locales are not recognised (`None`), and the text is kept
-/// by callers so nothing is lost.
+/// The order of day and month in a culture's short date (`M/d/yyyy` en-US, `dd/MM/yyyy` en-GB,
+/// fr-FR, es-ES, it-IT, pt-BR; `dd.MM.yyyy` de-DE; `yyyy/MM/dd` ja-JP, zh-CN).
+/// Source: .NET `CultureInfo.DateTimeFormat.ShortDatePattern` of those cultures
+/// (learn.microsoft.com/dotnet/api/system.globalization.datetimeformatinfo.shortdatepattern);
+/// the per-culture mapping in [`date_order_of_culture`] is inference from those patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOrder {
+    /// `M/d/yyyy`
+    MonthFirst,
+    /// `d/M/yyyy`, `d.M.yyyy`
+    DayFirst,
+}
+
+/// Day/month order of a culture name (`en-US`, `de-DE`, `ja-JP` ...); `None` for a culture not
+/// known here (then only unambiguous dates are read).
+pub fn date_order_of_culture(culture: &str) -> Option<DateOrder> {
+    let c = culture.trim().to_ascii_lowercase();
+    let lang = c.split(['-', '_']).next().unwrap_or("");
+    match c.as_str() {
+        "en-us" | "en-ph" | "es-us" | "en-029" => return Some(DateOrder::MonthFirst),
+        // Year-first cultures (`yyyy/MM/dd`, `yyyy-MM-dd`): slash dates with the year last do
+        // not occur; day-first is not asserted.
+        "en-ca" | "fr-ca" | "sv-se" | "lt-lt" | "hu-hu" => return None,
+        _ => {}
+    }
+    match lang {
+        "de" | "fr" | "es" | "it" | "pt" | "nl" | "pl" | "ru" | "tr" | "da" | "nb" | "fi" | "cs" => {
+            Some(DateOrder::DayFirst)
+        }
+        "en" if c != "en" => Some(DateOrder::DayFirst),
+        _ => None,
+    }
+}
+
+/// Parses a local date and time as Windows prints it in command output, without a culture:
+/// only unambiguous forms (ISO `yyyy-MM-dd`, `yyyy/MM/dd`, dotted `d.M.yyyy`, and slashed
+/// `d/M/yyyy` or `M/d/yyyy` where one of the two numbers is above 12). `1/2/2024` is `None`:
+/// it is the 2nd of January in en-US and the 1st of February in en-GB, fr-FR, es-ES, it-IT,
+/// pt-BR (see [`parse_local_datetime_in`]).
 pub fn parse_local_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
+    parse_local_datetime_in(s, None)
+}
+
+/// Like [`parse_local_datetime`], reading ambiguous slashed dates in `order` when it is known
+/// (the host's culture from the manifest, or the order other dates of the same file prove).
+pub fn parse_local_datetime_in(s: &str, order: Option<DateOrder>) -> Option<chrono::NaiveDateTime> {
     use chrono::NaiveDateTime;
     let s = s.trim();
     if s.is_empty() || s.len() > 64 {
         return None;
     }
-    const FORMATS: &[&str] = &[
-        "%m/%d/%Y %I:%M %p",
-        "%m/%d/%Y %I:%M:%S %p",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y/%m/%d %H:%M:%S%.f",
-        "%Y/%m/%d %H:%M:%S",
-        "%d.%m.%Y %H:%M:%S",
-        "%d.%m.%Y %H:%M",
-        "%m/%d/%Y %H:%M:%S",
-        "%m/%d/%Y %H:%M",
-        "%d/%m/%Y %H:%M:%S",
-        "%d/%m/%Y %H:%M",
-    ];
     // Some Windows builds put U+200E/U+200F marks around date parts.
     let cleaned: String = s
         .chars()
         .filter(|c| !matches!(c, '\u{200e}' | '\u{200f}'))
         .collect();
-    FORMATS
+    const UNAMBIGUOUS: &[&str] = &[
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y/%m/%d %H:%M:%S%.f",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y/%m/%d %H:%M",
+        "%d.%m.%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M",
+    ];
+    if let Some(t) = UNAMBIGUOUS
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(&cleaned, f).ok())
+    {
+        return Some(t);
+    }
+    const MONTH_FIRST: &[&str] = &[
+        "%m/%d/%Y %I:%M %p",
+        "%m/%d/%Y %I:%M:%S %p",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+    ];
+    const DAY_FIRST: &[&str] = &[
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%d/%m/%Y %I:%M %p",
+        "%d/%m/%Y %I:%M:%S %p",
+    ];
+    let try_all = |formats: &[&str]| {
+        formats
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(&cleaned, f).ok())
+    };
+    // A date that proves its own order (a number above 12) is read so, whatever the culture.
+    match slashed_date_order(&cleaned).or(order) {
+        Some(DateOrder::MonthFirst) => try_all(MONTH_FIRST),
+        Some(DateOrder::DayFirst) => try_all(DAY_FIRST),
+        None => None,
+    }
+}
+
+/// The order a slashed date proves by itself (`15/1/2024` day-first, `1/15/2024` month-first);
+/// `None` when both numbers are 12 or below, or it is not a slashed date.
+pub fn slashed_date_order(s: &str) -> Option<DateOrder> {
+    let date = s.split_whitespace().next()?;
+    let mut parts = date.split('/');
+    let a: u32 = parts.next()?.trim().parse().ok()?;
+    let b: u32 = parts.next()?.trim().parse().ok()?;
+    let year = parts.next()?;
+    if year.trim().len() != 4 {
+        return None;
+    }
+    match (a > 12, b > 12) {
+        (true, false) => Some(DateOrder::DayFirst),
+        (false, true) => Some(DateOrder::MonthFirst),
+        _ => None,
+    }
+}
+
+/// The order the unambiguous slashed dates among `texts` agree on (one file is printed by one
+/// culture); `None` when none decides or they disagree.
+pub fn date_order_of_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<DateOrder> {
+    let mut found: Option<DateOrder> = None;
+    for t in texts {
+        if let Some(o) = slashed_date_order(t.trim()) {
+            match found {
+                None => found = Some(o),
+                Some(f) if f != o => return None,
+                _ => {}
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -359,7 +458,41 @@ mod tests {
     fn dates() {
         let d = parse_local_datetime("1/15/2024 10:05 AM");
         assert_eq!(d.map(|d| d.to_string()), Some("2024-01-15 10:05:00".to_string()));
-        assert!(parse_local_datetime("7/7/2024 1:02:03 PM").is_some());
+        // Ambiguous without a culture: unknown, not a guess.
+        assert!(parse_local_datetime("7/8/2024 1:02:03 PM").is_none());
+        assert_eq!(
+            parse_local_datetime_in("7/8/2024 1:02:03 PM", Some(DateOrder::MonthFirst))
+                .map(|d| d.to_string()),
+            Some("2024-07-08 13:02:03".to_string())
+        );
+        assert_eq!(
+            parse_local_datetime_in("07/08/2024 13:02", Some(DateOrder::DayFirst)).map(|d| d.to_string()),
+            Some("2024-08-07 13:02:00".to_string())
+        );
+        assert_eq!(
+            parse_local_datetime("15/01/2024 10:05").map(|d| d.to_string()),
+            Some("2024-01-15 10:05:00".to_string())
+        );
+        assert_eq!(
+            parse_local_datetime("2024/01/15 10:05").map(|d| d.to_string()),
+            Some("2024-01-15 10:05:00".to_string())
+        );
+        assert_eq!(
+            parse_local_datetime("15.01.2024 10:05").map(|d| d.to_string()),
+            Some("2024-01-15 10:05:00".to_string())
+        );
+        assert_eq!(
+            date_order_of_texts(["1/2/2024 3:04 AM", "1/15/2025 3:04 AM"]),
+            Some(DateOrder::MonthFirst)
+        );
+        assert_eq!(date_order_of_texts(["15/1/2024 3:04", "1/15/2025 3:04"]), None);
+        assert_eq!(
+            parse_local_datetime_in("15/01/2024 10:05", Some(DateOrder::MonthFirst)).map(|d| d.to_string()),
+            Some("2024-01-15 10:05:00".to_string())
+        );
+        assert_eq!(date_order_of_culture("de-DE"), Some(DateOrder::DayFirst));
+        assert_eq!(date_order_of_culture("en-US"), Some(DateOrder::MonthFirst));
+        assert_eq!(date_order_of_culture("ja-JP"), None);
         assert!(parse_local_datetime("garbage").is_none());
     }
 }

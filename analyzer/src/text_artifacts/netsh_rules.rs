@@ -2,10 +2,13 @@
 //! per rule, `Rule Name:` then a dashed line, then `Label:` rows padded to a column
 //! (`Enabled`, `Direction`, `Profiles`, `Grouping`, `LocalIP`, `RemoteIP`, `Protocol`,
 //! `LocalPort`, `RemotePort`, `Edge traversal`, `Action`), `Ok.` after the last rule.
-//! Labels are localized on non-English systems; unknown labels are kept in `extra`.
+//! Labels and values are localized on non-English systems: [`locale`] maps the ones we know
+//! (values normalised to `Yes/No`, `In/Out`, `Allow/Block/Bypass`, `Any`); a rule whose
+//! enabled/direction/action cannot be read is kept but not fully read ([`NetshRule::fully_read`]).
 
 use serde::Serialize;
 
+use super::locale::{self, NetshLabel};
 use super::{LineProblem, MAX_ITEMS, TextError, prepare};
 
 /// A parsed rule listing.
@@ -48,11 +51,21 @@ pub struct NetshRule {
     pub edge_traversal: Option<String>,
     /// `Action: Allow|Block|Bypass`.
     pub action: Option<String>,
-    /// Other rows (verbose output, localized labels).
+    /// Other rows (labels the tables do not know).
     pub extra: Vec<(String, String)>,
+    /// Known labels whose value was not recognised (`Aktion: Xyz`).
+    pub unread: Vec<String>,
 }
 
-/// Parses a netsh rule listing.
+impl NetshRule {
+    /// Enabled, direction and action were all read: the rule can be judged. A rule that is not
+    /// fully read can make no "no such rule" conclusion.
+    pub fn fully_read(&self) -> bool {
+        self.enabled.is_some() && self.direction.is_some() && self.action.is_some()
+    }
+}
+
+/// Parses a netsh rule listing (English or a language [`locale`] knows).
 pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
     let prepared = prepare(bytes)?;
     let mut out = NetshRules {
@@ -61,12 +74,13 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
         problems: prepared.problems,
     };
     let mut current: Option<NetshRule> = None;
+    let mut unknown_before_first = 0usize;
     for (_, line) in &prepared.lines {
         let t = line.text.trim();
-        if t.is_empty() || t.chars().all(|c| c == '-') || t == "Ok." {
+        if t.is_empty() || t.chars().all(|c| c == '-') || t.eq_ignore_ascii_case("Ok.") {
             continue;
         }
-        if t.starts_with("No rules match") {
+        if locale::netsh_no_rules(t) {
             out.no_rules = true;
             continue;
         }
@@ -79,7 +93,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
         };
         let label = label.trim();
         let value = value.trim().to_string();
-        if label.eq_ignore_ascii_case("Rule Name") {
+        let field = locale::netsh_label(label);
+        if field == Some(NetshLabel::RuleName) {
             if let Some(r) = current.take() {
                 push(&mut out, r);
             }
@@ -91,49 +106,88 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
             continue;
         }
         let Some(rule) = current.as_mut() else {
-            out.problems.push(LineProblem::new(
-                line.no,
-                format!("`{label}:` before the first `Rule Name:`"),
-            ));
+            unknown_before_first += 1;
+            if unknown_before_first <= 20 {
+                out.problems.push(LineProblem::new(
+                    line.no,
+                    format!("`{label}:` before the first `Rule Name:` (language not recognised?)"),
+                ));
+            }
             continue;
         };
-        let slot = match label.to_ascii_lowercase().as_str() {
-            "enabled" => {
-                rule.enabled = match value.to_ascii_lowercase().as_str() {
-                    "yes" => Some(true),
-                    "no" => Some(false),
-                    _ => None,
-                };
-                continue;
+        let unread = |rule: &mut NetshRule, what: String| {
+            if rule.unread.len() < 16 {
+                rule.unread.push(what);
             }
-            "direction" => &mut rule.direction,
-            "profiles" => &mut rule.profiles,
-            "grouping" => &mut rule.grouping,
-            "localip" => &mut rule.local_ip,
-            "remoteip" => &mut rule.remote_ip,
-            "protocol" => &mut rule.protocol,
-            "localport" => &mut rule.local_port,
-            "remoteport" => &mut rule.remote_port,
-            "edge traversal" => &mut rule.edge_traversal,
-            "action" => &mut rule.action,
-            _ => {
+        };
+        match field {
+            Some(NetshLabel::Enabled) => {
+                rule.enabled = locale::netsh_yes_no(&value);
+                if rule.enabled.is_none() {
+                    unread(rule, format!("{label}: {value}"));
+                }
+            }
+            Some(NetshLabel::Direction) => match locale::netsh_direction(&value) {
+                Some(d) => rule.direction = Some(d.to_string()),
+                None => unread(rule, format!("{label}: {value}")),
+            },
+            Some(NetshLabel::Action) => match locale::netsh_action(&value) {
+                Some(a) => rule.action = Some(a.to_string()),
+                None => unread(rule, format!("{label}: {value}")),
+            },
+            Some(NetshLabel::Profiles) => rule.profiles = Some(value),
+            Some(NetshLabel::Grouping) => rule.grouping = Some(value),
+            Some(NetshLabel::LocalIp) => rule.local_ip = Some(any_or(value)),
+            Some(NetshLabel::RemoteIp) => rule.remote_ip = Some(any_or(value)),
+            Some(NetshLabel::Protocol) => rule.protocol = Some(any_or(value)),
+            Some(NetshLabel::LocalPort) => rule.local_port = Some(any_or(value)),
+            Some(NetshLabel::RemotePort) => rule.remote_port = Some(any_or(value)),
+            Some(NetshLabel::EdgeTraversal) => rule.edge_traversal = Some(value),
+            Some(NetshLabel::Ignored) | Some(NetshLabel::RuleName) => {}
+            None => {
                 if rule.extra.len() < 64 {
                     rule.extra.push((label.to_string(), value));
                 }
-                continue;
             }
-        };
-        *slot = Some(value);
+        }
     }
     if let Some(r) = current.take() {
         push(&mut out, r);
     }
+    for r in &out.rules {
+        if !r.fully_read() {
+            let mut what: Vec<String> = r.unread.clone();
+            what.extend(r.extra.iter().take(4).map(|(l, _)| format!("label {l:?}")));
+            out.problems.push(LineProblem::new(
+                r.line,
+                format!(
+                    "could not read, language not recognised: rule {:?} ({})",
+                    r.name,
+                    if what.is_empty() {
+                        "no Enabled/Direction/Action row".to_string()
+                    } else {
+                        what.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
     if out.rules.is_empty() && !out.no_rules {
         return Err(TextError::Format(
-            "no `Rule Name:` block: not `netsh advfirewall firewall show rule` output".into(),
+            "no `Rule Name:` block (or a language not recognised): not `netsh advfirewall firewall show rule` output"
+                .into(),
         ));
     }
     Ok(out)
+}
+
+/// `Any` in any known language becomes `Any`.
+fn any_or(value: String) -> String {
+    if locale::netsh_any(&value) {
+        "Any".to_string()
+    } else {
+        value
+    }
 }
 
 fn push(out: &mut NetshRules, rule: NetshRule) {

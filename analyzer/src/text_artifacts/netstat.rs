@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use super::locale::{self, TcpStateMeaning};
 use super::{LineProblem, MAX_ITEMS, TextError, prepare};
 
 /// A parsed netstat output.
@@ -49,9 +50,31 @@ impl NetstatRow {
         port_of(&self.local)
     }
 
-    /// A TCP socket in LISTENING state.
+    /// Whether this is a listening TCP socket. The state word is translated (`ABHÖREN` on
+    /// German Windows, [`locale`]); a word the tables do not know gives `None` (unknown, never
+    /// "not listening"), except that a row whose foreign address is `0.0.0.0:0`/`[::]:0` and
+    /// whose state is unknown is still `None` (BOUND sockets look the same).
+    pub fn listening(&self) -> Option<bool> {
+        if !self.proto.eq_ignore_ascii_case("TCP") {
+            return Some(false);
+        }
+        match self.state.as_deref().map(locale::tcp_state) {
+            Some(TcpStateMeaning::Listen) => Some(true),
+            Some(TcpStateMeaning::NotListen) => Some(false),
+            // A connected socket has a real foreign endpoint: not a listener whatever the word.
+            _ if !locale::is_listen_foreign(&self.foreign) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// A TCP socket known to be listening.
     pub fn is_tcp_listen(&self) -> bool {
-        self.proto.eq_ignore_ascii_case("TCP") && self.state.as_deref() == Some("LISTENING")
+        self.listening() == Some(true)
+    }
+
+    /// Who owns the socket is known (netstat printed a service or an image name).
+    pub fn owner_known(&self) -> bool {
+        (self.service.is_some() || self.image.is_some()) && !self.ownership_unknown
     }
 
     /// Who owns the socket, for reports: `nginx.exe`, `TermService (svchost.exe)`, or `pid 4`.
@@ -72,6 +95,14 @@ pub fn port_of(endpoint: &str) -> Option<u16> {
 }
 
 impl NetstatOutput {
+    /// TCP sockets on `port` whose state word was not recognised (they may be listeners).
+    pub fn tcp_maybe_listeners(&self, port: u16) -> Vec<&NetstatRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.listening().is_none() && r.local_port() == Some(port))
+            .collect()
+    }
+
     /// The TCP sockets listening on `port` (any address).
     pub fn tcp_listeners(&self, port: u16) -> Vec<&NetstatRow> {
         self.rows
@@ -108,6 +139,14 @@ pub fn parse(bytes: &[u8]) -> Result<NetstatOutput, TextError> {
                     continue;
                 }
             };
+            if let Some(state) = &row.state
+                && locale::tcp_state(state) == TcpStateMeaning::Unrecognised
+            {
+                out.problems.push(LineProblem::new(
+                    line.no,
+                    format!("could not read, language not recognised: TCP state {state:?}"),
+                ));
+            }
             if out.rows.len() < MAX_ITEMS {
                 out.rows.push(row);
             }
@@ -157,9 +196,10 @@ fn parse_row(line: u64, fields: &[&str]) -> Option<NetstatRow> {
     let (state, pid) = match fields.len() {
         3 => (None, None),
         4 => (None, fields[3].parse().ok()),
-        _ => (
-            Some(fields[3].to_string()),
-            fields.get(4).and_then(|p| p.parse().ok()),
+        // A translated state may be several words (the PID is always last).
+        n => (
+            Some(fields[3..n - 1].join(" ")),
+            fields.last().and_then(|p| p.parse().ok()),
         ),
     };
     if fields.len() >= 4 && pid.is_none() {

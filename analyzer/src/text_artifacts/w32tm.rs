@@ -9,7 +9,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::{LineProblem, TextError, parse_local_datetime, prepare};
+use super::{DateOrder, LineProblem, TextError, parse_local_datetime_in, prepare};
 
 /// A parsed `w32tm /query /status`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,18 +38,33 @@ pub struct W32tmStatus {
 
 impl W32tmStatus {
     /// The host synchronises from a real source: a source other than the local clock, a
-    /// successful sync time, leap indicator not 3.
-    pub fn synced(&self) -> bool {
-        let local_clock = self.source.as_deref().is_none_or(|s| {
-            let s = s.to_ascii_lowercase();
-            s.contains("local cmos clock") || s.contains("free-running")
-        });
-        !local_clock && self.last_sync_local.is_some() && self.leap != Some(3) && self.error.is_none()
+    /// successful sync time, leap indicator not 3. `None` when the source or the sync time
+    /// could not be read (labels of a language not recognised, a date format not read).
+    pub fn synced(&self) -> Option<bool> {
+        if self.error.is_some() || self.leap == Some(3) {
+            return Some(false);
+        }
+        let source = self.source.as_deref()?;
+        let s = source.to_ascii_lowercase();
+        // `Local CMOS Clock` / `Free-running System Clock` (en); other languages unverified.
+        if s.contains("local cmos clock") || s.contains("free-running") {
+            return Some(false);
+        }
+        match (&self.last_sync_local, self.last_sync_text.as_deref()) {
+            (Some(_), _) => Some(true),
+            (None, Some(t)) if t.eq_ignore_ascii_case("unspecified") => Some(false),
+            _ => None,
+        }
     }
 }
 
 /// Parses `w32tm /query /status` output.
 pub fn parse(bytes: &[u8]) -> Result<W32tmStatus, TextError> {
+    parse_in(bytes, None)
+}
+
+/// Parses `w32tm /query /status` output printed in a culture whose day/month order is `order`.
+pub fn parse_in(bytes: &[u8], order: Option<DateOrder>) -> Result<W32tmStatus, TextError> {
     let prepared = prepare(bytes)?;
     let mut s = W32tmStatus {
         leap: None,
@@ -88,21 +103,33 @@ pub fn parse(bytes: &[u8]) -> Result<W32tmStatus, TextError> {
             continue;
         };
         let value = value.trim();
-        match label.trim().to_ascii_lowercase().as_str() {
-            "leap indicator" => s.leap = first_number(value).and_then(|n| u8::try_from(n).ok()),
+        // English labels (w32tm output); German ones unverified (not found in a source).
+        match label.trim().to_lowercase().as_str() {
+            "leap indicator" | "sprungindikator" => {
+                s.leap = first_number(value).and_then(|n| u8::try_from(n).ok())
+            }
             "stratum" => s.stratum = first_number(value).and_then(|n| u32::try_from(n).ok()),
             "referenceid" => s.reference_id = Some(value.to_string()),
-            "last successful sync time" => {
+            "last successful sync time" | "letzte erfolgreiche synchronisierungszeit" => {
                 s.last_sync_text = Some(value.to_string());
-                s.last_sync_local = parse_local_datetime(value);
+                s.last_sync_local = parse_local_datetime_in(value, order);
                 if s.last_sync_local.is_none() && !value.eq_ignore_ascii_case("unspecified") {
                     s.problems.push(LineProblem::new(
                         line.no,
-                        format!("sync time {value:?} is in a date format not recognised"),
+                        if value.contains('/')
+                            && super::slashed_date_order(value).is_none()
+                            && order.is_none()
+                        {
+                            format!(
+                                "sync time {value:?}: day/month order ambiguous without the host's culture"
+                            )
+                        } else {
+                            format!("sync time {value:?}: date format not recognised")
+                        },
                     ));
                 }
             }
-            "source" => s.source = Some(value.to_string()),
+            "source" | "quelle" => s.source = Some(value.to_string()),
             "poll interval" => s.poll_interval = first_number(value).and_then(|n| u32::try_from(n).ok()),
             "root dispersion" => s.root_dispersion_s = value.trim_end_matches('s').trim().parse().ok(),
             "precision"
@@ -117,7 +144,10 @@ pub fn parse(bytes: &[u8]) -> Result<W32tmStatus, TextError> {
             _ => {
                 s.problems.push(LineProblem::new(
                     line.no,
-                    format!("unknown label {:?}", label.trim()),
+                    format!(
+                        "could not read, language not recognised: label {:?}",
+                        label.trim()
+                    ),
                 ));
                 continue;
             }

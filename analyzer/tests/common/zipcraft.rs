@@ -69,6 +69,7 @@ pub fn manifest(artifacts: Vec<(&str, ArtifactKind, &[u8], Option<String>)>) -> 
             role: Role::Server,
             addresses: vec![],
             time_zone: None,
+            culture: None,
             clock: None,
         },
         window: CollectionWindow {

@@ -81,6 +81,9 @@ struct GenerateArgs {
     /// servers log that must not count as evidence.
     #[arg(long)]
     without_traps: bool,
+    /// Language and format culture of the command outputs: en, de, fr, ja.
+    #[arg(long, default_value = "en")]
+    locale: String,
 }
 
 fn parse_skew(s: &str) -> Result<i64> {
@@ -151,6 +154,8 @@ fn main() -> Result<()> {
                 evtx_mb: a.evtx_mb,
                 hostile_strings: a.hostile_strings,
                 without_traps: a.without_traps,
+                locale: rdpdiag_samples::text::Locale::parse(&a.locale)
+                    .with_context(|| format!("--locale {:?}: expected en, de, fr or ja", a.locale))?,
             };
             for spec in specs {
                 let t = Instant::now();

@@ -51,6 +51,152 @@ pub enum FileId {
     ClientVersions,
     /// `ipconfig /all`.
     Ipconfig,
+    /// The collector's locale-independent forms (our bundle layout only):
+    /// `Get-NetTCPConnection -State Listen` as JSON.
+    TcpListenersJson,
+    /// Certificates of My and Remote Desktop as JSON (ISO 8601 dates, key opened).
+    CertificatesJson,
+    /// `Get-Acl` of the key files with SIDs instead of translated account names.
+    AclKeysSid,
+}
+
+impl FileId {
+    /// Which command's text this is, for `--locale` ([`crate::text::localize`]).
+    pub fn text_kind(&self) -> Option<crate::text::TextKind> {
+        use crate::text::TextKind;
+        Some(match self {
+            FileId::CertsMy | FileId::CertsRemoteDesktop => TextKind::Certutil,
+            FileId::AclMachineKeys => TextKind::Acl,
+            FileId::Netstat => TextKind::Netstat,
+            FileId::FirewallRules => TextKind::Netsh,
+            FileId::W32tm => TextKind::W32tm,
+            FileId::Ipconfig => TextKind::Ipconfig,
+            _ => return None,
+        })
+    }
+
+    /// A locale-independent form only our collector writes.
+    pub fn structured(&self) -> bool {
+        matches!(
+            self,
+            FileId::TcpListenersJson | FileId::CertificatesJson | FileId::AclKeysSid
+        )
+    }
+}
+
+/// Well-known SIDs of the accounts the sample ACLs name (Microsoft, "Well-known SIDs").
+fn sid_of(identity: &str) -> String {
+    match identity {
+        r"NT AUTHORITY\NETWORK SERVICE" => "S-1-5-20",
+        r"NT AUTHORITY\SYSTEM" => "S-1-5-18",
+        r"BUILTIN\Administrators" => "S-1-5-32-544",
+        r"BUILTIN\Users" => "S-1-5-32-545",
+        "Everyone" => "S-1-1-0",
+        other => other,
+    }
+    .to_string()
+}
+
+/// ISO 8601 with the host's offset (PowerShell `ToString('o')` of a local DateTime).
+fn iso_local(t: NaiveDateTime, tz: i32) -> String {
+    let sign = if tz < 0 { '-' } else { '+' };
+    // Seven fractional digits (ticks of 100 ns), as .NET's round-trip format prints them.
+    format!(
+        "{}.{:07}{sign}{:02}:{:02}",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        t.and_utc().timestamp_subsec_nanos() / 100,
+        tz.abs() / 60,
+        tz.abs() % 60
+    )
+}
+
+fn json_bytes_file(what: FileId, command: &str, content: Vec<u8>) -> HostFile {
+    HostFile {
+        what,
+        kind: ArtifactKind::Json,
+        text_format: None,
+        source: ArtifactSource {
+            command: Some(command.to_string()),
+            ..ArtifactSource::default()
+        },
+        method: "command",
+        content,
+    }
+}
+
+/// One certificate as the collector's JSON prints it (a struct, not `json!`: field order must
+/// not depend on serde_json features other crates of the build switch on).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CertJson {
+    store: String,
+    thumbprint: String,
+    subject: String,
+    issuer: String,
+    not_before: String,
+    not_after: String,
+    has_private_key: bool,
+    key_unique_name: Option<String>,
+    key_provider: Option<String>,
+    key_open: String,
+    #[serde(rename = "EKU")]
+    eku: Vec<String>,
+}
+
+/// A document of the collector's JSON: `{"rdpdiag": kind, <items key>: [...]}`.
+#[derive(serde::Serialize)]
+struct Listing<T> {
+    rdpdiag: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificates: Option<Vec<T>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listeners: Option<Vec<T>>,
+}
+
+/// The collector's certificate JSON for the stores.
+fn certificates_json(stores: &[(&str, &[CertificateInfo])], tz: i32) -> Vec<u8> {
+    let mut list = Vec::new();
+    for (store, certs) in stores {
+        for c in *certs {
+            let thumb: String = c.sha1_thumbprint.iter().map(|b| format!("{b:02X}")).collect();
+            let key_open = match &c.private_key {
+                PrivateKeyState::Present { .. } => "ok".to_string(),
+                PrivateKeyState::Missing => "missing".to_string(),
+                PrivateKeyState::Unreadable(e) => format!("error: {e}"),
+            };
+            list.push(CertJson {
+                store: store.to_string(),
+                thumbprint: thumb,
+                subject: c.subject.clone(),
+                issuer: c.issuer.clone(),
+                not_before: iso_local(c.not_before, tz),
+                not_after: iso_local(c.not_after, tz),
+                has_private_key: !matches!(c.private_key, PrivateKeyState::Missing),
+                key_unique_name: c.unique_container.clone(),
+                key_provider: c.provider.clone(),
+                key_open,
+                eku: c.eku.clone(),
+            });
+        }
+    }
+    let doc = Listing {
+        rdpdiag: "certificates",
+        certificates: Some(list),
+        listeners: None,
+    };
+    serde_json::to_vec_pretty(&doc).unwrap_or_default()
+}
+
+/// One listener as the collector's JSON prints it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListenerJson {
+    local_address: String,
+    local_port: u16,
+    state: &'static str,
+    owning_process: u32,
+    process_name: String,
+    services: Vec<String>,
 }
 
 /// Local wall-clock time of a host with a fixed UTC offset.
@@ -149,6 +295,25 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         "Get-Acl MachineKeys | Select -ExpandProperty Access",
         acl,
     ));
+    let by_sid = |acl: &[text::AclEntry]| -> Vec<text::AclEntry> {
+        acl.iter()
+            .map(|e| text::AclEntry {
+                identity: sid_of(&e.identity),
+                ..e.clone()
+            })
+            .collect()
+    };
+    out.push(text_file(
+        FileId::AclKeysSid,
+        TextFormat::AclList,
+        "(Get-Acl <key file>).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])",
+        text::acl_machinekeys_file(local(collected, tz), &by_sid(&folder_acl), &by_sid(&key_acl)),
+    ));
+    out.push(json_bytes_file(
+        FileId::CertificatesJson,
+        r"Get-ChildItem Cert:\LocalMachine\My, 'Cert:\LocalMachine\Remote Desktop'",
+        certificates_json(&[("My", &my), ("Remote Desktop", &rd)], tz),
+    ));
 
     let pid = w.server.main_pid;
     let mut sockets = vec![
@@ -184,6 +349,36 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
         TextFormat::Netstat,
         "netstat -anob",
         text::netstat_anob(&sockets),
+    ));
+    let listeners: Vec<ListenerJson> = sockets
+        .iter()
+        .filter(|e| e.state.as_deref() == Some("LISTENING"))
+        .filter_map(|e| {
+            let (addr, port) = e.local.rsplit_once(':')?;
+            Some(ListenerJson {
+                local_address: addr.trim_matches(['[', ']']).to_string(),
+                local_port: port.parse::<u16>().ok()?,
+                state: "Listen",
+                owning_process: e.pid,
+                process_name: e
+                    .image
+                    .as_deref()
+                    .map(|i| i.trim_end_matches(".exe"))
+                    .unwrap_or("System")
+                    .to_string(),
+                services: e.owner.iter().cloned().collect(),
+            })
+        })
+        .collect();
+    out.push(json_bytes_file(
+        FileId::TcpListenersJson,
+        "Get-NetTCPConnection -State Listen | ConvertTo-Json",
+        serde_json::to_vec_pretty(&Listing {
+            rdpdiag: "tcp-listeners",
+            certificates: None,
+            listeners: Some(listeners),
+        })
+        .unwrap_or_default(),
     ));
 
     let mut rules = text::default_rdp_rules();

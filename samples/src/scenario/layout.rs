@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use rdpdiag_collect::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};
 use rdpdiag_schemas::manifest::{
-    ArtifactSource, ClockStatus, CollectionMode, CollectionWindow, HostInfo, OsInfo, TimeZoneInfo, ToolInfo,
+    ArtifactSource, ClockStatus, CollectionMode, CollectionWindow, CultureInfo, HostInfo, OsInfo,
+    TimeZoneInfo, ToolInfo,
 };
 use rdpdiag_schemas::{ArtifactKind, Role};
 
@@ -97,6 +98,9 @@ pub struct GenerateOptions {
     pub hostile_strings: bool,
     /// Leave out the audit's traps (events real servers log that must not count as evidence).
     pub without_traps: bool,
+    /// Display language and format culture of both hosts' command outputs (`--locale`); the
+    /// manifest records it, the locale-independent files stay as they are.
+    pub locale: crate::text::Locale,
 }
 
 impl Default for GenerateOptions {
@@ -119,6 +123,7 @@ impl Default for GenerateOptions {
             evtx_mb: None,
             hostile_strings: false,
             without_traps: false,
+            locale: crate::text::Locale::En,
         }
     }
 }
@@ -406,6 +411,14 @@ fn write_host(
         Role::Client => client_files(world, tz.offset_minutes, collected),
         _ => server_files(world, tz.offset_minutes, collected),
     };
+    // Our collector's locale-independent files exist only in our bundle layout.
+    files.retain(|f| opts.layout == Layout::Bundle || !f.what.structured());
+    for f in &mut files {
+        if let Some(kind) = f.what.text_kind() {
+            let text = String::from_utf8_lossy(&f.content).into_owned();
+            f.content = crate::text::localize(kind, &text, opts.locale).into_bytes();
+        }
+    }
     if opts.hostile_strings {
         for f in &mut files {
             super::hostile::patch_file(&mut f.content, matches!(f.what, FileId::Reg(_)));
@@ -616,6 +629,11 @@ fn write_host(
                         name: tz.name.clone(),
                         utc_offset_minutes: tz.offset_minutes,
                     }),
+                    culture: Some(CultureInfo {
+                        ui_culture: Some(opts.locale.culture().to_string()),
+                        format_culture: Some(opts.locale.culture().to_string()),
+                        system_locale: Some(opts.locale.culture().to_string()),
+                    }),
                     clock: Some(ClockStatus {
                         host_utc_at_collection: collected,
                         sync_source: Some("dc01.corp.contoso.com".into()),
@@ -729,6 +747,13 @@ fn place(f: &HostFile, layout: Layout, msrd_root: &str, c: &str) -> Option<Strin
             Some(format!("{c}_Networking/{c}_Ipconfig.txt")),
             "ipconfig.txt".into(),
         ),
+        FileId::TcpListenersJson => (
+            "network/TcpListeners.json".into(),
+            None,
+            "tcp-listeners.json".into(),
+        ),
+        FileId::CertificatesJson => ("certs/Certificates.json".into(), None, "certificates.json".into()),
+        FileId::AclKeysSid => ("certs/ACL-Keys-SID.txt".into(), None, "acl-keys-sid.txt".into()),
     };
     match layout {
         Layout::Bundle => Some(bundle),

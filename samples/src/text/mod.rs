@@ -14,11 +14,13 @@
 //! - [`netstat`]: `netstat -anob`.
 //! - [`firewall`]: `netsh advfirewall firewall show rule name=all` and the registry rule strings.
 //! - [`w32tm`]: `w32tm /query /status`.
+//! - [`locale`]: the same outputs as localized Windows prints them (`--locale`).
 
 pub mod acl;
 pub mod certutil;
 pub mod firewall;
 pub mod ipconfig;
+pub mod locale;
 pub mod netstat;
 pub mod w32tm;
 
@@ -37,6 +39,7 @@ pub use firewall::{
     default_rdp_rule_strings, default_rdp_rules, netsh_show_rules,
 };
 pub use ipconfig::{Adapter, ipconfig_all};
+pub use locale::{Locale, TextKind, localize};
 pub use netstat::{NETSTAT_COMMAND, NetstatEntry, Protocol, netstat_anob};
 pub use w32tm::{REFERENCE_ID_UNSPECIFIED, W32TM_STATUS_COMMAND, W32tmStatus, w32tm_query_status};
 
