@@ -5,7 +5,8 @@
 //! is random per bundle and never written anywhere, so tokens cannot be compared across
 //! bundles; with the same key file for the client and the server bundle of one ticket, the same
 //! value gets the same token in both, so the analyzer can still pair them. Addresses keep their
-//! shape (IPv4 in 100.64.0.0/10, IPv6 in fd00::/8), so that parsers of addresses and ports
+//! shape and class (private IPv4 in 100.64.0.0/10, public IPv4 in 198.18.0.0/15, IPv6 in
+//! fd00::/8 or, for global ones, 2001:db8::/32), so that parsers of addresses and ports
 //! still work; host names are tokenized per first label and domain (`host-a.host-b`), so short
 //! names and FQDNs of one host still match. Event logs are reduced to the records the analyzer
 //! uses and redacted field by field (`redact_events.rs`); ETL traces and hives are not redacted.
@@ -58,8 +59,8 @@ impl Category {
 pub const METHOD: &str = "SHA-256 over a key (random per bundle and not stored, or the \
      --redact-key-file shared by the bundles of one ticket), the category and the lower-cased value; \
      first 12 hex digits, written as user-<hex>, host-<hex> (per first label and domain: \
-     host-<hex>.host-<hex>), sid-<hex>; IPv4 addresses become addresses in 100.64.0.0/10 and IPv6 \
-     addresses in fd00::/8 chosen by the same hash. Applied to text artifacts (command outputs, reg \
+     host-<hex>.host-<hex>), sid-<hex>; IPv4 addresses become addresses in 100.64.0.0/10 (public ones in 198.18.0.0/15) and IPv6 \
+     addresses in fd00::/8 (global ones in 2001:db8::/32) chosen by the same hash. Applied to text artifacts (command outputs, reg \
      exports, JSON, trace XML, the collection log), to the manifest's host and source paths, and to \
      event logs, which are reduced to the records the analyzer uses (redacted-events JSON Lines, the \
      raw .evtx dropped); etl traces and registry hives are not redacted.";
@@ -186,18 +187,34 @@ impl Redactor {
                 Ok(c) => self.digest(category, c),
                 Err(_) => digest,
             };
+            // The pseudonym keeps whether the address is public: the analyzer tells a NAT
+            // port-forward (public addresses) from a proxy inside the network by it.
             return match value.parse::<Ipv6Addr>() {
+                Ok(v6) if is_global_v6(&v6) => {
+                    // 2001:db8::/32 (RFC 3849 documentation prefix): 96 bits of the hash.
+                    let mut b = [0u8; 16];
+                    b[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+                    b[4..].copy_from_slice(&digest[..12]);
+                    Ipv6Addr::from(b).to_string()
+                }
                 Ok(_) => {
                     let mut b = [0u8; 16];
                     b[0] = 0xfd;
                     b[1..].copy_from_slice(&digest[..15]);
                     Ipv6Addr::from(b).to_string()
                 }
-                // 100.64.0.0/10 (RFC 6598 shared address space): 22 bits of the hash.
-                Err(_) => {
-                    let n = u32::from_be_bytes([0, digest[0] & 0x3f, digest[1], digest[2]]);
-                    Ipv4Addr::from(0x6440_0000 | n).to_string()
-                }
+                Err(_) => match value.parse::<Ipv4Addr>() {
+                    // 198.18.0.0/15 (RFC 2544 benchmarking, routable shape): 17 bits.
+                    Ok(v4) if is_global_v4(v4) => {
+                        let n = u32::from_be_bytes([0, digest[0] & 0x01, digest[1], digest[2]]);
+                        Ipv4Addr::from(0xC612_0000 | n).to_string()
+                    }
+                    // 100.64.0.0/10 (RFC 6598 shared address space): 22 bits of the hash.
+                    _ => {
+                        let n = u32::from_be_bytes([0, digest[0] & 0x3f, digest[1], digest[2]]);
+                        Ipv4Addr::from(0x6440_0000 | n).to_string()
+                    }
+                },
             };
         }
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
@@ -357,6 +374,24 @@ fn replace_sids(text: &str, token: impl Fn(&str) -> String, counts: &mut Counts)
     out
 }
 
+/// A public (routable) IPv4 address: not private (RFC 1918), shared (RFC 6598), loopback or
+/// link-local; the analyzer's test is the same (`diagnose::evaluate::is_public_address`).
+fn is_global_v4(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || (o[0] == 100 && (o[1] & 0xC0) == 64))
+}
+
+/// A global IPv6 address: not unique-local (fc00::/7), link-local, loopback or unspecified.
+fn is_global_v6(ip: &Ipv6Addr) -> bool {
+    let seg = ip.segments();
+    !(ip.is_loopback() || ip.is_unspecified() || (seg[0] & 0xfe00) == 0xfc00 || (seg[0] & 0xffc0) == 0xfe80)
+}
+
 /// Whether an address is kept as is (identifies nobody, needed by the analysis).
 fn keep_v4(ip: Ipv4Addr) -> bool {
     ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() || ip.octets()[0] == 255
@@ -486,8 +521,14 @@ mod tests {
         let ip: Ipv4Addr = a.token(Category::Ip, "10.0.0.1").parse().unwrap();
         assert_eq!(ip.octets()[0], 100);
         assert_eq!(ip.octets()[1] & 0xc0, 64, "{ip} in 100.64.0.0/10");
-        let v6: Ipv6Addr = a.token(Category::Ip, "2001:db8::1").parse().unwrap();
+        let v6: Ipv6Addr = a.token(Category::Ip, "fd12::1").parse().unwrap();
         assert_eq!(v6.octets()[0], 0xfd);
+        // A public address stays public (a NAT port-forward must still read as one).
+        let public: Ipv4Addr = a.token(Category::Ip, "203.0.113.7").parse().unwrap();
+        assert_eq!(&public.octets()[..1], &[198], "{public}");
+        assert_eq!(public.octets()[1] & 0xfe, 18, "{public} in 198.18.0.0/15");
+        let v6g: Ipv6Addr = a.token(Category::Ip, "2001:db8::1").parse().unwrap();
+        assert_eq!(&v6g.octets()[..4], &[0x20, 0x01, 0x0d, 0xb8]);
         // One spelling of an address, one token.
         assert_eq!(
             a.token(Category::Ip, "2001:DB8:0::1"),

@@ -108,6 +108,16 @@ fn check_predicate_values(op: super::spec::Op, values: Option<Vec<String>>) -> O
     ok.then_some(values)
 }
 
+/// A predicate of a rule file, or why its values do not fit its operator.
+fn predicate(field: String, op: super::spec::Op, values: Option<Vec<String>>) -> Result<Predicate, String> {
+    match check_predicate_values(op, values) {
+        Some(values) => Ok(Predicate { field, op, values }),
+        None => Err(format!(
+            "predicate on {field:?}: `missing` takes no values, every other op needs plain values (the only token is `$listener_port`)"
+        )),
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
@@ -279,19 +289,9 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
             let mut predicates = Vec::new();
             for p in ev.predicates {
                 let values: Option<Vec<String>> = p.values.iter().map(value_text).collect();
-                match check_predicate_values(p.op, values) {
-                    Some(values) => predicates.push(Predicate {
-                        field: p.field,
-                        op: p.op,
-                        values,
-                    }),
-                    None => errors.push(err(
-                        line,
-                        format!(
-                            "evidence {:?}: predicate on {:?}: `missing` takes no values, every other op needs plain values (the only token is `$listener_port`)",
-                            ev.id, p.field
-                        ),
-                    )),
+                match predicate(p.field, p.op, values) {
+                    Ok(pred) => predicates.push(pred),
+                    Err(m) => errors.push(err(line, format!("evidence {:?}: {m}", ev.id))),
                 }
             }
             let unless = match ev.unless_near {
@@ -322,19 +322,11 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                         if let Err(m) = vocabulary::check_field(&matcher, &p.field) {
                             errors.push(err(line, format!("evidence {:?}: unless_near: {m}", ev.id)));
                         }
-                        match check_predicate_values(p.op, Some(p.values)) {
-                            Some(values) => preds.push(Predicate {
-                                field: p.field,
-                                op: p.op,
-                                values,
-                            }),
-                            None => errors.push(err(
-                                line,
-                                format!(
-                                    "evidence {:?}: unless_near predicate on {:?} needs values",
-                                    ev.id, p.field
-                                ),
-                            )),
+                        match predicate(p.field, p.op, Some(p.values)) {
+                            Ok(pred) => preds.push(pred),
+                            Err(m) => {
+                                errors.push(err(line, format!("evidence {:?}: unless_near: {m}", ev.id)))
+                            }
                         }
                     }
                     match parse_offset(&u.within) {

@@ -1028,6 +1028,12 @@ impl World {
 
     fn schannel_36870(&mut self, t: DateTime<Utc>, code: u32) {
         let pid = self.server.main_pid;
+        self.schannel_36870_of(t, code, r"C:\Windows\System32\svchost.exe", pid);
+    }
+
+    /// Schannel 36870 for the server credential of `caller` (TermService's svchost, or a DC's
+    /// lsass for LDAPS).
+    fn schannel_36870_of(&mut self, t: DateTime<Utc>, code: u32, caller: &str, pid: u32) {
         self.server
             .log(
                 &SCHANNEL,
@@ -1037,7 +1043,7 @@ impl World {
                     ("Type", s("server")),
                     ("ErrorCode", Value::HexInt32(code)),
                     ("ErrorStatus", Value::UInt32(10001)),
-                    ("CallerProcessImageName", s(r"C:\Windows\System32\svchost.exe")),
+                    ("CallerProcessImageName", s(caller)),
                     ("CallerProcessId", Value::UInt32(pid)),
                 ]),
             )
@@ -2026,21 +2032,7 @@ impl World {
         let pid = self.server.main_pid;
         // 36870 of lsass for the machine's LDAPS certificate, seconds before the first attempt.
         let t = first - ms(rng.range(1_500, 2_500) as i64);
-        self.server
-            .log(
-                &SCHANNEL,
-                36870,
-                t,
-                named(&[
-                    ("Type", s("server")),
-                    ("ErrorCode", Value::HexInt32(0x8009_030D)),
-                    ("ErrorStatus", Value::UInt32(10001)),
-                    ("CallerProcessImageName", s(r"C:\Windows\System32\lsass.exe")),
-                    ("CallerProcessId", Value::UInt32(pid & 0xff0)),
-                ]),
-            )
-            .level(2)
-            .user(SID_SYSTEM);
+        self.schannel_36870_of(t, 0x8009_030D, r"C:\Windows\System32\lsass.exe", pid & 0xff0);
         self.plant(
             "server",
             "trap: Schannel 36870 0x8009030D from lsass.exe (LDAPS), seconds before the first attempt",
@@ -2108,47 +2100,11 @@ impl World {
                 )
                 .qualifiers(32768)
                 .level(4);
-            self.server
-                .log(
-                    &RCM_OPERATIONAL,
-                    259,
-                    down + ms(rng.range(4_000, 9_000) as i64),
-                    event_xml(&[("listenerName", s("RDP-Tcp"))]),
-                )
-                .user(SID_NETWORK_SERVICE);
-            self.server
-                .log(
-                    &EVENTLOG,
-                    6006,
-                    down + ms(rng.range(15_000, 30_000) as i64),
-                    Payload::Classic {
-                        data: vec![],
-                        binary: None,
-                    },
-                )
-                .qualifiers(32768)
-                .level(4);
+            self.listener_event(259, down + ms(rng.range(4_000, 9_000) as i64));
+            self.event_log_service(6006, down + ms(rng.range(15_000, 30_000) as i64));
             let up = down + Duration::seconds(rng.range(90, 240) as i64);
-            self.server
-                .log(
-                    &EVENTLOG,
-                    6005,
-                    up,
-                    Payload::Classic {
-                        data: vec![],
-                        binary: None,
-                    },
-                )
-                .qualifiers(32768)
-                .level(4);
-            self.server
-                .log(
-                    &RCM_OPERATIONAL,
-                    258,
-                    up + ms(rng.range(20_000, 40_000) as i64),
-                    event_xml(&[("listenerName", s("RDP-Tcp"))]),
-                )
-                .user(SID_NETWORK_SERVICE);
+            self.event_log_service(6005, up);
+            self.listener_event(258, up + ms(rng.range(20_000, 40_000) as i64));
             self.plant("server", "trap: planned reboot (User32 1074, RCM 259, EventLog 6006/6005, RCM 258) 40-100 min before the first attempt");
             if !matches!(cause, Some(C::CertExpiredOrMismatched | C::CertKeyUnreadable)) {
                 self.server
@@ -2177,6 +2133,34 @@ impl World {
                 "trap: CredSSP AllowEncryptionOracle = 2 (the compatibility setting)",
             );
         }
+    }
+
+    /// RCM 258 (listener started) / 259 (stopped) of RDP-Tcp.
+    fn listener_event(&mut self, id: u16, t: DateTime<Utc>) {
+        self.server
+            .log(
+                &RCM_OPERATIONAL,
+                id,
+                t,
+                event_xml(&[("listenerName", s("RDP-Tcp"))]),
+            )
+            .user(SID_NETWORK_SERVICE);
+    }
+
+    /// EventLog 6005 (service started, at boot) / 6006 (stopped, at shutdown): no data.
+    fn event_log_service(&mut self, id: u16, t: DateTime<Utc>) {
+        self.server
+            .log(
+                &EVENTLOG,
+                id,
+                t,
+                Payload::Classic {
+                    data: vec![],
+                    binary: None,
+                },
+            )
+            .qualifiers(32768)
+            .level(4);
     }
 
     fn apply_decoys(&mut self, rng: &mut Rng) {
