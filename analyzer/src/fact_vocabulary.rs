@@ -124,6 +124,11 @@ pub const FACTS: &[FactDef] = &[
         derive: fips_enabled,
     },
     FactDef {
+        path: "derived.key_in_use_network_service_read",
+        meaning: "NETWORK SERVICE can read the private key file of the certificate the listener uses: that file's ACL when the certificate listing names it (custom and CNG keys too), else the self-signed key f686aace... unless a custom certificate is configured (false only when an ACL read says so)",
+        derive: key_in_use_network_service_read,
+    },
+    FactDef {
         path: "derived.rdp_key_network_service_read",
         meaning: "NETWORK SERVICE can read the RDP key file f686aace... (false only when an ACL read says so)",
         derive: rdp_key_network_service_read,
@@ -382,6 +387,20 @@ fn network_service_read_of<'a>(acls: impl Iterator<Item = &'a crate::facts::AclF
 
 fn rdp_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     network_service_read_of(f.acls.iter().filter(|a| a.object.is_rdp_key_file()))
+}
+
+/// The key of the certificate in use, one fact for the rules (issue 15: custom and CNG keys are
+/// checked, not only f686aace...; the f686 file counts only when the self-signed certificate is
+/// the one in use, so the same evidence is never counted twice).
+fn key_in_use_network_service_read(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+    if let Some(d) = cert_key_network_service_read(f, corr) {
+        return Some(d);
+    }
+    if listener_hash(f).is_some() {
+        // A custom certificate whose key file is not known: the f686 file says nothing of it.
+        return None;
+    }
+    rdp_key_network_service_read(f, corr)
 }
 
 fn cert_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {

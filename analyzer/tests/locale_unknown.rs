@@ -120,6 +120,7 @@ fn facts(h: &Host) -> (HostFacts, FactView) {
 const PATHS: &[&str] = &[
     "derived.rdp_key_network_service_read",
     "derived.cert_key_network_service_read",
+    "derived.key_in_use_network_service_read",
     "derived.listener_cert_in_store",
     "derived.rdp_cert_key_unreadable",
     "derived.rdp_port_owned_by_other_process",

@@ -265,6 +265,12 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
         ),
         ("derived.new_logons_disabled", "healthy", "server", json!(false)),
         (
+            "derived.key_in_use_network_service_read",
+            "cert-key-unreadable",
+            "server",
+            json!(false),
+        ),
+        (
             "derived.rdp_protocol_object_not_default",
             "healthy",
             "server",

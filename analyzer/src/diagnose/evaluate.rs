@@ -283,9 +283,7 @@ impl Ctx<'_> {
     /// Whether the server saw connections from addresses other than this client's within 30
     /// minutes of the attempt (server clock); `None` without server connections to look at.
     fn other_clients_reached(&self) -> Option<bool> {
-        if self.server.is_none() {
-            return None;
-        }
+        self.server?;
         let (start, _) = self.span(false);
         let near = Duration::minutes(30);
         let mine: Vec<&str> = self
@@ -507,7 +505,7 @@ pub fn evaluate_attempt(rule: &Rule, index: usize, input: &EvalInput<'_>, codes:
                     *same_connection,
                     client_ip_field.as_deref(),
                     ev.host,
-                    unless.as_ref(),
+                    unless.as_deref(),
                 );
                 if lines.len() < *min_count as usize {
                     continue;

@@ -330,11 +330,11 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, Vec<RuleError>> {
                         }
                     }
                     match parse_offset(&u.within) {
-                        Some(d) if d > Duration::zero() => Some(super::spec::Unless {
+                        Some(d) if d > Duration::zero() => Some(Box::new(super::spec::Unless {
                             matcher,
                             predicates: preds,
                             within: d,
-                        }),
+                        })),
                         _ => {
                             errors.push(err(
                                 line,

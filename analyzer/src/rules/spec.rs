@@ -241,8 +241,8 @@ pub enum EvidenceKind {
         min_count: u32,
         /// What the window is measured from.
         anchor: Anchor,
-        /// Events that explain a matched event away.
-        unless: Option<Unless>,
+        /// Events that explain a matched event away (boxed: most evidence has none).
+        unless: Option<Box<Unless>>,
     },
     /// A property of the attempt.
     Attempt(AttemptMatch),
