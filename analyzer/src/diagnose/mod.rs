@@ -390,6 +390,7 @@ pub fn diagnose(
         .iter()
         .max_by_key(|a| corr.attempts.get(a.attempt).map(|p| p.server_time))
         .and_then(|a| a.codes.disconnect);
+    // Only a cause that is diagnosed moves: a 0.08 guess never goes before a 0.7 finding.
     if let Some(code) = latest
         && let Some(pos) = causes.iter().position(|c| {
             catalog
@@ -397,6 +398,7 @@ pub fn diagnose(
                 .is_some_and(|r| r.explains_disconnect.contains(&code))
         })
         && pos > 0
+        && causes[pos].confidence >= SUFFICIENT
     {
         let first = causes.remove(pos);
         causes.insert(0, first);
