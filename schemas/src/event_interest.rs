@@ -10,7 +10,9 @@
 /// Channel name (as `<Channel>` writes it) and inclusive event id ranges.
 pub type ChannelInterest = (&'static str, &'static [(u32, u32)]);
 
-const RCM_IDS: &[(u32, u32)] = &[
+/// RemoteConnectionManager ids the analyzer reads (Operational and Admin); its interest table
+/// uses this list too.
+pub const RCM_IDS: &[(u32, u32)] = &[
     (258, 259),
     (261, 262),
     (1006, 1006),

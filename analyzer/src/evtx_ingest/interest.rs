@@ -148,14 +148,9 @@ const FIREWALL: &str = "Microsoft-Windows-Windows Firewall With Advanced Securit
 const RDPCORECDV: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreCDV/Operational";
 const RCM_PROVIDER: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager";
 
-const RCM_IDS: &[(u32, u32)] = &[
-    (258, 259),
-    (261, 262),
-    (1006, 1006),
-    (1035, 1036),
-    (1050, 1073),
-    (1149, 1149),
-];
+/// Listener 258/259/261/262, 1006, 1035/1036, certificate 105x-107x, 1149 (one list with what
+/// `--redact` keeps).
+use rdpdiag_schemas::event_interest::RCM_IDS;
 
 /// The records the rules and timeline need (field guide sections 2 and 3).
 pub const DEFAULT_RULES: &[InterestRule] = &[
