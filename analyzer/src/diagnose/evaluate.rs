@@ -293,13 +293,21 @@ impl Ctx<'_> {
             .into_iter()
             .chain(self.corr.client_addresses.iter().map(String::as_str))
             .collect();
-        Some(self.corr.connections.iter().any(|c| {
-            (c.accept - start).abs() <= near
-                && c.client_ip
-                    .as_deref()
-                    .map(ip_only)
-                    .is_some_and(|ip| !mine.contains(&ip.as_str()))
-        }))
+        // Connections are in accept order (correlate): only the window is looked at, not a
+        // busy server's every connection for each attempt and rule.
+        let conns = &self.corr.connections;
+        let from = conns.partition_point(|c| c.accept < start - near);
+        Some(
+            conns[from..]
+                .iter()
+                .take_while(|c| c.accept <= start + near)
+                .any(|c| {
+                    c.client_ip
+                        .as_deref()
+                        .map(ip_only)
+                        .is_some_and(|ip| !mine.contains(&ip.as_str()))
+                }),
+        )
     }
 
     fn attempt_holds(&self, a: &AttemptMatch) -> bool {

@@ -899,27 +899,9 @@ impl World {
         let sid = self.client.user_sid.clone();
         // Each TLS handshake acquires the certificate's key: a CAPI2 70 success (Result 0) when
         // the CAPI2 log is on (audit 2026-12 finding 2: such records must not count).
-        if let Some(c) = self.facts.rd_certs.first() {
-            let thumb = hex_upper(&c.thumbprint);
-            let subject = self.server.computer.clone();
-            self.server
-                .log(
-                    &CAPI2,
-                    70,
-                    ts + ms(rng.range(5, 40) as i64),
-                    Payload::UserData(
-                        Element::new("CryptAcquireCertificatePrivateKey")
-                            .child(
-                                Element::new("Certificate")
-                                    .attr("fileRef", s(&format!("{thumb}.cer")))
-                                    .attr("subjectName", s(&subject)),
-                            )
-                            .child(Element::new("EventAuxInfo").attr("ProcessName", s("svchost.exe")))
-                            .child(Element::new("Result").attr("value", s("0"))),
-                    ),
-                )
-                .level(4)
-                .user(SID_NETWORK_SERVICE);
+        if !self.facts.rd_certs.is_empty() {
+            let t = ts + ms(rng.range(5, 40) as i64);
+            self.capi2_acquire_key(t, "0", None);
         }
         let auth = self.logon_success(rng, ts, sact, ip, conn_no, session);
         let c_auth = t0 + (auth - ts);
@@ -1052,6 +1034,43 @@ impl World {
             .pid(pid + 4);
     }
 
+    /// CAPI2 70 (CryptAcquireCertificatePrivateKey) by TermService's svchost for the RDP
+    /// certificate: a success (`Result` 0) at each TLS handshake, or a failure with its flags
+    /// and correlation task (corpus evtxcrate__CAPI2-Operational.evtx shape).
+    fn capi2_acquire_key(&mut self, t: DateTime<Utc>, result: &str, failure_task: Option<&str>) {
+        let Some(c) = self.facts.rd_certs.first() else {
+            return;
+        };
+        let thumb = hex_upper(&c.thumbprint);
+        let subject = self.server.computer.clone();
+        let mut e = Element::new("CryptAcquireCertificatePrivateKey").child(
+            Element::new("Certificate")
+                .attr("fileRef", s(&format!("{thumb}.cer")))
+                .attr("subjectName", s(&subject)),
+        );
+        if failure_task.is_some() {
+            e = e.child(
+                Element::new("Flags")
+                    .attr("value", s("10000"))
+                    .attr("CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG", s("true")),
+            );
+        }
+        e = e.child(Element::new("EventAuxInfo").attr("ProcessName", s("svchost.exe")));
+        if let Some(task) = failure_task {
+            e = e.child(
+                Element::new("CorrelationAuxInfo")
+                    .attr("TaskId", s(task))
+                    .attr("SeqNumber", s("1")),
+            );
+        }
+        e = e.child(Element::new("Result").attr("value", s(result)));
+        let level = if failure_task.is_some() { 2 } else { 4 };
+        self.server
+            .log(&CAPI2, 70, t, Payload::UserData(e))
+            .level(level)
+            .user(SID_NETWORK_SERVICE);
+    }
+
     fn fail_cert_key(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
         let t = ts + ms(rng.range(20, 90) as i64);
         self.schannel_36870(t, 0x8009_030D);
@@ -1060,36 +1079,8 @@ impl World {
             "System Schannel 36870 ErrorCode 0x8009030D within 100 ms of each 131/261",
         );
         if !self.facts.rd_certs.is_empty() {
-            let subject = self.server.computer.clone();
-            let thumb = hex_upper(&self.facts.rd_certs[0].thumbprint);
-            self.server
-                .log(
-                    &CAPI2,
-                    70,
-                    t - ms(1),
-                    Payload::UserData(
-                        Element::new("CryptAcquireCertificatePrivateKey")
-                            .child(
-                                Element::new("Certificate")
-                                    .attr("fileRef", s(&format!("{thumb}.cer")))
-                                    .attr("subjectName", s(&subject)),
-                            )
-                            .child(
-                                Element::new("Flags")
-                                    .attr("value", s("10000"))
-                                    .attr("CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG", s("true")),
-                            )
-                            .child(Element::new("EventAuxInfo").attr("ProcessName", s("svchost.exe")))
-                            .child(
-                                Element::new("CorrelationAuxInfo")
-                                    .attr("TaskId", s(&Guid::from_display_bytes(rng.bytes16()).to_string()))
-                                    .attr("SeqNumber", s("1")),
-                            )
-                            .child(Element::new("Result").attr("value", s("80090016"))),
-                    ),
-                )
-                .level(2)
-                .user(SID_NETWORK_SERVICE);
+            let task = Guid::from_display_bytes(rng.bytes16()).to_string();
+            self.capi2_acquire_key(t - ms(1), "80090016", Some(&task));
             self.plant(
                 "server",
                 "CAPI2/Operational 70 svchost.exe Result 80090016 (NTE_BAD_KEYSET) at each attempt",
@@ -1285,7 +1276,9 @@ impl World {
     }
 
     /// Logons are disabled (`change logon /disable`) or the server drains: TermService accepts
-    /// the connection and ends it right after the security exchange, without a logon.
+    /// the connection and ends it right after the security exchange, without a logon. What the
+    /// server logs then, and whether the client reports 0x904, is an inference (audit 2026-12
+    /// section 3 item 5 marks the 0x904 link unverified); the registry switches are sourced.
     fn fail_logon_disabled(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
         let t = ts + ms(rng.range(150, 900) as i64);
         self.server_teardown(t, sact, 0x8007_0040, 4);
@@ -1767,7 +1760,8 @@ impl World {
                     }
                 }
                 C::NlaCredsspMismatch => {
-                    // CredSSP is on at the client (the value present, as many images set it).
+                    // CredSSP is on at the client, the value written explicitly (1 is Windows'
+                    // behaviour without it, field guide 4.4; that images write it is an inference).
                     self.client_cfg.enable_credssp = Some(1);
                     self.server_cfg.allow_encryption_oracle = Some(0);
                     self.client_cfg.allow_encryption_oracle = Some(2);
