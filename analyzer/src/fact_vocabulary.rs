@@ -58,7 +58,18 @@ pub fn describe(p: &Provenance) -> String {
     s
 }
 
-type Derive = fn(&HostFacts, &Correlation) -> Option<Derived>;
+type Derive = fn(&HostFacts, &DeriveContext) -> Option<Derived>;
+
+/// What a derivation may compare a host's facts with: the ticket's correlation and the port the
+/// attempt being judged connected to (facts are derived per target port, so two attempts to
+/// different ports are each judged against their own).
+pub struct DeriveContext<'a> {
+    /// The ticket's correlation.
+    pub corr: &'a Correlation,
+    /// The port the attempt connected to: from its `host:port` target, 3389 (the client's
+    /// default) for a target without one, `None` when no client attempt tells (server-only).
+    pub target_port: Option<u16>,
+}
 
 /// One fact path of the vocabulary.
 pub struct FactDef {
@@ -229,6 +240,16 @@ pub const FACTS: &[FactDef] = &[
         derive: client_uses_store_app,
     },
     FactDef {
+        path: "derived.vpn_adapter_connected",
+        meaning: "a connected IP interface belongs to a VPN adapter (GlobalProtect, AnyConnect, FortiClient, OpenVPN TAP, WireGuard, Windows' own WAN Miniport), from Get-NetIPInterface",
+        derive: vpn_adapter_connected,
+    },
+    FactDef {
+        path: "derived.reduced_mtu_interface",
+        meaning: "a connected IPv4 interface other than loopback has an MTU below 1500 bytes (Get-NetIPInterface NlMtu)",
+        derive: reduced_mtu_interface,
+    },
+    FactDef {
         path: "derived.server_tls12_disabled",
         meaning: "SCHANNEL TLS 1.2 Server is disabled",
         derive: server_tls12_disabled,
@@ -279,10 +300,11 @@ impl FactView {
 }
 
 /// Derives every fact of the vocabulary from one host's facts.
-pub fn view(f: &HostFacts, corr: &Correlation) -> FactView {
+pub fn view(f: &HostFacts, corr: &Correlation, target_port: Option<u16>) -> FactView {
+    let cx = DeriveContext { corr, target_port };
     let values = FACTS
         .iter()
-        .filter_map(|d| (d.derive)(f, corr).map(|v| (d.path, v)))
+        .filter_map(|d| (d.derive)(f, &cx).map(|v| (d.path, v)))
         .collect();
     FactView { values }
 }
@@ -297,56 +319,56 @@ fn setting(s: &Setting<u32>) -> Option<Derived> {
     Some(Derived::new(json!(v), src.into_iter().collect()))
 }
 
-fn os_build(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn os_build(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let os = f.os.as_ref()?;
     Some(Derived::new(json!(os.build?), vec![os.source.clone()]))
 }
 
-fn os_ubr(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn os_ubr(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let os = f.os.as_ref()?;
     Some(Derived::new(json!(os.ubr?), vec![os.source.clone()]))
 }
 
-fn listener_port(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn listener_port(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     f.rdp_listener()?.port_number.as_ref().map(of)
 }
 
-fn listener_security_layer(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn listener_security_layer(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     setting(&f.rdp_listener()?.security_layer)
 }
 
-fn listener_user_authentication(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn listener_user_authentication(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     setting(&f.rdp_listener()?.user_authentication)
 }
 
-fn listener_min_encryption_level(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn listener_min_encryption_level(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     setting(&f.rdp_listener()?.min_encryption_level)
 }
 
-fn max_outstanding_connections(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn max_outstanding_connections(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     f.terminal_server.max_outstanding_connections.as_ref().map(of)
 }
 
-fn allow_encryption_oracle(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn allow_encryption_oracle(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     f.credssp_allow_encryption_oracle.as_ref().map(of)
 }
 
-fn fips_enabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn fips_enabled(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     f.fips_enabled.as_ref().map(of)
 }
 
-/// Port the client connected to: from `host:port` targets, else the RDP default.
-fn target_port(corr: &Correlation) -> u32 {
-    corr.attempts
-        .iter()
-        .filter_map(|a| a.attempt.target.as_deref())
-        .find_map(|t| {
-            let ip = ip_only(t);
-            (ip != t)
-                .then(|| t.rsplit(':').next().and_then(|p| p.parse().ok()))
-                .flatten()
-        })
-        .unwrap_or(3389)
+/// The port an attempt connected to: the port of its `host:port` target, 3389 (what every
+/// client assumes) for a target without one; `None` without a client-side target.
+pub fn attempt_target_port(target: Option<&str>) -> Option<u16> {
+    let t = target?.trim();
+    let ip = ip_only(t);
+    if ip == t {
+        // No port: the default, unless a `:` makes it neither a name nor an IPv6 literal.
+        let malformed = t.contains(':') && t.parse::<std::net::Ipv6Addr>().is_err();
+        return (!malformed).then_some(3389);
+    }
+    // `host:port` or `[v6]:port`; a port that does not parse leaves the port unknown.
+    t.rsplit(':').next().and_then(|p| p.parse().ok())
 }
 
 fn norm_thumb(t: &str) -> String {
@@ -385,25 +407,25 @@ fn network_service_read_of<'a>(acls: impl Iterator<Item = &'a crate::facts::AclF
     None
 }
 
-fn rdp_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn rdp_key_network_service_read(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     network_service_read_of(f.acls.iter().filter(|a| a.object.is_rdp_key_file()))
 }
 
 /// The key of the certificate in use, one fact for the rules (issue 15: custom and CNG keys are
 /// checked, not only f686aace...; the f686 file counts only when the self-signed certificate is
 /// the one in use, so the same evidence is never counted twice).
-fn key_in_use_network_service_read(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
-    if let Some(d) = cert_key_network_service_read(f, corr) {
+fn key_in_use_network_service_read(f: &HostFacts, cx: &DeriveContext) -> Option<Derived> {
+    if let Some(d) = cert_key_network_service_read(f, cx) {
         return Some(d);
     }
     if listener_hash(f).is_some() {
         // A custom certificate whose key file is not known: the f686 file says nothing of it.
         return None;
     }
-    rdp_key_network_service_read(f, corr)
+    rdp_key_network_service_read(f, cx)
 }
 
-fn cert_key_network_service_read(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn cert_key_network_service_read(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let (h, _) = cert_in_use(f)?;
     let file = f
         .certificates
@@ -437,7 +459,7 @@ fn cert_in_use(f: &HostFacts) -> Option<(String, Provenance)> {
     })
 }
 
-fn listener_cert_in_store(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn listener_cert_in_store(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let (h, src) = listener_hash(f)?;
     if f.certificate_facts().is_empty() && f.registry_certificates.is_empty() {
         return None;
@@ -479,8 +501,8 @@ fn listener_cert_in_store(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     })
 }
 
-fn listener_cert_expired(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
-    let latest = corr.attempts.iter().map(|a| a.server_time).max()?;
+fn listener_cert_expired(f: &HostFacts, cx: &DeriveContext) -> Option<Derived> {
+    let latest = cx.corr.attempts.iter().map(|a| a.server_time).max()?;
     let (h, _) = cert_in_use(f)?;
     let c = f
         .certificates
@@ -494,7 +516,7 @@ fn listener_cert_expired(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
     ))
 }
 
-fn rdp_cert_key_unreadable(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn rdp_cert_key_unreadable(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     if f.certificate_facts().is_empty() {
         return None;
     }
@@ -533,15 +555,17 @@ fn rdp_cert_key_unreadable(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     ))
 }
 
-fn listener_port_mismatch(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+fn listener_port_mismatch(f: &HostFacts, cx: &DeriveContext) -> Option<Derived> {
     let lp = f.rdp_listener()?.port_number.as_ref()?;
+    // Without the client's target the mismatch cannot be told.
+    let target = cx.target_port?;
     Some(Derived::new(
-        json!(lp.value != target_port(corr)),
+        json!(lp.value != u32::from(target)),
         vec![lp.source.clone()],
     ))
 }
 
-fn listener_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn listener_disabled(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let lc = f.rdp_listener()?;
     let mut sources = Vec::new();
     let mut disabled = false;
@@ -560,11 +584,12 @@ fn listener_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     Some(Derived::new(json!(disabled), sources))
 }
 
-fn rdp_port_owned_by_other_process(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+fn rdp_port_owned_by_other_process(f: &HostFacts, cx: &DeriveContext) -> Option<Derived> {
     if f.sockets.is_empty() {
         return None;
     }
-    let port = target_port(corr) as u16;
+    // Without the client's target: the port every client assumes.
+    let port = cx.target_port.unwrap_or(3389);
     let termservice = |s: &&crate::facts::SocketFact| {
         let svc = s.row.service.as_deref().unwrap_or("");
         // TermService, or an svchost whose service netstat could not name.
@@ -603,11 +628,12 @@ fn rdp_port_owned_by_other_process(f: &HostFacts, corr: &Correlation) -> Option<
     ))
 }
 
-fn block_rule_on_rdp_port(f: &HostFacts, corr: &Correlation) -> Option<Derived> {
+fn block_rule_on_rdp_port(f: &HostFacts, cx: &DeriveContext) -> Option<Derived> {
     if f.firewall_rules.is_empty() {
         return None;
     }
-    let port = target_port(corr) as u16;
+    // Without the client's target: the port every client assumes.
+    let port = cx.target_port.unwrap_or(3389);
     let block: Vec<Provenance> = f
         .firewall_rules
         .iter()
@@ -639,7 +665,7 @@ fn block_rule_on_rdp_port(f: &HostFacts, corr: &Correlation) -> Option<Derived> 
     })
 }
 
-fn third_party_security_product(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn third_party_security_product(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     if f.security_products.is_empty() {
         return None;
     }
@@ -668,7 +694,7 @@ fn third_party_security_product(f: &HostFacts, _: &Correlation) -> Option<Derive
     })
 }
 
-fn profile_backup_or_temp(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn profile_backup_or_temp(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     if f.profiles.is_empty() {
         return None;
     }
@@ -688,7 +714,7 @@ fn profile_backup_or_temp(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     })
 }
 
-fn client_mstsc_major(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn client_mstsc_major(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let cv = f.client_versions.as_ref()?;
     let v = cv.versions.get("mstsc.exe").cloned().flatten()?;
     let major: u32 = v.split('.').next()?.trim().parse().ok()?;
@@ -698,7 +724,7 @@ fn client_mstsc_major(f: &HostFacts, _: &Correlation) -> Option<Derived> {
 /// EnableCredSSPSupport = 0: the client cannot do NLA (field guide 4.4). AllowEncryptionOracle
 /// = 2 is not a sign of a mismatch: it is the compatibility setting that lets a patched and an
 /// unpatched side talk (audit 2026-12 section 5 item 2; KB4295591 matrix).
-fn client_credssp_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn client_credssp_disabled(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let support = f.client.enable_credssp_support.as_ref()?;
     Some(Derived::new(
         json!(support.value == 0),
@@ -706,7 +732,7 @@ fn client_credssp_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     ))
 }
 
-fn cipher_policy_set(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn cipher_policy_set(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let p = f.server_policy.cipher_policy.as_ref()?;
     Some(Derived::new(json!(!p.value.is_empty()), vec![p.source.clone()]))
 }
@@ -716,7 +742,7 @@ fn cipher_policy_set(f: &HostFacts, _: &Correlation) -> Option<Derived> {
 /// independent of the certificate type (Microsoft "Cipher Suites in TLS/SSL (Schannel SSP)"
 /// naming; RDP's self-signed and template certificates are RSA: inference from the field guide
 /// 4.7 listing, not checked for every deployment).
-fn cipher_suites_without_rsa(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn cipher_suites_without_rsa(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let list = f
         .server_policy
         .cipher_policy
@@ -730,7 +756,7 @@ fn cipher_suites_without_rsa(f: &HostFacts, _: &Correlation) -> Option<Derived> 
     Some(Derived::new(json!(!usable), vec![list.source.clone()]))
 }
 
-fn termservice_dll_not_termsrv(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn termservice_dll_not_termsrv(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let dll = f.server_policy.service_dll.as_ref()?;
     let name = dll.value.rsplit(['\\', '/']).next().unwrap_or(&dll.value).trim();
     Some(Derived::new(
@@ -748,7 +774,7 @@ const WINDOWS_RDP_PROTOCOL_OBJECTS: [&str; 2] = [
     "{18b726bb-6fe6-4fb9-9276-ed57ce7c7cb2}",
 ];
 
-fn rdp_protocol_object_not_default(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn rdp_protocol_object_not_default(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let o = f.rdp_listener()?.loadable_protocol_object.as_ref()?;
     let v = o.value.trim().to_ascii_lowercase();
     Some(Derived::new(
@@ -757,7 +783,7 @@ fn rdp_protocol_object_not_default(f: &HostFacts, _: &Correlation) -> Option<Der
     ))
 }
 
-fn new_logons_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn new_logons_disabled(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let p = &f.server_policy;
     let on: Vec<Provenance> = p
         .winstations_disabled
@@ -777,17 +803,98 @@ fn new_logons_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
     ))
 }
 
-fn max_instance_count(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn max_instance_count(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     setting(&f.server_policy.max_instance_count)
 }
 
-fn client_uses_store_app(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn client_uses_store_app(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let cv = f.client_versions.as_ref()?;
     let store = cv.versions.get("remote_desktop_store_app")?;
     Some(Derived::new(json!(store.is_some()), vec![cv.source.clone()]))
 }
 
-fn server_tls12_disabled(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+/// Adapter descriptions of VPN clients, lower case, matched as substrings. "PANGP Virtual
+/// Ethernet Adapter" is GlobalProtect's (Palo Alto Networks, "Troubleshooting GlobalProtect
+/// MTU Issues", live.paloaltonetworks.com); "WAN Miniport" is Windows' own VPN (IKEv2, SSTP,
+/// L2TP, PPTP: only connected while a VPN is up). The others are the vendors' adapter names as
+/// commonly seen in `ipconfig /all` (inference, not checked against a vendor document).
+const VPN_ADAPTERS: &[&str] = &[
+    "pangp virtual ethernet adapter",
+    "anyconnect",
+    "fortinet ssl vpn",
+    "tap-windows adapter",
+    "wireguard tunnel",
+    "juniper networks virtual adapter",
+    "pulse secure",
+    "wan miniport (ikev2)",
+    "wan miniport (sstp)",
+    "wan miniport (l2tp)",
+    "wan miniport (pptp)",
+];
+
+/// Interfaces whose connection state is read (an interface of unknown state counts for
+/// neither answer).
+fn connected_interfaces(f: &HostFacts) -> impl Iterator<Item = &crate::facts::NetInterfaceFact> {
+    f.net_interfaces
+        .iter()
+        .filter(|i| i.interface.connected == Some(true))
+}
+
+fn vpn_adapter_connected(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
+    if f.net_interfaces.is_empty() {
+        return None;
+    }
+    let is_vpn = |i: &crate::facts::NetInterfaceFact| {
+        i.interface.description.as_deref().is_some_and(|d| {
+            let d = d.to_ascii_lowercase();
+            VPN_ADAPTERS.iter().any(|v| d.contains(v))
+        })
+    };
+    if let Some(vpn) = connected_interfaces(f).find(|i| is_vpn(i)) {
+        return Some(Derived::new(json!(true), vec![vpn.source.clone()]));
+    }
+    // Unknown is never "no": an interface whose state or adapter was not read may be the VPN.
+    let unsure = f.net_interfaces.iter().any(|i| {
+        i.interface.connected.is_none()
+            || (i.interface.connected == Some(true) && i.interface.description.is_none() && !is_loopback(i))
+    });
+    if unsure {
+        return None;
+    }
+    Some(Derived::new(
+        json!(false),
+        vec![f.net_interfaces[0].source.clone()],
+    ))
+}
+
+fn is_loopback(i: &crate::facts::NetInterfaceFact) -> bool {
+    i.interface
+        .alias
+        .as_deref()
+        .is_some_and(|a| a.to_ascii_lowercase().starts_with("loopback"))
+        || i.interface.mtu == Some(u64::from(u32::MAX))
+}
+
+fn reduced_mtu_interface(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
+    if f.net_interfaces.is_empty() {
+        return None;
+    }
+    let v4 = || {
+        connected_interfaces(f).filter(|i| i.interface.family.as_deref() == Some("IPv4") && !is_loopback(i))
+    };
+    if let Some(low) = v4().find(|i| i.interface.mtu.is_some_and(|m| m < 1500)) {
+        return Some(Derived::new(json!(true), vec![low.source.clone()]));
+    }
+    if v4().any(|i| i.interface.mtu.is_none()) || v4().next().is_none() {
+        return None;
+    }
+    Some(Derived::new(
+        json!(false),
+        vec![f.net_interfaces[0].source.clone()],
+    ))
+}
+
+fn server_tls12_disabled(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let sw = f
         .schannel
         .iter()
@@ -828,17 +935,17 @@ fn probe(f: &HostFacts) -> Option<(ProbeOutcome, ProbePhase, Provenance)> {
     })
 }
 
-fn probe_outcome(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn probe_outcome(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let (outcome, _, source) = probe(f)?;
     Some(Derived::new(json!(outcome.as_str()), vec![source]))
 }
 
-fn probe_phase(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn probe_phase(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let (_, phase, source) = probe(f)?;
     Some(Derived::new(json!(phase.as_str()), vec![source]))
 }
 
-fn probe_client_code(f: &HostFacts, _: &Correlation) -> Option<Derived> {
+fn probe_client_code(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
     let (outcome, phase, source) = probe(f)?;
     Some(Derived::new(
         json!(client_view(outcome, phase).client_code),

@@ -444,6 +444,16 @@ pub struct AclFact {
     pub source: Provenance,
 }
 
+/// An IP interface from `Get-NetIPInterface` (with its adapter's description).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetInterfaceFact {
+    /// The interface.
+    #[serde(flatten)]
+    pub interface: crate::text_artifacts::json_artifacts::NetIpInterface,
+    /// Artifact.
+    pub source: Provenance,
+}
+
 /// A socket from netstat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SocketFact {
@@ -622,6 +632,9 @@ pub struct HostFacts {
     pub acls: Vec<AclFact>,
     /// Sockets from netstat.
     pub sockets: Vec<SocketFact>,
+    /// IP interfaces with their MTU and adapter (`Get-NetIPInterface`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub net_interfaces: Vec<NetInterfaceFact>,
     /// Clock status.
     pub time: Option<TimeFact>,
     /// Security Center products.
@@ -1321,6 +1334,14 @@ impl Builder<'_> {
                             source: Provenance::artifact(name),
                         });
                     }
+                }
+                JsonArtifact::NetIpInterfaces(list) => {
+                    f.used(name, "Get-NetIPInterface with adapters (JSON)", true);
+                    f.net_interfaces
+                        .extend(list.into_iter().map(|interface| NetInterfaceFact {
+                            interface,
+                            source: Provenance::artifact(name),
+                        }));
                 }
                 JsonArtifact::Other(raw) => {
                     if raw.is_object() {

@@ -112,7 +112,7 @@ fn facts(h: &Host) -> (HostFacts, FactView) {
     ];
     let f = HostFacts::from_artifacts_in(items, Some("en-US"));
     let corr = correlate(None, None);
-    let v = view(&f, &corr);
+    let v = view(&f, &corr, Some(3389));
     (f, v)
 }
 

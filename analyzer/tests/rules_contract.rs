@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use rdpdiag::analyze::{AnalyzeOptions, analyze};
-use rdpdiag::fact_vocabulary::{FACTS, view};
+use rdpdiag::fact_vocabulary::{FACTS, attempt_target_port, view};
 use rdpdiag::rules::{Catalog, parse_rule};
 use rdpdiag_samples::scenario::{GenerateOptions, Layout, Packaging, find, generate};
 use serde_json::json;
@@ -289,7 +289,43 @@ fn fact_cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Va
             json!(4294967295u64),
         ),
         ("derived.client_uses_store_app", "healthy", "client", json!(false)),
+        // The healthy client has GlobalProtect installed but disconnected (a trap): no VPN, and
+        // its 1400-byte MTU does not count.
+        ("derived.vpn_adapter_connected", "healthy", "client", json!(false)),
+        ("derived.reduced_mtu_interface", "healthy", "client", json!(false)),
     ]
+}
+
+/// `Get-NetIPInterface` JSON as the collector writes it, with `state` for the VPN adapter.
+fn interfaces_facts(vpn_state: &str) -> rdpdiag::facts::HostFacts {
+    let json = format!(
+        r#"{{"rdpdiag": "net-ip-interfaces", "interfaces": [
+  {{"InterfaceAlias": "Wi-Fi", "InterfaceIndex": 7, "AddressFamily": "IPv4", "NlMtu": 1500, "ConnectionState": "Connected", "InterfaceDescription": "Intel(R) Wi-Fi 6 AX201 160MHz"}},
+  {{"InterfaceAlias": "Ethernet 3", "InterfaceIndex": 23, "AddressFamily": "IPv4", "NlMtu": 1400, "ConnectionState": "{vpn_state}", "InterfaceDescription": "PANGP Virtual Ethernet Adapter"}},
+  {{"InterfaceAlias": "Loopback Pseudo-Interface 1", "InterfaceIndex": 1, "AddressFamily": "IPv4", "NlMtu": 4294967295, "ConnectionState": "Connected", "InterfaceDescription": null}}
+]}}"#
+    );
+    rdpdiag::facts::HostFacts::from_artifacts([(
+        "network/NetIPInterfaces.json",
+        rdpdiag::input::ContentKind::Json,
+        json.into_bytes(),
+    )])
+}
+
+#[test]
+fn vpn_and_mtu_come_from_connected_interfaces_only() {
+    let corr = rdpdiag::correlate::correlate(None, None);
+    let value =
+        |f: &rdpdiag::facts::HostFacts, path: &str| view(f, &corr, None).get(path).map(|d| d.value.clone());
+    let up = interfaces_facts("Connected");
+    assert_eq!(value(&up, "derived.vpn_adapter_connected"), Some(json!(true)));
+    assert_eq!(value(&up, "derived.reduced_mtu_interface"), Some(json!(true)));
+    let down = interfaces_facts("Disconnected");
+    assert_eq!(value(&down, "derived.vpn_adapter_connected"), Some(json!(false)));
+    assert_eq!(value(&down, "derived.reduced_mtu_interface"), Some(json!(false)));
+    // A state not recognised is unknown, never "no VPN".
+    let unsure = interfaces_facts("Dormant");
+    assert_eq!(value(&unsure, "derived.vpn_adapter_connected"), None);
 }
 
 #[test]
@@ -320,7 +356,16 @@ fn every_fact_path_is_derived_with_its_source() {
                 failures.push(format!("{name}: no {host} facts"));
                 continue;
             };
-            let v = view(facts, &a.correlation);
+            // Judged as the ticket's latest failed attempt is (the latest attempt when none
+            // failed): against the port it connected to.
+            let attempts = &a.correlation.attempts;
+            let port = attempts
+                .iter()
+                .rev()
+                .find(|p| p.attempt.failed())
+                .or(attempts.last())
+                .and_then(|p| attempt_target_port(p.attempt.target.as_deref()));
+            let v = view(facts, &a.correlation, port);
             match v.get(path) {
                 None => failures.push(format!("{name} {host}: {path} not derived; view {}", v.to_json())),
                 Some(d) => {
@@ -341,7 +386,7 @@ fn every_fact_path_is_derived_with_its_source() {
 fn facts_nobody_collected_are_unknown_not_false() {
     let facts = rdpdiag::facts::HostFacts::default();
     let corr = rdpdiag::correlate::correlate(None, None);
-    let v = view(&facts, &corr);
+    let v = view(&facts, &corr, None);
     assert_eq!(v.to_json(), json!({}), "an empty host must derive nothing");
 }
 
@@ -417,7 +462,7 @@ fn probe_facts_come_from_the_collectors_probe() {
     });
     let facts = probe_facts(&addr.to_string());
     server.join().unwrap();
-    let v = view(&facts, &corr);
+    let v = view(&facts, &corr, None);
     let outcome = v.get("probe.outcome").expect("probe.outcome derived");
     assert_eq!(outcome.value, json!("accept-then-close"));
     assert_eq!(outcome.source_text(), "probe/probe.json (x224.outcome)");
@@ -430,7 +475,7 @@ fn probe_facts_come_from_the_collectors_probe() {
         .local_addr()
         .unwrap()
         .port();
-    let v = view(&probe_facts(&format!("127.0.0.1:{port}")), &corr);
+    let v = view(&probe_facts(&format!("127.0.0.1:{port}")), &corr, None);
     assert_eq!(v.get("probe.outcome").unwrap().value, json!("refused"));
     assert_eq!(v.get("probe.phase").unwrap().value, json!("tcp"));
     assert_eq!(v.get("probe.client_code").unwrap().value, json!("0x204"));
@@ -444,7 +489,7 @@ fn probe_facts_come_from_the_collectors_probe() {
         rdpdiag::input::ContentKind::Json,
         br#"{"tcp": {"elapsed_ms": 3}}"#.to_vec(),
     )]);
-    let v = view(&other, &corr);
+    let v = view(&other, &corr, None);
     for path in PROBE_PATHS {
         assert!(v.get(path).is_none(), "{path}: {:?}", v.get(path));
     }
@@ -461,4 +506,16 @@ fn the_probe_table_names_only_rules_of_the_catalog() {
         let text = std::fs::read_to_string(dir.join(format!("{id}.toml"))).unwrap();
         assert!(text.contains(&format!("id = \"{id}\"")), "{id}");
     }
+}
+
+#[test]
+fn each_attempt_is_judged_against_the_port_it_connected_to() {
+    assert_eq!(attempt_target_port(Some("rds01.corp.contoso.com")), Some(3389));
+    assert_eq!(attempt_target_port(Some("rds01:3390")), Some(3390));
+    assert_eq!(attempt_target_port(Some("203.0.113.7:13389")), Some(13389));
+    assert_eq!(attempt_target_port(Some("[2001:db8::7]:3391")), Some(3391));
+    assert_eq!(attempt_target_port(Some("2001:db8::7")), Some(3389));
+    // No client-side target (a server-only attempt): not known.
+    assert_eq!(attempt_target_port(None), None);
+    assert_eq!(attempt_target_port(Some("rds01:notaport")), None);
 }

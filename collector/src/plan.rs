@@ -208,6 +208,18 @@ $list = @(Get-NetTCPConnection -State Listen -ErrorAction Stop | ForEach-Object 
 })
 [ordered]@{ rdpdiag = 'tcp-listeners'; listeners = $list } | ConvertTo-Json -Depth 4"#;
 
+/// IP interfaces with their MTU and state, joined to their adapter's description by interface
+/// index (`Get-NetIPInterface`, `Get-NetAdapter -IncludeHidden`; enums printed by name, so
+/// nothing is translated): a VPN adapter or a lowered MTU on the path (field guide 5.8; audit
+/// 2026-12 section 3 item 7).
+pub const PS_NET_INTERFACES: &str = r#"$ad = @{}
+Get-NetAdapter -IncludeHidden -ErrorAction SilentlyContinue | ForEach-Object { $ad[[int]$_.ifIndex] = $_ }
+$list = @(Get-NetIPInterface -ErrorAction Stop | ForEach-Object {
+  $a = $ad[[int]$_.InterfaceIndex]
+  [ordered]@{ InterfaceAlias = $_.InterfaceAlias; InterfaceIndex = [int]$_.InterfaceIndex; AddressFamily = $_.AddressFamily.ToString(); NlMtu = [long]$_.NlMtu; ConnectionState = $_.ConnectionState.ToString(); InterfaceDescription = if ($a) { $a.InterfaceDescription } else { $null } }
+})
+[ordered]@{ rdpdiag = 'net-ip-interfaces'; interfaces = $list } | ConvertTo-Json -Depth 4"#;
+
 /// Firewall rules of the active store with their port filters (`Get-NetFirewallRule`,
 /// `Get-NetFirewallPortFilter`; enums printed by name, so nothing is translated). The filter is
 /// joined to its rule by `InstanceID` (inference: both carry the rule's instance id).
@@ -278,6 +290,7 @@ pub const COMMANDS: &[CmdRow] = &[
     CmdRow { id: "netstat", what: "TCP/UDP sockets with owning process", roles: Roles::Any, program: "netstat", args: &["-anob"], fallback: Some(("netstat", &["-ano"])), target: "network/Netstat.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::Netstat), timeout_s: 120 },
     CmdRow { id: "firewall-rules", what: "Windows Firewall rules", roles: Roles::Any, program: "netsh", args: &["advfirewall", "firewall", "show", "rule", "name=all"], fallback: None, target: "network/FirewallRules.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::FirewallRules), timeout_s: 120 },
     CmdRow { id: "firewall-profiles", what: "Windows Firewall profile states", roles: Roles::Any, program: "netsh", args: &["advfirewall", "show", "allprofiles"], fallback: None, target: "network/FirewallProfiles.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::Other), timeout_s: 60 },
+    CmdRow { id: "net-ip-interfaces", what: "IP interfaces with MTU, state and adapter description (Get-NetIPInterface, Get-NetAdapter)", roles: Roles::Any, program: "ps:", args: &[PS_NET_INTERFACES], fallback: None, target: "network/NetIPInterfaces.json", kind: ArtifactKind::Json, text_format: None, timeout_s: 60 },
     CmdRow { id: "ipconfig", what: "network interfaces and addresses", roles: Roles::Any, program: "ipconfig", args: &["/all"], fallback: None, target: "network/Ipconfig.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::Other), timeout_s: 60 },
     CmdRow { id: "w32tm-status", what: "time synchronisation status", roles: Roles::Any, program: "w32tm", args: &["/query", "/status"], fallback: None, target: "system/W32tm-Status.txt", kind: ArtifactKind::Text, text_format: Some(TextFormat::W32tmStatus), timeout_s: 30 },
     CmdRow { id: "security-products", what: "antivirus and firewall products (CIM root/SecurityCenter2)", roles: Roles::Any, program: "ps:", args: &[PS_SECURITY_PRODUCTS], fallback: None, target: "system/SecurityProducts.json", kind: ArtifactKind::Json, text_format: None, timeout_s: 90 },

@@ -114,7 +114,7 @@ fn empty_correlation() -> &'static Correlation {
 /// What the diagnosis stage reads of facts (rule paths, derived comparisons) and the JSON the
 /// report would carry.
 fn exercise_facts(facts: &HostFacts) {
-    let _ = facts_view::view(facts, empty_correlation());
+    let _ = facts_view::view(facts, empty_correlation(), Some(3389));
     let _ = serde_json::to_vec(facts);
     let _ = facts.rdp_listener();
     let _ = facts.tcp_listeners_on(3389);

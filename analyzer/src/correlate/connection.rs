@@ -28,6 +28,10 @@ pub struct ServerConnection {
     pub client_ip: Option<String>,
     /// RCM 1149 for this connection.
     pub authenticated: bool,
+    /// When its first 1149 was logged: what happens once the user is logged on (profile load)
+    /// is timed from it, not from the accept (audit section 1, profile row).
+    #[serde(skip)]
+    pub authenticated_at: Option<DateTime<Utc>>,
     /// Last event of the connection.
     pub end: DateTime<Utc>,
     /// Record ids of its events.
@@ -219,6 +223,7 @@ fn build_connections(
                     accept: e.time_utc,
                     client_ip: e.field_text("ClientIP"),
                     authenticated: false,
+                    authenticated_at: None,
                     end: e.time_utc,
                     // Room for a connection's usual events (131, 261, 1149, ...): no regrowth.
                     records: with_first(e.record_id),
@@ -262,6 +267,7 @@ fn build_connections(
             c.end = c.end.max(e.time_utc);
             if is(e, RCM_CHANNEL, 1149) {
                 c.authenticated = true;
+                c.authenticated_at.get_or_insert(e.time_utc);
             }
         }
     }
@@ -384,6 +390,7 @@ mod tests {
             accept: at(accept_ms),
             client_ip: ip,
             authenticated: accept_ms % 2 == 0,
+            authenticated_at: None,
             end: at(accept_ms + 1500),
             records: Vec::new(),
             event_ids: Vec::new(),

@@ -159,6 +159,35 @@ fn nearest_unused(
     best.map(|(i, _)| i)
 }
 
+/// The first unused connection accepted in `(from, to]` from one of `own` addresses: only an
+/// address the client is known to have (or the skew matched) ties a late accept to an attempt,
+/// so another user's connection in the same seconds is never taken for it.
+fn late_accept_from(
+    connections: &[ServerConnection],
+    used: &[bool],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    own: &[&str],
+) -> Option<usize> {
+    if own.is_empty() || to <= from {
+        return None;
+    }
+    connections
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            !used.get(*i).copied().unwrap_or(true)
+                && c.accept > from
+                && c.accept <= to
+                && c.client_ip
+                    .as_deref()
+                    .map(ip_part)
+                    .is_some_and(|ip| own.contains(&ip))
+        })
+        .min_by_key(|(_, c)| c.accept)
+        .map(|(i, _)| i)
+}
+
 /// Most server connections rebuilt as attempts of a server-only ticket (the latest ones): a
 /// scanner or password spray makes tens of thousands, and each would be diagnosed and reported.
 pub const MAX_SERVER_ONLY_ATTEMPTS: usize = 200;
@@ -232,6 +261,14 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
         })
         .unwrap_or_default();
 
+    // On Server 2008 / 2008 R2 (SBS 2011) RCM 1149 is logged for failed logons too (audit
+    // 2026-12 section 1, NLA row [V: cybertriage 1149 article, community]): there it proves no
+    // logon. Builds before 9200 (Server 2012); an unknown build counts as a supported one.
+    let rcm_1149_proves_logon = server
+        .and_then(|s| s.facts.as_ref())
+        .and_then(|f| f.os.as_ref())
+        .and_then(|o| o.build)
+        .is_none_or(|b| b >= 9200);
     let tolerance = Duration::milliseconds(2500) + skew.uncertainty.unwrap_or_else(Duration::zero);
     let mut paired = Vec::new();
     let mut used = vec![false; connections.len()];
@@ -250,6 +287,24 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
         } else {
             None
         };
+        // A dual-stack client that tries IPv6 first, or a slow DNS answer, can put many seconds
+        // between 1024 and the TCP accept (audit section 2, an inference): a connection from the
+        // client's own address accepted later within the attempt still is this attempt's.
+        let connection = connection.or_else(|| {
+            if !skew.is_known() {
+                return None;
+            }
+            let end = a
+                .end?
+                .checked_sub_signed(skew.offset)?
+                .checked_add_signed(tolerance)?;
+            let from = server_time.checked_add_signed(tolerance)?;
+            late_accept_from(&connections, &used, from, end, &{
+                let mut own: Vec<&str> = known_client_ips.iter().map(String::as_str).collect();
+                own.extend(skew.matched_ip.as_deref());
+                own
+            })
+        });
         if let Some(i) = connection {
             used[i] = true;
         }
@@ -289,7 +344,7 @@ pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -
             }
             _ => None,
         };
-        let authenticated = a.logged_on || conn.is_some_and(|c| c.authenticated);
+        let authenticated = a.logged_on || (conn.is_some_and(|c| c.authenticated) && rcm_1149_proves_logon);
         paired.push(PairedAttempt {
             attempt: a,
             connection,
@@ -334,6 +389,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::model::FieldValue;
 
     fn connection(accept_ms: i64, ip: Option<&str>) -> ServerConnection {
         let accept = Utc
@@ -345,10 +401,178 @@ mod tests {
             accept,
             client_ip: ip.map(|i| format!("{i}:50000")),
             authenticated: false,
+            authenticated_at: None,
             end: accept,
             records: Vec::new(),
             event_ids: Vec::new(),
         }
+    }
+
+    fn event(channel: &str, id: u32, ms: i64, act: &str, fields: Vec<(&str, FieldValue)>) -> Event {
+        Event {
+            input: std::sync::Arc::from("t.zip"),
+            artifact: std::sync::Arc::from("evtx/x.evtx"),
+            record_id: ms as u64,
+            time_utc: connection(ms, None).accept,
+            host: std::sync::Arc::from("H"),
+            channel: std::sync::Arc::from(channel),
+            provider: std::sync::Arc::from("p"),
+            source_name: None,
+            event_id: id,
+            qualifiers: None,
+            level: None,
+            activity_id: Some(act.to_string()),
+            process_id: None,
+            user_sid: None,
+            fields: fields
+                .into_iter()
+                .map(|(k, v)| (std::sync::Arc::from(k), v))
+                .collect(),
+        }
+    }
+
+    fn host(role: Role, addresses: &[&str], events: Vec<Event>, offset: Option<i64>) -> HostEvidence {
+        HostEvidence {
+            name: "H".into(),
+            role,
+            addresses: addresses.iter().map(|a| a.to_string()).collect(),
+            inputs: Vec::new(),
+            events,
+            facts: None,
+            measured_offset_ms: offset,
+            window: None,
+        }
+    }
+
+    /// A client whose 1024 precedes the TCP accept by `delay_ms` (IPv6 tried first, or a slow
+    /// DNS answer), with the clocks' offset measured by the collector.
+    fn delayed_accept(delay_ms: i64, server_ip: &str) -> Correlation {
+        let client_channel = attempt::RDP_CLIENT_CHANNEL;
+        let client = host(
+            Role::Client,
+            &["10.0.0.5"],
+            vec![
+                event(
+                    client_channel,
+                    1024,
+                    0,
+                    "a1",
+                    vec![("Value", FieldValue::Str("srv".into()))],
+                ),
+                event(
+                    client_channel,
+                    1026,
+                    delay_ms + 900,
+                    "a1",
+                    vec![("Value", FieldValue::UInt(2308))],
+                ),
+            ],
+            Some(0),
+        );
+        let ip = FieldValue::Str(format!("{server_ip}:50123"));
+        let server = host(
+            Role::Server,
+            &["10.0.0.9"],
+            vec![event(
+                connection::RDPCORETS_CHANNEL,
+                131,
+                delay_ms,
+                "s1",
+                vec![("ClientIP", ip)],
+            )],
+            Some(0),
+        );
+        correlate(Some(&client), Some(&server))
+    }
+
+    #[test]
+    fn a_late_accept_from_the_clients_address_is_its_attempt() {
+        // 21 s: one IPv6 connect timing out before IPv4 is tried (audit section 2, inference).
+        let corr = delayed_accept(21_000, "10.0.0.5");
+        assert_eq!(corr.attempts[0].connection, Some(0));
+        assert_eq!(corr.attempts[0].reached_server, Some(true));
+        // Another address accepted in the same seconds is someone else's connection.
+        let corr = delayed_accept(21_000, "10.0.0.77");
+        assert_eq!(corr.attempts[0].connection, None);
+        assert_eq!(corr.attempts[0].reached_server, Some(false));
+    }
+
+    /// A server of `build` that logged 131 and 1149 for the client's attempt.
+    fn logged_1149_on(build: Option<u32>) -> Correlation {
+        let client_channel = attempt::RDP_CLIENT_CHANNEL;
+        let client = host(
+            Role::Client,
+            &["10.0.0.5"],
+            vec![
+                event(
+                    client_channel,
+                    1024,
+                    0,
+                    "a1",
+                    vec![("Value", FieldValue::Str("srv".into()))],
+                ),
+                event(
+                    client_channel,
+                    1026,
+                    3_000,
+                    "a1",
+                    vec![("Value", FieldValue::UInt(2308))],
+                ),
+            ],
+            Some(0),
+        );
+        let ip = FieldValue::Str("10.0.0.5:50123".into());
+        let mut server = host(
+            Role::Server,
+            &["10.0.0.9"],
+            vec![
+                event(
+                    connection::RDPCORETS_CHANNEL,
+                    131,
+                    200,
+                    "s1",
+                    vec![("ClientIP", ip)],
+                ),
+                event(
+                    connection::RCM_CHANNEL,
+                    1149,
+                    2_500,
+                    "s1",
+                    vec![("Param3", FieldValue::Str("10.0.0.5".into()))],
+                ),
+            ],
+            Some(0),
+        );
+        server.facts = Some(crate::facts::HostFacts {
+            os: Some(crate::facts::OsVersionFacts {
+                product_name_raw: None,
+                product_name: None,
+                edition_id: None,
+                installation_type: Some("Server".into()),
+                display_version: None,
+                build,
+                ubr: None,
+                source: crate::facts::Provenance {
+                    artifact: std::sync::Arc::from("registry/winnt-cv.reg"),
+                    key: None,
+                    value: None,
+                    line: None,
+                },
+            }),
+            ..Default::default()
+        });
+        correlate(Some(&client), Some(&server))
+    }
+
+    #[test]
+    fn rcm_1149_proves_a_logon_only_from_server_2012_on() {
+        assert!(logged_1149_on(Some(20348)).attempts[0].authenticated);
+        assert!(
+            logged_1149_on(None).attempts[0].authenticated,
+            "an unknown build counts as supported"
+        );
+        // Server 2008 R2 / SBS 2011 log 1149 for failed logons too.
+        assert!(!logged_1149_on(Some(7601)).attempts[0].authenticated);
     }
 
     /// The pairing as it was: every connection looked at.

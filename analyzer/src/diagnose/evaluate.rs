@@ -191,10 +191,12 @@ impl Ctx<'_> {
             // Anchor on this host's clock: the connection's whole span by default, so that a
             // failure after a credential prompt of any length is inside the window.
             let (first, last) = self.span(is_client);
-            let (lo_anchor, hi_anchor) = match anchor {
-                Anchor::Connection => (first, last),
-                Anchor::Start => (first, first),
-                Anchor::End => (last, last),
+            let logon = conn.and_then(|c| c.authenticated_at).filter(|_| !is_client);
+            let (lo_anchor, hi_anchor) = match (anchor, logon) {
+                (Anchor::Connection, _) | (Anchor::Logon, None) => (first, last),
+                (Anchor::Start, _) => (first, first),
+                (Anchor::End, _) => (last, last),
+                (Anchor::Logon, Some(t)) => (t, t),
             };
             let range = match window {
                 Window::Anywhere => None,

@@ -7,6 +7,8 @@
 pub mod evaluate;
 pub use crate::fact_vocabulary as facts_view;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rdpdiag_schemas::RootCauseId;
 use serde::Serialize;
@@ -14,6 +16,7 @@ use serde::Serialize;
 pub use evaluate::{EvalInput, HostIndex, evaluate_attempt};
 
 use crate::correlate::{ClockSkew, Correlation, HostEvidence};
+use crate::fact_vocabulary::FactView;
 use crate::rules::Catalog;
 
 /// Below this, the best cause of an attempt is "insufficient evidence".
@@ -246,21 +249,25 @@ pub fn diagnose(
 ) -> Diagnosis {
     let cidx = client.map(HostIndex::new);
     let sidx = server.map(HostIndex::new);
-    let cfacts = client
-        .and_then(|c| c.facts.as_ref())
-        .map(|f| facts_view::view(f, corr))
-        .unwrap_or_default();
-    let sfacts = server
-        .and_then(|s| s.facts.as_ref())
-        .map(|f| facts_view::view(f, corr))
-        .unwrap_or_default();
-    let input = EvalInput {
-        corr,
-        client: client.zip(cidx.as_ref()),
-        server: server.zip(sidx.as_ref()),
-        client_facts: &cfacts,
-        server_facts: &sfacts,
-    };
+    // Facts are derived per target port (port-dependent facts compare the listener with what the
+    // attempt connected to); nearly every ticket has one port, so one view per side.
+    let views: BTreeMap<Option<u16>, (FactView, FactView)> = corr
+        .attempts
+        .iter()
+        .filter(|pa| pa.attempt.failed())
+        .map(|pa| facts_view::attempt_target_port(pa.attempt.target.as_deref()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|port| {
+            let view = |h: Option<&HostEvidence>| {
+                h.and_then(|h| h.facts.as_ref())
+                    .map(|f| facts_view::view(f, corr, port))
+                    .unwrap_or_default()
+            };
+            (port, (view(client), view(server)))
+        })
+        .collect();
+    let no_facts = (FactView::default(), FactView::default());
     let explained: Vec<u32> = catalog
         .rules
         .iter()
@@ -278,6 +285,16 @@ pub fn diagnose(
             continue;
         }
         let codes = AttemptCodes::of(pa, opts.reported);
+        let (cfacts, sfacts) = views
+            .get(&facts_view::attempt_target_port(pa.attempt.target.as_deref()))
+            .unwrap_or(&no_facts);
+        let input = EvalInput {
+            corr,
+            client: client.zip(cidx.as_ref()),
+            server: server.zip(sidx.as_ref()),
+            client_facts: cfacts,
+            server_facts: sfacts,
+        };
         let mut findings: Vec<Finding> = catalog
             .rules
             .iter()

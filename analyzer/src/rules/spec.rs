@@ -155,6 +155,10 @@ pub enum Anchor {
     Start,
     /// The end only (the server's last event / 1026): for what closes the connection.
     End,
+    /// The logon: the connection's first RCM 1149 on the server (what loads after logon, such
+    /// as the user's profile, follows it, however long the credential prompt took). Without a
+    /// 1149 (and on the client) the whole connection, as [`Anchor::Connection`].
+    Logon,
 }
 
 /// One evidence item, validated.

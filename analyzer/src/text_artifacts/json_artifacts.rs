@@ -46,8 +46,26 @@ pub enum JsonArtifact {
     /// The collector's certificates of `My` and `Remote Desktop` (ISO 8601 dates, thumbprint,
     /// private key): `{"rdpdiag": "certificates", "certificates": [...]}`.
     Certificates(Vec<StructuredCertificate>),
+    /// The collector's `Get-NetIPInterface` joined with `Get-NetAdapter` (enum names):
+    /// `{"rdpdiag": "net-ip-interfaces", "interfaces": [...]}`.
+    NetIpInterfaces(Vec<NetIpInterface>),
     /// Any other object (the collector's probe): kept as is.
     Other(serde_json::Value),
+}
+
+/// One IP interface (`MSFT_NetIPInterface`) with its adapter's description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetIpInterface {
+    /// `InterfaceAlias` (`Ethernet`, `Wi-Fi`, a VPN connection's name).
+    pub alias: Option<String>,
+    /// `InterfaceDescription` of the adapter (`PANGP Virtual Ethernet Adapter`).
+    pub description: Option<String>,
+    /// `AddressFamily` enum name: `IPv4` / `IPv6`.
+    pub family: Option<String>,
+    /// `NlMtu` in bytes (the loopback pseudo-interface reports 4294967295).
+    pub mtu: Option<u64>,
+    /// `ConnectionState` enum name: `Connected` / `Disconnected`; `None` when not told.
+    pub connected: Option<bool>,
 }
 
 /// Parses a JSON artifact and recognises its shape.
@@ -225,6 +243,29 @@ fn firewall_rule(v: &serde_json::Value) -> StructuredFirewallRule {
     }
 }
 
+fn net_ip_interface(v: &serde_json::Value) -> NetIpInterface {
+    // `ConnectionState`: Disconnected 0 / Connected 1 (MSFT_NetIPInterface); a name or number
+    // not known leaves the state unknown.
+    let connected = text_of(v, "ConnectionState").and_then(|c| match c.to_ascii_lowercase().as_str() {
+        "connected" | "1" => Some(true),
+        "disconnected" | "0" => Some(false),
+        _ => None,
+    });
+    // `AddressFamily`: IPv4 2 / IPv6 23 (AF_INET / AF_INET6, GetIpInterfaceTable).
+    let family = text_of(v, "AddressFamily").and_then(|f| match f.to_ascii_lowercase().as_str() {
+        "ipv4" | "2" => Some("IPv4".to_string()),
+        "ipv6" | "23" => Some("IPv6".to_string()),
+        _ => None,
+    });
+    NetIpInterface {
+        alias: text_of(v, "InterfaceAlias"),
+        description: text_of(v, "InterfaceDescription"),
+        family,
+        mtu: text_of(v, "NlMtu").and_then(|m| m.parse().ok()),
+        connected,
+    }
+}
+
 fn certificate(v: &serde_json::Value) -> StructuredCertificate {
     StructuredCertificate {
         store: text_of(v, "Store"),
@@ -258,6 +299,14 @@ fn classify(value: serde_json::Value) -> JsonArtifact {
             Some("certificates") => {
                 return JsonArtifact::Certificates(
                     items(map, "certificates").into_iter().map(certificate).collect(),
+                );
+            }
+            Some("net-ip-interfaces") => {
+                return JsonArtifact::NetIpInterfaces(
+                    items(map, "interfaces")
+                        .into_iter()
+                        .map(net_ip_interface)
+                        .collect(),
                 );
             }
             _ => {}

@@ -58,6 +58,8 @@ pub enum FileId {
     CertificatesJson,
     /// `Get-Acl` of the key files with SIDs instead of translated account names.
     AclKeysSid,
+    /// `Get-NetIPInterface` joined with `Get-NetAdapter` as JSON (MTU, state, adapter).
+    NetIpInterfacesJson,
 }
 
 impl FileId {
@@ -79,7 +81,10 @@ impl FileId {
     pub fn structured(&self) -> bool {
         matches!(
             self,
-            FileId::TcpListenersJson | FileId::CertificatesJson | FileId::AclKeysSid
+            FileId::TcpListenersJson
+                | FileId::CertificatesJson
+                | FileId::AclKeysSid
+                | FileId::NetIpInterfacesJson
         )
     }
 }
@@ -413,6 +418,7 @@ pub fn server_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
     ));
     out.push(w32tm_file(w.facts.server_time_synced, collected, tz));
     out.push(ipconfig_file(&w.server.short_name, &w.server.ip));
+    out.push(net_ip_interfaces_file("Microsoft Hyper-V Network Adapter", None));
     if w.server_cfg.os.installation_type == "Client" {
         out.push(products_file(&w.facts.security_products));
     }
@@ -427,6 +433,10 @@ pub fn client_files(w: &World, tz: i32, collected: DateTime<Utc>) -> Vec<HostFil
     );
     out.push(w32tm_file(w.facts.client_time_synced, collected, tz));
     out.push(ipconfig_file(&w.client.short_name, &w.client.ip));
+    out.push(net_ip_interfaces_file(
+        "Intel(R) Ethernet Connection (13) I219-LM",
+        w.facts.client_vpn.as_ref(),
+    ));
     out.push(products_file(&[(
         "AntiVirusProduct".into(),
         "Microsoft Defender Antivirus".into(),
@@ -472,6 +482,64 @@ fn reg_files(files: Vec<super::config::RegFile>) -> Vec<HostFile> {
             content: f.export.to_utf16le_bytes(),
         })
         .collect()
+}
+
+/// One IP interface as the collector's `net-ip-interfaces` step prints it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct IpInterfaceJson {
+    interface_alias: &'static str,
+    interface_index: u32,
+    address_family: &'static str,
+    nl_mtu: u64,
+    connection_state: &'static str,
+    interface_description: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct IpInterfaceListing {
+    rdpdiag: &'static str,
+    interfaces: Vec<IpInterfaceJson>,
+}
+
+/// `Get-NetIPInterface` of a host: its adapter (MTU 1500), the loopback pseudo-interface
+/// (NlMtu 4294967295 on real Windows) and, when given, a VPN adapter `(description, mtu,
+/// connected)`; each interface once per address family, as Windows lists them.
+fn net_ip_interfaces_file(adapter: &str, vpn: Option<&(String, u32, bool)>) -> HostFile {
+    let mut interfaces = Vec::new();
+    let mut add =
+        |alias: &'static str, index: u32, mtu: u64, connected: bool, description: Option<String>| {
+            for family in ["IPv6", "IPv4"] {
+                interfaces.push(IpInterfaceJson {
+                    interface_alias: alias,
+                    interface_index: index,
+                    address_family: family,
+                    nl_mtu: mtu,
+                    connection_state: if connected { "Connected" } else { "Disconnected" },
+                    interface_description: description.clone(),
+                });
+            }
+        };
+    add("Ethernet", 12, 1500, true, Some(adapter.to_string()));
+    if let Some((description, mtu, connected)) = vpn {
+        add(
+            "Ethernet 3",
+            23,
+            u64::from(*mtu),
+            *connected,
+            Some(description.clone()),
+        );
+    }
+    add("Loopback Pseudo-Interface 1", 1, u64::from(u32::MAX), true, None);
+    json_bytes_file(
+        FileId::NetIpInterfacesJson,
+        "Get-NetIPInterface | ConvertTo-Json",
+        serde_json::to_vec_pretty(&IpInterfaceListing {
+            rdpdiag: "net-ip-interfaces",
+            interfaces,
+        })
+        .unwrap_or_default(),
+    )
 }
 
 fn ipconfig_file(host: &str, ip: &str) -> HostFile {

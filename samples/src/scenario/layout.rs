@@ -753,6 +753,11 @@ fn place(f: &HostFile, layout: Layout, msrd_root: &str, c: &str) -> Option<Strin
             "tcp-listeners.json".into(),
         ),
         FileId::CertificatesJson => ("certs/Certificates.json".into(), None, "certificates.json".into()),
+        FileId::NetIpInterfacesJson => (
+            "network/NetIPInterfaces.json".into(),
+            None,
+            "net-ip-interfaces.json".into(),
+        ),
         FileId::AclKeysSid => ("certs/ACL-Keys-SID.txt".into(), None, "acl-keys-sid.txt".into()),
     };
     match layout {

@@ -107,6 +107,8 @@ pub struct WorldFacts {
     pub extra_netsh_rules: Vec<(String, bool, String, bool)>,
     /// Whether the built-in RDP rule is enabled.
     pub rdp_rule_enabled: bool,
+    /// The client's VPN adapter (description, NlMtu, connected), when it has one installed.
+    pub client_vpn: Option<(String, u32, bool)>,
 }
 
 /// A certificate as the text artifacts show it.
@@ -277,6 +279,7 @@ impl World {
             client_time_synced: true,
             extra_netsh_rules: vec![],
             rdp_rule_enabled: true,
+            client_vpn: None,
         };
         let mut w = World {
             spec,
@@ -1898,6 +1901,15 @@ impl World {
                         "client",
                         "DisableUDPTransport not set; SelectTransport not set on the server",
                     );
+                    // Two variants: a home user on GlobalProtect (the tunnel's MTU 1400), or a
+                    // lossy path with no VPN at all (the connection's own events only).
+                    if rng.range(0, 1) == 0 {
+                        self.facts.client_vpn = Some(("PANGP Virtual Ethernet Adapter".into(), 1400, true));
+                        self.plant(
+                            "client",
+                            "Get-NetIPInterface: PANGP Virtual Ethernet Adapter connected, NlMtu 1400",
+                        );
+                    }
                 }
                 C::OutdatedClient => {
                     self.client_cfg.mstsc_version = "6.1.7601.17514".into();
@@ -2119,6 +2131,14 @@ impl World {
                     "trap: TermService 1059 (fell back to the self-signed certificate) after the reboot",
                 );
             }
+        }
+        if self.facts.client_vpn.is_none() {
+            // A VPN client installed but not connected: its adapter is listed, Disconnected.
+            self.facts.client_vpn = Some(("PANGP Virtual Ethernet Adapter".into(), 1400, false));
+            self.plant(
+                "client",
+                "trap: GlobalProtect's adapter installed but Disconnected (Get-NetIPInterface)",
+            );
         }
         if cause != Some(C::NlaCredsspMismatch) && self.client_cfg.allow_encryption_oracle.is_none() {
             self.client_cfg.allow_encryption_oracle = Some(2);
