@@ -1,7 +1,7 @@
 //! The entry point of every fuzz target: what the target does with one input.
 //!
 //! Shared by the fuzz targets (`fuzz/fuzz_targets/*.rs`, through `rdpdiag_fuzz`) and by the
-//! analyzer's `tests/fuzz_regressions.rs` (through `#[path]`), which replays every file of
+//! analyzer's `tests/it/fuzz_regressions.rs` (through `#[path]`), which replays every file of
 //! `fuzz/regressions/<target>/` on stable Rust: a crash input is kept once and checked forever
 //! by the same code. Nothing here may depend on libFuzzer.
 //!

@@ -12,7 +12,7 @@
 //!   two spaces (length 2). Continuation lines therefore hold 25 bytes (78 columns with the
 //!   backslash) and the first line's capacity depends on the value name's length.
 //! - The real export `/work/shared/corpus/reg/pssl__SCHANNEL_export_utf16le.reg` is re-created
-//!   byte for byte by `tests/reg_writer.rs`.
+//!   byte for byte by `tests/it/reg_writer.rs`.
 //!
 //! Guesses: REG_SZ data containing CR/LF is written raw (Wine escapes it as `\r`/`\n`, Windows'
 //! behaviour was not verified); REG_SZ data is cut at the first NUL, as Windows' export does in

@@ -5,7 +5,7 @@
 //! (`analyzer/src/evtx_ingest/interest.rs`, `DEFAULT_RULES`) and of the events the embedded
 //! rule catalog names (`Catalog::wanted_events`), by channel and id only: provider and payload
 //! conditions are left to the analyzer, so this set is a superset. A test in the analyzer
-//! (`analyzer/tests/redacted_events.rs`) fails when either grows beyond it.
+//! (`analyzer/tests/it/redacted_events.rs`) fails when either grows beyond it.
 
 /// Channel name (as `<Channel>` writes it) and inclusive event id ranges.
 pub type ChannelInterest = (&'static str, &'static [(u32, u32)]);

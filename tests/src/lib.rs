@@ -1,2 +1,2 @@
-//! End-to-end tests across the rdpdiag crates live in `tests/tests/`; this library is empty.
+//! End-to-end tests across the rdpdiag crates live in `tests/tests/it/`; this library is empty.
 #![forbid(unsafe_code)]

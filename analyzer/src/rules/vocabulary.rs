@@ -6,7 +6,7 @@
 //! holds. An event the vocabulary does not list is not checked (a `--rules DIR` rule on a new
 //! event): unknown is not "never".
 //!
-//! Each entry says where its names come from. `tests/field_vocabulary.rs` decodes the real
+//! Each entry says where its names come from. `tests/it/field_vocabulary.rs` decodes the real
 //! records of `../shared/corpus` and the generated samples and checks that every field they
 //! carry for a listed event is in the entry.
 

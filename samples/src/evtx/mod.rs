@@ -10,7 +10,7 @@
 //! - [`writer`]: the streaming [`EvtxWriter`].
 //!
 //! Re-encoding the first chunk of the real RemoteConnectionManager log gives Windows' bytes
-//! (tests/evtx_corpus.rs). Where the output knowingly differs from Windows:
+//! (tests/it/evtx_corpus.rs). Where the output knowingly differs from Windows:
 //! - template GUIDs are a hash of the template's shape (Windows' come from manifests);
 //! - a record's written time is the event's TimeCreated, and its alignment padding is zeroed;
 //! - classic (EventSourceName) events use the same 18-value System template as manifest events,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dump an EVTX file with python-evtx (PyPI `python-evtx`, module `Evtx`), one JSON line per record.
 
-Used by samples/tests/evtx_python.rs to cross-check the EVTX writer with a second, independent
+Used by samples/tests/it/evtx_python.rs to cross-check the EVTX writer with a second, independent
 reader. Output, one JSON object per line:
 
     {"chunk": i, "header_ok": bool, "data_ok": bool, "first": n, "last": n}   for every chunk

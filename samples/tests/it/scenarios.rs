@@ -2,7 +2,7 @@
 //! determinism, skew, and bundles that validate against their own manifest schema.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! The bundles committed under samples/bundles are exactly what the generator writes today.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

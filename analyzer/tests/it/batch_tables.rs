@@ -2,7 +2,7 @@
 //! tables out, read back with polars; the printed summary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

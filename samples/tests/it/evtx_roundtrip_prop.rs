@@ -7,10 +7,10 @@
 //! data with a binary, and UserData trees; random counts, so that files span several chunks.
 //!
 //! The expected rendering and the comparison are the fixed-input round trip's
-//! (`tests/evtx_support`); only the events are random here.
+//! (`tests/it/evtx_support`); only the events are random here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod evtx_support;
+use crate::evtx_support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use evtx_support::{diff_tree, expected_tree, parse_xml, read_with_evtx, render_evtx, unix_ns};

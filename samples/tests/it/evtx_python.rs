@@ -7,7 +7,7 @@
 //! (CI) makes them fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod evtx_support;
+use crate::evtx_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod zipcraft;
+
 use std::path::{Path, PathBuf};
 
 /// The shared corpus of real Windows files, or `None` (with the reason printed) when absent.

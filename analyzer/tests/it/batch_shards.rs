@@ -3,7 +3,7 @@
 //! writes the merged summary and `_SUCCESS`. Parts roll every `--tickets-per-part` tickets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::BTreeSet;
 

@@ -5,7 +5,7 @@
 //! crate that our guard catches is allowed (that is what the guard is for).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../fuzz/src/entry.rs"]
+#[path = "../../../fuzz/src/entry.rs"]
 mod entry;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! and the exit code says "partial"; an interrupted batch writes what was done.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod batch_common;
+use crate::batch_common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;

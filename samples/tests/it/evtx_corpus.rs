@@ -8,7 +8,7 @@
 //! print why and pass, so that a fresh clone builds green.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod evtx_support;
+use crate::evtx_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! record of every corpus log and of every committed sample bundle, read both ways.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -17,9 +17,7 @@
 //!
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/zipcraft.rs"]
-mod zipcraft;
+use crate::common::zipcraft;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;

@@ -3,7 +3,7 @@
 //! file and chunk headers consistent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod evtx_support;
+use crate::evtx_support;
 
 use std::io::Cursor;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! full iteration (what `evtx_dump` does) yields for the kept channels and ids.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -2,9 +2,8 @@
 //! names it, and the other entries are still read.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/zipcraft.rs"]
-mod zipcraft;
+use crate::common;
+use crate::common::zipcraft;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
