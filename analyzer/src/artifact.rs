@@ -1,10 +1,9 @@
-//! One artifact: its content kind decides its parser. This is the extension point for the
-//! parsers not in this slice: registry exports and hives, command-output text, JSON, ETL
-//! conversions each get a [`Parsed`] variant and a branch in [`parse`]; nothing else changes.
+//! What became of one artifact of an input: the report `inspect` and `analyze` show per file.
+//! Which parser reads an artifact is decided once, by its sniffed content, in
+//! `ingest::route`.
 
 use serde::Serialize;
 
-use crate::evtx_ingest::{self, EvtxOutput, Interest, Provenance};
 use crate::input::{ContentKind, ListedArtifact};
 use crate::model::{EvtxStats, Problem};
 
@@ -59,37 +58,4 @@ pub struct ArtifactReport {
     pub evtx: Option<EvtxStats>,
     /// What went wrong, with locations.
     pub problems: Vec<Problem>,
-}
-
-/// The output of a parser.
-#[derive(Debug)]
-pub enum Parsed {
-    /// Events and counts of an EVTX file.
-    Evtx(Box<EvtxOutput>),
-    /// No parser for this kind here.
-    NotParsed(String),
-}
-
-/// Parses one artifact's bytes according to its sniffed content kind.
-pub fn parse(content: ContentKind, bytes: Vec<u8>, prov: &Provenance, interest: &Interest) -> Parsed {
-    match content {
-        ContentKind::Evtx => Parsed::Evtx(Box::new(evtx_ingest::ingest_evtx(bytes, prov, interest))),
-        ContentKind::RedactedEvents => Parsed::Evtx(Box::new(evtx_ingest::redacted::ingest_redacted(
-            &bytes, prov, interest,
-        ))),
-        ContentKind::Reg | ContentKind::Hive => Parsed::NotParsed(
-            "registry parsing is not in this build yet (registry slice of issue 3)".into(),
-        ),
-        ContentKind::Text(_) | ContentKind::Json => Parsed::NotParsed(
-            "text and JSON artifact parsing is not in this build yet (text slice of issue 3)".into(),
-        ),
-        ContentKind::Etl | ContentKind::TraceXml | ContentKind::TraceCsv => {
-            Parsed::NotParsed("trace parsing is not in this build yet".into())
-        }
-        ContentKind::Zip => Parsed::NotParsed(
-            "a zip inside the input is not opened (nested archives multiply zip bombs); unzip it and pass it as its own input".into(),
-        ),
-        ContentKind::Binary => Parsed::NotParsed("unrecognised binary content".into()),
-        ContentKind::Empty => Parsed::NotParsed("empty file".into()),
-    }
 }

@@ -13,7 +13,7 @@ use rdpdiag_schemas::Role;
 use rdpdiag_schemas::manifest::{CollectionMode, Manifest};
 use serde::Serialize;
 
-use crate::artifact::{self, ArtifactReport, Outcome, Parsed};
+use crate::artifact::{ArtifactReport, Outcome};
 use crate::evtx_ingest::{self, EvtxOutput, Interest, Provenance};
 use crate::facts::HostFacts;
 use crate::input::content_hash::{ContentHash, ContentHasher, HashAlgo};
@@ -477,29 +477,58 @@ fn process_entry(
     report.content = Some(content);
     report.size = Some(size);
     record_hash(&mut report, hash);
-    if matches!(
-        content,
-        ContentKind::Reg
-            | ContentKind::Hive
-            | ContentKind::Text(_)
-            | ContentKind::Json
-            | ContentKind::Etl
-            | ContentKind::TraceXml
-            | ContentKind::TraceCsv
-    ) {
+    match route(content) {
         // Parsed with the input's other fact artifacts (hives need their .LOG1/.LOG2 beside them).
-        return (report, Vec::new(), Some((entry.path.clone(), content, bytes)));
-    }
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        artifact::parse(content, bytes, &prov, &opts.interest)
-    }));
-    match parsed {
-        Ok(Parsed::Evtx(out)) => evtx_read(report, *out),
-        Ok(Parsed::NotParsed(reason)) => {
-            report.outcome = Outcome::NotParsed { reason };
+        Route::Facts => (report, Vec::new(), Some((entry.path.clone(), content, bytes))),
+        Route::Events => {
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if content == ContentKind::RedactedEvents {
+                    evtx_ingest::redacted::ingest_redacted(&bytes, &prov, &opts.interest)
+                } else {
+                    evtx_ingest::ingest_evtx(bytes, &prov, &opts.interest)
+                }
+            }));
+            match parsed {
+                Ok(out) => evtx_read(report, out),
+                Err(p) => panicked(report, p.as_ref()),
+            }
+        }
+        Route::NotParsed(reason) => {
+            report.outcome = Outcome::NotParsed {
+                reason: reason.into(),
+            };
             (report, Vec::new(), None)
         }
-        Err(p) => panicked(report, p.as_ref()),
+    }
+}
+
+/// Where an entry's bytes go, by sniffed content: the one dispatch from an opened entry to
+/// events or facts.
+enum Route {
+    /// Event records (EVTX not streamed because its header was not at the start of the read,
+    /// and the redacted events of `--redact` bundles).
+    Events,
+    /// A fact artifact: registry, command output, JSON, ETL, converted traces.
+    Facts,
+    /// Not read, and why.
+    NotParsed(&'static str),
+}
+
+fn route(content: ContentKind) -> Route {
+    match content {
+        ContentKind::Evtx | ContentKind::RedactedEvents => Route::Events,
+        ContentKind::Reg
+        | ContentKind::Hive
+        | ContentKind::Text(_)
+        | ContentKind::Json
+        | ContentKind::Etl
+        | ContentKind::TraceXml
+        | ContentKind::TraceCsv => Route::Facts,
+        ContentKind::Zip => Route::NotParsed(
+            "a zip inside the input is not opened (nested archives multiply zip bombs); unzip it and pass it as its own input",
+        ),
+        ContentKind::Binary => Route::NotParsed("unrecognised binary content"),
+        ContentKind::Empty => Route::NotParsed("empty file"),
     }
 }
 

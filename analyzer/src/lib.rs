@@ -1,12 +1,14 @@
 //! rdpdiag analyzer: reads diagnostic bundles and explains RDP "0x904 / extended 0x7" failures.
 //!
-//! Data flows one way:
-//! [`input`] (open zips, folders, files safely; recognise the layout; verify the manifest) ->
-//! [`artifact`] (dispatch each file by its sniffed content) -> [`evtx_ingest`] (EVTX records
-//! the rules need) -> [`model`] (normalized [`Event`]s with provenance) -> [`ingest`] (all of it,
-//! in parallel across files) -> [`inspect`] (what was read, as text or JSON).
-//!
-//! Registry and text-artifact parsing plug in at [`artifact::parse`].
+//! Data flows one way (ARCHITECTURE.md has the map and the invariants):
+//! [`input`] (open zips, folders, files safely; recognise the layout; verify the manifest; what
+//! a ticket is) -> [`ingest`] (one dispatch by sniffed content: EVTX through [`evtx_ingest`] into
+//! normalized [`Event`]s of [`model`]; registry, text, JSON and trace artifacts through
+//! [`registry`] and [`text_artifacts`] into [`facts`]; in parallel across files) -> [`hosts`]
+//! (which inputs are the client and the server) -> [`correlate`] (attempts, connections, clock
+//! skew) -> [`diagnose`] (the [`rules`] catalog, facts through [`fact_vocabulary`]) ->
+//! [`report`]. [`analyze`] runs the whole pipeline; [`inspect`], [`timeline`] and `batch` serve
+//! their commands.
 #![forbid(unsafe_code)]
 
 pub mod artifact;
@@ -29,6 +31,7 @@ pub mod analyze;
 pub mod batch;
 pub mod correlate;
 pub mod diagnose;
+pub mod hosts;
 pub mod report;
 pub mod rules;
 pub mod timeline;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::correlate::Correlation;
-use crate::report::TicketInput;
+use crate::hosts::Ticket;
 
 /// One row of the merged timeline.
 #[derive(Debug, Clone, Serialize)]
@@ -33,7 +33,7 @@ pub struct TimelineRow {
 }
 
 /// Merges both hosts' events, skew-corrected.
-pub fn merged(t: &TicketInput, corr: &Correlation) -> Vec<TimelineRow> {
+pub fn merged(t: &Ticket, corr: &Correlation) -> Vec<TimelineRow> {
     let mut rows = Vec::new();
     for (side, h, shift) in [
         ("client", &t.client, corr.skew.offset),

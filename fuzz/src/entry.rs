@@ -13,14 +13,16 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use rdpdiag::analyze::{AnalyzeOptions, hosts};
+use rdpdiag::analyze::AnalyzeOptions;
 use rdpdiag::correlate::{Correlation, correlate};
 use rdpdiag::diagnose::{diagnose, facts_view};
 use rdpdiag::evtx_ingest::{Interest, Provenance, ingest_evtx};
 use rdpdiag::facts::HostFacts;
+use rdpdiag::hosts::Ticket;
+use rdpdiag::hosts::hosts;
 use rdpdiag::input::{ContentKind, Limits, sniff};
 use rdpdiag::registry::{Registry, fw_rule_string, hive, reg_file};
-use rdpdiag::report::{self, Format, TicketInput, build_report};
+use rdpdiag::report::{self, Format, build_report};
 use rdpdiag::rules::{Catalog, load::parse_rule};
 use rdpdiag::text_artifacts::{etl_header, json_artifacts, tracerpt};
 use rdpdiag::{IngestOptions, InspectReport, host_addresses, ingest, render_json, render_text};
@@ -282,8 +284,8 @@ fn embedded_catalog() -> Option<&'static Catalog> {
 }
 
 /// A client and a server sample bundle, correlated: the ticket a fuzzed rule is run on.
-fn sample_ticket() -> Option<&'static (TicketInput, Correlation)> {
-    static T: OnceLock<Option<(TicketInput, Correlation)>> = OnceLock::new();
+fn sample_ticket() -> Option<&'static (Ticket, Correlation)> {
+    static T: OnceLock<Option<(Ticket, Correlation)>> = OnceLock::new();
     T.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/bundles");
         let paths = [
@@ -295,7 +297,7 @@ fn sample_ticket() -> Option<&'static (TicketInput, Correlation)> {
         }
         let opts = AnalyzeOptions::default();
         let mut ing = ingest(&paths, &opts.ingest);
-        let ticket = hosts(&mut ing, &opts);
+        let ticket = hosts(&mut ing, &opts.force_client, &opts.force_server);
         let corr = correlate(ticket.client.as_ref(), ticket.server.as_ref());
         Some((ticket, corr))
     })
@@ -519,7 +521,7 @@ fn analyse_paths(paths: &[PathBuf]) {
         ..AnalyzeOptions::default()
     };
     let mut ing = ingest(paths, &opts.ingest);
-    let ticket = hosts(&mut ing, &opts);
+    let ticket = hosts(&mut ing, &opts.force_client, &opts.force_server);
     let corr = correlate(ticket.client.as_ref(), ticket.server.as_ref());
     if let Some(catalog) = embedded_catalog() {
         let d = diagnose(

@@ -1,14 +1,12 @@
 //! Finding tickets in the inputs, naming them stably, assigning them to shards, and turning one
 //! ticket into the analyzer's inputs (opening a zip of bundle zips safely).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use rdpdiag_schemas::manifest::MANIFEST_FILE;
 use rdpdiag_schemas::report::ReportProblem;
 
-use crate::analyze::expand_inputs;
+use crate::input::ticket::{folder_is_one_input, has_ext, ticket_inputs, zip_magic};
 use crate::input::{self, LayoutKind, Limits};
 
 /// One ticket: a folder or zip holding one or more inputs.
@@ -114,40 +112,6 @@ impl FromStr for Shard {
     }
 }
 
-fn has_ext(p: &Path, exts: &[&str]) -> bool {
-    p.extension()
-        .is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e)))
-}
-
-fn zip_magic(p: &Path) -> bool {
-    let mut head = [0u8; 4];
-    std::fs::File::open(p)
-        .and_then(|mut f| f.read(&mut head))
-        .map(|n| head[..n].starts_with(b"PK\x03\x04") || head[..n].starts_with(b"PK\x05\x06"))
-        .unwrap_or(false)
-}
-
-/// A folder that is one ticket by itself rather than a folder of tickets: a bundle folder, an
-/// MSRD-Collect result, or loose event logs / registry exports.
-fn folder_is_a_ticket(dir: &Path) -> bool {
-    if dir.join(MANIFEST_FILE).is_file() {
-        return true;
-    }
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if name.starts_with("MSRD-Results") {
-        return true;
-    }
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .any(|e| e.path().is_file() && has_ext(&e.path(), &["evtx", "reg", "etl"]))
-        })
-        .unwrap_or(false)
-}
-
 fn display_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -155,7 +119,7 @@ fn display_name(p: &Path) -> String {
 }
 
 /// Lists the tickets of `inputs`. A folder INPUT is a folder of tickets (each subfolder or zip
-/// is one) unless it is a ticket by itself (see [`folder_is_a_ticket`]) or `each_input_is_ticket`;
+/// is one) unless it is a ticket by itself (see [`folder_is_one_input`]) or `each_input_is_ticket`;
 /// a file INPUT is a ticket. Hidden entries (`.x`, `_x`) and `out_dir` are skipped, symlinks
 /// are not followed (they become failed tickets), and a second ticket with an id already seen
 /// becomes a failed ticket.
@@ -172,7 +136,7 @@ pub fn discover(
             source,
         })?;
         let root_canon = root.canonicalize().ok();
-        let as_folder_of_tickets = meta.is_dir() && !each_input_is_ticket && !folder_is_a_ticket(root);
+        let as_folder_of_tickets = meta.is_dir() && !each_input_is_ticket && !folder_is_one_input(root);
         if let (Some(out), Some(r)) = (&out_canon, &root_canon)
             && out.starts_with(r)
             && (!as_folder_of_tickets || out.parent() != Some(r.as_path()))
@@ -322,7 +286,7 @@ pub fn prepare(ticket: &TicketRef, work_root: &Path, limits: &Limits) -> Prepare
         shown_as: Vec::new(),
         work: None,
     };
-    let expanded = expand_inputs(std::slice::from_ref(&ticket.path));
+    let expanded = ticket_inputs(std::slice::from_ref(&ticket.path));
     let mut any_nested = false;
     let mut inputs = Vec::new();
     for path in expanded {

@@ -1,7 +1,7 @@
 //! Correlation: rebuild each connection attempt on each host, estimate the client/server clock
 //! skew, and pair every client attempt with what the server saw of it (or nothing).
 //!
-//! Input: normalized events per host ([`HostEvidence`]). Output: [`Correlation`]. This stage
+//! Input: normalized events per host ([`Host`], from the hosts stage). Output: [`Correlation`]. This stage
 //! knows the evidence model before it and nothing about rules or reports after it.
 
 pub mod attempt;
@@ -9,7 +9,6 @@ pub mod connection;
 pub mod skew;
 
 use chrono::{DateTime, Duration, Utc};
-use rdpdiag_schemas::Role;
 use serde::Serialize;
 
 pub use attempt::{ClientAttempt, client_attempts};
@@ -18,30 +17,7 @@ pub use connection::{
 };
 pub use skew::{ClockSkew, SkewBasis, estimate_skew};
 
-use crate::model::Event;
-
-/// Everything known about one host of a ticket.
-#[derive(Debug, Clone, Serialize)]
-pub struct HostEvidence {
-    /// Host name (manifest, MSRD folder name, or the events' Computer).
-    pub name: String,
-    /// Role.
-    pub role: Role,
-    /// Addresses of the host, as far as known.
-    pub addresses: Vec<String>,
-    /// Inputs that make up this host.
-    pub inputs: Vec<String>,
-    /// Kept events, by time.
-    #[serde(skip)]
-    pub events: Vec<Event>,
-    /// Typed host facts (registry, command outputs), when any were read.
-    #[serde(skip)]
-    pub facts: Option<crate::facts::HostFacts>,
-    /// A clock offset measured by the collector (peer minus host, ms), when one was recorded.
-    pub measured_offset_ms: Option<i64>,
-    /// Collection window of the host's bundle (its own clock), when known.
-    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-}
+use crate::hosts::Host;
 
 /// One client attempt and what the server saw of it.
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +74,7 @@ pub fn ip_part(s: &str) -> &str {
     }
 }
 
-fn names_match(target: &str, server: &HostEvidence, server_computers: &[String]) -> bool {
+fn names_match(target: &str, server: &Host, server_computers: &[String]) -> bool {
     let t = ip_only(target).to_ascii_lowercase();
     let t = t.trim_end_matches('.');
     if t.is_empty() {
@@ -227,7 +203,7 @@ fn server_only_attempts(connections: &[ServerConnection]) -> (Vec<(usize, Client
 }
 
 /// Correlates a ticket: client and server may each be absent.
-pub fn correlate(client: Option<&HostEvidence>, server: Option<&HostEvidence>) -> Correlation {
+pub fn correlate(client: Option<&Host>, server: Option<&Host>) -> Correlation {
     let attempts = client.map(|c| client_attempts(&c.events)).unwrap_or_default();
     let (connections, sights) = match server {
         Some(s) => {
@@ -389,7 +365,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::model::FieldValue;
+    use crate::model::{Event, FieldValue};
+    use rdpdiag_schemas::Role;
 
     fn connection(accept_ms: i64, ip: Option<&str>) -> ServerConnection {
         let accept = Utc
@@ -431,8 +408,8 @@ mod tests {
         }
     }
 
-    fn host(role: Role, addresses: &[&str], events: Vec<Event>, offset: Option<i64>) -> HostEvidence {
-        HostEvidence {
+    fn host(role: Role, addresses: &[&str], events: Vec<Event>, offset: Option<i64>) -> Host {
+        Host {
             name: "H".into(),
             role,
             addresses: addresses.iter().map(|a| a.to_string()).collect(),

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{AttemptCodes, EvidenceHit, EvidenceLine, Finding};
-use crate::correlate::{Correlation, HostEvidence, PairedAttempt, ip_only};
+use crate::correlate::{Correlation, PairedAttempt, ip_only};
 use crate::fact_vocabulary::FactView;
+use crate::hosts::Host;
 use crate::model::{Event, parse_number};
 use crate::rules::spec::{
     Anchor, AttemptMatch, EventMatch, EvidenceKind, FactMatch, HostSel, LISTENER_PORT_TOKEN, Op, Predicate,
@@ -30,7 +31,7 @@ pub struct HostIndex {
 
 impl HostIndex {
     /// Builds the index.
-    pub fn new(host: &HostEvidence) -> HostIndex {
+    pub fn new(host: &Host) -> HostIndex {
         let mut by_id: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, e) in host.events.iter().enumerate() {
             by_id.entry(e.event_id).or_default().push(i);
@@ -96,7 +97,7 @@ fn event_matches(m: &EventMatch, e: &Event) -> bool {
 }
 
 /// Whether an event that `unless` names is logged within its distance of `e` on the host.
-fn explained_away(u: &Unless, e: &Event, h: &HostEvidence, idx: &HostIndex) -> bool {
+fn explained_away(u: &Unless, e: &Event, h: &Host, idx: &HostIndex) -> bool {
     let (lo, hi) = (e.time_utc - u.within, e.time_utc + u.within);
     u.matcher.ids.iter().any(|id| {
         let Some(list) = idx.by_id.get(id) else {
@@ -139,8 +140,8 @@ fn truncate(s: &str, n: usize) -> String {
 struct Ctx<'a> {
     corr: &'a Correlation,
     pa: &'a PairedAttempt,
-    client: Option<(&'a HostEvidence, &'a HostIndex)>,
-    server: Option<(&'a HostEvidence, &'a HostIndex)>,
+    client: Option<(&'a Host, &'a HostIndex)>,
+    server: Option<(&'a Host, &'a HostIndex)>,
 }
 
 impl Ctx<'_> {
@@ -173,7 +174,7 @@ impl Ctx<'_> {
         unless: Option<&Unless>,
     ) -> Vec<EvidenceLine> {
         let mut out = Vec::new();
-        let sides: Vec<(&str, (&HostEvidence, &HostIndex))> = match host {
+        let sides: Vec<(&str, (&Host, &HostIndex))> = match host {
             HostSel::Client => self.client.map(|c| ("client", c)).into_iter().collect(),
             HostSel::Server => self.server.map(|s| ("server", s)).into_iter().collect(),
             HostSel::Any => self
@@ -443,9 +444,9 @@ pub struct EvalInput<'a> {
     /// The ticket's correlation.
     pub corr: &'a Correlation,
     /// The client host and its index.
-    pub client: Option<(&'a HostEvidence, &'a HostIndex)>,
+    pub client: Option<(&'a Host, &'a HostIndex)>,
     /// The server host and its index.
-    pub server: Option<(&'a HostEvidence, &'a HostIndex)>,
+    pub server: Option<(&'a Host, &'a HostIndex)>,
     /// The client's facts.
     pub client_facts: &'a FactView,
     /// The server's facts.

@@ -15,8 +15,9 @@ use serde::Serialize;
 
 pub use evaluate::{EvalInput, HostIndex, evaluate_attempt};
 
-use crate::correlate::{ClockSkew, Correlation, HostEvidence};
+use crate::correlate::{ClockSkew, Correlation};
 use crate::fact_vocabulary::FactView;
+use crate::hosts::Host;
 use crate::rules::Catalog;
 
 /// Below this, the best cause of an attempt is "insufficient evidence".
@@ -243,8 +244,8 @@ pub struct Diagnosis {
 pub fn diagnose(
     catalog: &Catalog,
     corr: &Correlation,
-    client: Option<&HostEvidence>,
-    server: Option<&HostEvidence>,
+    client: Option<&Host>,
+    server: Option<&Host>,
     opts: &DiagnoseOptions,
 ) -> Diagnosis {
     let cidx = client.map(HostIndex::new);
@@ -259,7 +260,7 @@ pub fn diagnose(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .map(|port| {
-            let view = |h: Option<&HostEvidence>| {
+            let view = |h: Option<&Host>| {
                 h.and_then(|h| h.facts.as_ref())
                     .map(|f| facts_view::view(f, corr, port))
                     .unwrap_or_default()

@@ -10,7 +10,9 @@
 //! - [`dir_input`]: folders (symlinks are not followed);
 //! - [`layout`]: recognising our bundle, an MSRD-Collect result, an ad-hoc collection or a
 //!   single file; [`manifest_check`]: verifying our bundle's manifest;
-//! - [`sniff`]: what a file is by content; [`limits`]: the caps.
+//! - [`sniff`]: what a file is by content; [`limits`]: the caps;
+//! - [`ticket`]: which paths are one input each, and which folders a ticket's folder of them
+//!   (one answer for `analyze` and `batch`).
 
 pub mod content_hash;
 pub mod dir_input;
@@ -20,6 +22,7 @@ pub mod limits;
 pub mod manifest_check;
 mod shared_file;
 pub mod sniff;
+pub mod ticket;
 pub mod zip_input;
 
 use std::fs::File;

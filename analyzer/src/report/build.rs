@@ -4,20 +4,10 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 
-use crate::correlate::{Correlation, HostEvidence, SkewBasis};
+use crate::correlate::{Correlation, SkewBasis};
 use crate::diagnose::{Diagnosis, EvidenceLine, Verdict};
+use crate::hosts::{Host, Ticket};
 use rdpdiag_schemas::report::*;
-
-/// The hosts of a ticket and the problems met reading them.
-#[derive(Debug, Clone, Default)]
-pub struct TicketInput {
-    /// Client host, if any input was one.
-    pub client: Option<HostEvidence>,
-    /// Server host, if any input was one.
-    pub server: Option<HostEvidence>,
-    /// Problems while reading.
-    pub problems: Vec<ReportProblem>,
-}
 
 fn verdict_name(v: Verdict) -> String {
     match v {
@@ -79,7 +69,7 @@ fn rank(i: usize, conf: f64, top: f64) -> String {
 
 /// The server's connections as a whole: how many ended during setup, since when all do, and
 /// the server-wide conditions its logs show.
-fn server_summary(server: &HostEvidence, corr: &Correlation) -> Option<ReportServerSummary> {
+fn server_summary(server: &Host, corr: &Correlation) -> Option<ReportServerSummary> {
     let conns = &corr.connections;
     if conns.is_empty() {
         return None;
@@ -172,7 +162,7 @@ fn line(l: &EvidenceLine) -> ReportLine {
     }
 }
 
-fn host(h: &HostEvidence) -> ReportHost {
+fn host(h: &Host) -> ReportHost {
     ReportHost {
         role: serde_json::to_value(h.role)
             .ok()
@@ -218,7 +208,7 @@ fn summary(e: &crate::model::Event) -> String {
 }
 
 /// Builds the report of a ticket.
-pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Report {
+pub fn build_report(t: &Ticket, corr: &Correlation, d: &Diagnosis) -> Report {
     let skew = ReportSkew {
         offset_ms: corr.skew.offset.num_milliseconds(),
         uncertainty_ms: corr.skew.uncertainty.map(|u| u.num_milliseconds()),
@@ -428,7 +418,7 @@ pub fn build_report(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Repor
 }
 
 /// What the analysis could not see or left out.
-fn notes(t: &TicketInput, corr: &Correlation, d: &Diagnosis) -> Vec<String> {
+fn notes(t: &Ticket, corr: &Correlation, d: &Diagnosis) -> Vec<String> {
     let mut out = Vec::new();
     match (&t.client, &t.server) {
         (None, Some(_)) => {

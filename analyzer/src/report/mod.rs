@@ -8,7 +8,7 @@ pub mod html;
 pub mod markdown;
 pub mod text;
 
-pub use build::{TicketInput, build_report};
+pub use build::build_report;
 pub use rdpdiag_schemas::report::Report;
 
 /// Output formats of `rdpdiag analyze`.
