@@ -3,9 +3,11 @@
 //! the client and the server bundle of one ticket so that the analyzer can still pair them.
 //!
 //! Event logs become redacted-events files ([`crate::redact_events`]; the raw `.evtx` is not
-//! copied), text artifacts are redacted in place (encoding kept), the manifest's host is
-//! redacted and `redaction` says what was done. ETL traces and registry hives are copied as
-//! they are (not redacted) and the manifest's `redaction.method` says so.
+//! copied), hives (with their transaction logs replayed) and `reg export`s become `.reg` files of
+//! the keys the analyzer reads, redacted ([`crate::redact_registry`]; a hive `X` becomes
+//! `X.reduced.reg`, the raw hive and logs are not copied), ETL traces are left out (their entry
+//! says why), text artifacts are redacted in place (encoding kept), the manifest's host is
+//! redacted and `redaction` says what was done.
 
 use std::fs::File;
 use std::io::{Cursor, Read};
@@ -16,8 +18,9 @@ use rdpdiag_schemas::manifest::{Manifest, Redaction, ToolInfo};
 use rdpdiag_schemas::{ArtifactKind, ArtifactStatus};
 
 use crate::bundle::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};
-use crate::redact::{Category, Counts, METHOD, Redactor, redact_text_bytes};
+use crate::redact::{Category, Counts, ETL_LEFT_OUT, METHOD, Redactor, redact_text_bytes};
 use crate::redact_events::redact_evtx;
+use crate::redact_registry::{RAW_HIVE_LEFT_OUT, reduce_hive, reduce_reg_export};
 
 /// Largest artifact read into memory to be redacted.
 const MAX_ARTIFACT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -45,8 +48,22 @@ pub struct RedactBundleReport {
     pub event_logs: Vec<(String, String, u64, u64)>,
     /// Text artifacts rewritten.
     pub texts: Vec<String>,
-    /// Artifacts copied unredacted (hives, traces).
+    /// Artifacts copied as they are (redacted-events files, redacted already).
     pub copied: Vec<String>,
+    /// (registry artifact in the input, reduced `.reg` written): hives and `reg export`s.
+    pub registry: Vec<(String, String)>,
+    /// Artifacts left out: raw hives and their transaction logs, ETL traces, unreadable
+    /// `reg export`s.
+    pub dropped: Vec<String>,
+}
+
+/// The hive path of a transaction log path (`registry/SYSTEM.LOG1` → `registry/SYSTEM`).
+fn hive_log_stem(path: &str) -> Option<&str> {
+    let upper = path.to_ascii_uppercase();
+    [".LOG1", ".LOG2", ".LOG"]
+        .iter()
+        .find(|s| upper.ends_with(*s))
+        .map(|s| &path[..path.len() - s.len()])
 }
 
 /// The redacted-events path of an event log path: `evtx/System.evtx` →
@@ -146,7 +163,65 @@ pub fn redact_bundle(
                     }
                 }
             }
-            ArtifactKind::Hive | ArtifactKind::Etl | ArtifactKind::RedactedEvents => {
+            ArtifactKind::Hive if hive_log_stem(&a.path).is_some() => {
+                // Replayed with its hive below (or, without one, left out with the hive).
+                report.dropped.push(a.path.clone());
+            }
+            ArtifactKind::Hive => {
+                let path = format!("{}.reduced.reg", a.path);
+                let logs: Vec<Vec<u8>> = manifest
+                    .artifacts
+                    .iter()
+                    .filter(|l| {
+                        l.sha256.is_some()
+                            && hive_log_stem(&l.path).is_some_and(|s| s.eq_ignore_ascii_case(&a.path))
+                    })
+                    .filter_map(|l| read_entry(&mut zip, &l.path).ok())
+                    .collect();
+                let log_refs: Vec<&[u8]> = logs.iter().map(Vec::as_slice).collect();
+                meta.kind = ArtifactKind::Reg;
+                match reduce_hive(&bytes, &log_refs, &a.path, Some(&r), &mut counts) {
+                    Ok(reduced) => {
+                        meta.method = format!(
+                            "{} with {} transaction log(s) replayed, then {}; {}",
+                            a.method,
+                            log_refs.len(),
+                            reduced.summary(),
+                            RAW_HIVE_LEFT_OUT
+                        );
+                        writer.add_bytes(&path, &reduced.reg, meta)?;
+                        rewritten.push(path.clone());
+                        report.registry.push((a.path.clone(), path));
+                    }
+                    Err(e) => {
+                        meta.status = ArtifactStatus::Failed;
+                        meta.error = Some(format!("left out by --redact: {e}"));
+                        writer.record_step(&path, meta)?;
+                    }
+                }
+                report.dropped.push(a.path.clone());
+            }
+            ArtifactKind::Reg => match reduce_reg_export(&bytes, Some(&r), &mut counts) {
+                Ok(reduced) => {
+                    meta.method = format!("{}, then {}", a.method, reduced.summary());
+                    writer.add_bytes(&a.path, &reduced.reg, meta)?;
+                    rewritten.push(a.path.clone());
+                    report.registry.push((a.path.clone(), a.path.clone()));
+                }
+                Err(e) => {
+                    meta.status = ArtifactStatus::Failed;
+                    meta.error = Some(format!("left out by --redact: {e}"));
+                    writer.record_step(&a.path, meta)?;
+                    report.dropped.push(a.path.clone());
+                }
+            },
+            ArtifactKind::Etl => {
+                meta.status = ArtifactStatus::Skipped;
+                meta.error = Some(ETL_LEFT_OUT.to_string());
+                writer.record_step(&a.path, meta)?;
+                report.dropped.push(a.path.clone());
+            }
+            ArtifactKind::RedactedEvents => {
                 writer.add_bytes(&a.path, &bytes, meta)?;
                 report.copied.push(a.path.clone());
             }
