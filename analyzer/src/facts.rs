@@ -34,8 +34,8 @@ use crate::text_artifacts::{
     etl_header, json_artifacts, netsh_rules, netstat, parse_local_datetime_in, tracerpt, w32tm,
 };
 use rdpdiag_schemas::domain::TextFormat;
-use rdpdiag_schemas::registry_interest::{REGISTRY_INTEREST, Reach, RegistryHive};
 use rdpdiag_schemas::probe::{PhaseOutcomes, ProbeOutcome, ProbePhase, classify};
+use rdpdiag_schemas::registry_interest::{REGISTRY_INTEREST, Reach, RegistryHive};
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server`.
 pub const TS_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server";

@@ -595,18 +595,29 @@ impl Run {
 
     /// `--redact`: a `reg export` reduced to the keys the analyzer reads and redacted; when it
     /// cannot be read it is left out (never added raw).
-    fn add_reduced_reg(&mut self, path: &str, bytes: &[u8], mut m: ArtifactMeta, r: &Redactor) {
-        match crate::redact_registry::reduce_reg_export(bytes, Some(r), &mut self.counts) {
+    fn add_reduced_reg(&mut self, path: &str, bytes: &[u8], mut m: ArtifactMeta) {
+        match crate::redact_registry::reduce_reg_export(bytes) {
             Ok(reduced) => {
                 m.method = format!("{}, then {}", m.method, reduced.summary());
+                let reg = self.redact_reduced(reduced);
                 self.redacted.push(path.to_string());
-                self.add_redacted_bytes(path, reduced.reg, m);
+                self.add_redacted_bytes(path, reg, m);
             }
             Err(e) => {
                 let why = format!("left out by --redact: {e}");
                 self.record(path, with_status(m, ArtifactStatus::Failed, Some(why)));
             }
         }
+    }
+
+    /// Learns the registry's names into the run's redactor (the artifacts after this one are
+    /// redacted with them too), redacts, writes the `.reg` bytes.
+    fn redact_reduced(&mut self, mut reduced: crate::redact_registry::Reduced) -> Vec<u8> {
+        if let Some(r) = &mut self.redactor {
+            reduced.learn_names(r);
+            reduced.redact(r, &mut self.counts);
+        }
+        reduced.to_reg()
     }
 
     /// Adds content that is redacted already (or needs none), or records the failure.
@@ -683,7 +694,7 @@ impl Run {
         if self.redactor.is_some() && is_text_kind(m.kind) && size <= 256 * 1024 * 1024 {
             match std::fs::read(src) {
                 Ok(b) => match (m.kind, self.redactor.clone()) {
-                    (ArtifactKind::Reg, Some(r)) => self.add_reduced_reg(path, &b, m, &r),
+                    (ArtifactKind::Reg, Some(_)) => self.add_reduced_reg(path, &b, m),
                     _ => self.add_bytes(path, b, m),
                 },
                 Err(e) => {
@@ -1061,8 +1072,8 @@ impl Run {
             file_path: Some(p.display().to_string()),
             ..ArtifactSource::default()
         };
-        if let Some(r) = self.redactor.clone() {
-            self.reduce_hive_file(step, target, src, &r, started);
+        if self.redactor.is_some() {
+            self.reduce_hive_file(step, target, src, started);
             return;
         }
         self.add_file(
@@ -1083,7 +1094,7 @@ impl Run {
         }
     }
 
-    fn reduce_hive_file(&mut self, step: &Step, target: &str, src: &Path, r: &Redactor, started: DateTime<Utc>) {
+    fn reduce_hive_file(&mut self, step: &Step, target: &str, src: &Path, started: DateTime<Utc>) {
         let path = format!("{target}.reduced.reg");
         let logs = volume::hive_logs(src);
         let mut m = meta(
@@ -1097,24 +1108,39 @@ impl Run {
             started,
         );
         let read = |p: &Path| -> Result<Vec<u8>, String> {
-            let size = std::fs::metadata(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?.len();
+            let size = std::fs::metadata(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?
+                .len();
             if size > MAX_HIVE_BYTES {
-                return Err(format!("{}: {size} bytes, over the {MAX_HIVE_BYTES}-byte limit", p.display()));
+                return Err(format!(
+                    "{}: {size} bytes, over the {MAX_HIVE_BYTES}-byte limit",
+                    p.display()
+                ));
             }
             std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
         };
         let primary = match read(src) {
             Ok(b) => b,
             Err(why) => {
-                self.record(&path, with_status(m, ArtifactStatus::Failed, Some(format!("left out by --redact: {why}"))));
+                self.record(
+                    &path,
+                    with_status(
+                        m,
+                        ArtifactStatus::Failed,
+                        Some(format!("left out by --redact: {why}")),
+                    ),
+                );
                 return;
             }
         };
         // A log that cannot be read is left out; the hive is then read without it (noted).
         let log_bytes: Vec<Vec<u8>> = logs.iter().filter_map(|l| read(l).ok()).collect();
         let log_refs: Vec<&[u8]> = log_bytes.iter().map(Vec::as_slice).collect();
-        let name = src.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        match crate::redact_registry::reduce_hive(&primary, &log_refs, &name, Some(r), &mut self.counts) {
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match crate::redact_registry::reduce_hive(&primary, &log_refs, &name) {
             Ok(reduced) => {
                 m.method = format!(
                     "copy with {} transaction log(s) replayed, then {}; {}",
@@ -1122,8 +1148,9 @@ impl Run {
                     reduced.summary(),
                     RAW_HIVE_LEFT_OUT
                 );
+                let reg = self.redact_reduced(reduced);
                 self.redacted.push(path.clone());
-                self.add_redacted_bytes(&path, reduced.reg, m);
+                self.add_redacted_bytes(&path, reg, m);
             }
             Err(e) => {
                 let why = format!("left out by --redact: {e}");

@@ -51,11 +51,13 @@ pub enum ReduceError {
     RegText(String),
 }
 
-/// A reduced registry artifact.
+/// A reduced registry artifact: [`Reduced::learn_names`] into the bundle's redactor (so that
+/// the names are replaced in every artifact), then [`Reduced::redact`], then
+/// [`Reduced::to_reg`].
 #[derive(Debug, Clone)]
 pub struct Reduced {
-    /// The `.reg` file: BOM and UTF-16LE text.
-    pub reg: Vec<u8>,
+    /// The kept keys, in file order.
+    pub keys: Vec<RegKey>,
     /// Keys read from the input (a hive: keys on the paths of the list only).
     pub keys_in: u64,
     /// Keys written.
@@ -67,6 +69,35 @@ pub struct Reduced {
 }
 
 impl Reduced {
+    /// The `.reg` file: BOM and UTF-16LE text, as `reg export` writes it.
+    pub fn to_reg(&self) -> Vec<u8> {
+        RegExport::new(self.keys.clone()).to_utf16le_bytes()
+    }
+
+    /// Adds the names the kept keys hold (module comment) to `r`.
+    pub fn learn_names(&self, r: &mut Redactor) {
+        learn_names(&self.keys, r);
+    }
+
+    /// Replaces names, SIDs and addresses in key paths, value names and string data.
+    pub fn redact(&mut self, r: &Redactor, counts: &mut Counts) {
+        for k in &mut self.keys {
+            k.path = r.redact(&k.path, counts);
+            for v in &mut k.values {
+                v.name = v.name.as_ref().map(|n| r.redact(n, counts));
+                redact_data(r, &mut v.data, counts);
+            }
+        }
+    }
+
+    /// Reduced, names learned into a copy of `r`, redacted: for one artifact on its own.
+    pub fn redacted_with(mut self, r: &Redactor, counts: &mut Counts) -> Reduced {
+        let mut r = r.clone();
+        self.learn_names(&mut r);
+        self.redact(&r, counts);
+        self
+    }
+
     /// One line for the manifest's `method`.
     pub fn summary(&self) -> String {
         let mut s = format!(
@@ -82,14 +113,8 @@ impl Reduced {
 }
 
 /// Reduces a hive: `primary` with its transaction logs (`.LOG1`/`.LOG2`) replayed, `file_name`
-/// to recognise it. `redactor` `None` reduces without redacting (tests).
-pub fn reduce_hive(
-    primary: &[u8],
-    logs: &[&[u8]],
-    file_name: &str,
-    redactor: Option<&Redactor>,
-    counts: &mut Counts,
-) -> Result<Reduced, ReduceError> {
+/// to recognise it. Not redacted yet.
+pub fn reduce_hive(primary: &[u8], logs: &[&[u8]], file_name: &str) -> Result<Reduced, ReduceError> {
     if primary.len() < BASE_BLOCK_LEN + 32 || !primary.starts_with(b"regf") {
         return Err(ReduceError::NotAHive(format!(
             "{file_name}: no `regf` base block and hive bin"
@@ -99,7 +124,9 @@ pub fn reduce_hive(
     let parser = match build_parser(primary, logs) {
         Ok(p) => p,
         Err(e) if !logs.is_empty() => {
-            notes.push(format!("the transaction logs could not be applied ({e}); read without them"));
+            notes.push(format!(
+                "the transaction logs could not be applied ({e}); read without them"
+            ));
             build_parser(primary, &[])?
         }
         Err(e) => return Err(e),
@@ -111,17 +138,14 @@ pub fn reduce_hive(
         Err(p) => return Err(ReduceError::Damaged(panic_text(p.as_ref()))),
     };
     notes.append(&mut walk_notes);
-    Ok(finish(keys, keys_in, 0, notes, redactor, counts))
+    Ok(finish(keys, keys_in, 0, notes))
 }
 
 /// Reduces a `reg export` file (UTF-16LE or UTF-8): keys of other hives and keys and values the
-/// analyzer does not read are left out.
-pub fn reduce_reg_export(
-    bytes: &[u8],
-    redactor: Option<&Redactor>,
-    counts: &mut Counts,
-) -> Result<Reduced, ReduceError> {
-    let text = decode_export(bytes).ok_or_else(|| ReduceError::RegText("neither UTF-16LE nor UTF-8".into()))?;
+/// analyzer does not read are left out. Not redacted yet.
+pub fn reduce_reg_export(bytes: &[u8]) -> Result<Reduced, ReduceError> {
+    let text =
+        decode_export(bytes).ok_or_else(|| ReduceError::RegText("neither UTF-16LE nor UTF-8".into()))?;
     let export = parse_export(&text).map_err(|e| ReduceError::RegText(e.to_string()))?;
     let keys_in = export.keys.len() as u64;
     let mut kept = Vec::new();
@@ -146,33 +170,15 @@ pub fn reduce_reg_export(
             break;
         }
     }
-    Ok(finish(kept, keys_in, values_dropped, Vec::new(), redactor, counts))
+    Ok(finish(kept, keys_in, values_dropped, Vec::new()))
 }
 
-/// Learns the registry's own names, redacts, writes.
-fn finish(
-    mut keys: Vec<RegKey>,
-    keys_in: u64,
-    values_dropped: u64,
-    notes: Vec<String>,
-    redactor: Option<&Redactor>,
-    counts: &mut Counts,
-) -> Reduced {
+/// Applies the value filters and counts.
+fn finish(mut keys: Vec<RegKey>, keys_in: u64, values_dropped: u64, notes: Vec<String>) -> Reduced {
     let values_dropped = values_dropped + drop_filtered_values(&mut keys);
-    if let Some(r) = redactor {
-        let mut r = r.clone();
-        learn_names(&keys, &mut r);
-        for k in &mut keys {
-            k.path = r.redact(&k.path, counts);
-            for v in &mut k.values {
-                v.name = v.name.as_ref().map(|n| r.redact(n, counts));
-                redact_data(&r, &mut v.data, counts);
-            }
-        }
-    }
     let keys_out = keys.len() as u64;
     Reduced {
-        reg: RegExport::new(keys).to_utf16le_bytes(),
+        keys,
         keys_in,
         keys_out,
         values_dropped,
@@ -307,7 +313,11 @@ fn hive_kind(file_name: &str, top: &[String]) -> Option<RegistryHive> {
         _ => {}
     }
     let has = |n: &str| top.iter().any(|t| t.eq_ignore_ascii_case(n));
-    if has("Select") && top.iter().any(|t| t.to_ascii_lowercase().starts_with("controlset")) {
+    if has("Select")
+        && top
+            .iter()
+            .any(|t| t.to_ascii_lowercase().starts_with("controlset"))
+    {
         Some(RegistryHive::System)
     } else if has("Microsoft") && (has("Classes") || has("Policies")) && !has("Control Panel") {
         Some(RegistryHive::Software)
@@ -335,7 +345,8 @@ fn walk(mut parser: Parser, file_name: &str) -> Result<(Vec<RegKey>, u64, Vec<St
         .filter(|k| !k.cell_state.is_deleted())
         .map(|k| k.key_name.clone())
         .collect();
-    let hive = hive_kind(file_name, &top_names).ok_or_else(|| ReduceError::OtherHive(file_name.to_string()))?;
+    let hive =
+        hive_kind(file_name, &top_names).ok_or_else(|| ReduceError::OtherHive(file_name.to_string()))?;
     let mut keys = Vec::new();
     let mut read = 0u64;
     let mut seen = std::collections::HashSet::new();
@@ -353,14 +364,19 @@ fn walk(mut parser: Parser, file_name: &str) -> Result<(Vec<RegKey>, u64, Vec<St
         }
         read += 1;
         if keys.len() >= MAX_KEYS {
-            notes.push(format!("more than {MAX_KEYS} keys on the list's paths: the rest left out"));
+            notes.push(format!(
+                "more than {MAX_KEYS} keys on the list's paths: the rest left out"
+            ));
             break;
         }
         let values = match wanted {
             Keep::Key(_) => values_of(&node),
             _ => Vec::new(),
         };
-        keys.push(RegKey::new(format!("{}\\{}", hive.export_root(), rel.join("\\")), values));
+        keys.push(RegKey::new(
+            format!("{}\\{}", hive.export_root(), rel.join("\\")),
+            values,
+        ));
         if node.detail.number_of_sub_keys() > 0 {
             for c in node.read_sub_keys(&mut parser).into_iter().rev() {
                 stack.push((c, rel.clone()));
@@ -421,7 +437,10 @@ mod tests {
             RegKey::new(
                 format!(r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\{sid}"),
                 vec![
-                    RegValue::named("ProfileImagePath", RegData::ExpandSz(r"C:\Users\bob.smith".into())),
+                    RegValue::named(
+                        "ProfileImagePath",
+                        RegData::ExpandSz(r"C:\Users\bob.smith".into()),
+                    ),
                     RegValue::named("Sid", RegData::Binary(vec![1, 5, 0, 0])),
                     RegValue::named("State", RegData::Dword(0)),
                 ],
@@ -433,16 +452,22 @@ mod tests {
                     RegValue::named("WinStationsDisabled", RegData::Sz("0".into())),
                 ],
             ),
-            RegKey::new(r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Fonts", vec![]),
+            RegKey::new(
+                r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Fonts",
+                vec![],
+            ),
             RegKey::new(
                 r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client\Servers\rds07.corp.example",
-                vec![RegValue::named("UsernameHint", RegData::Sz(r"CORP\alice.jones".into()))],
+                vec![RegValue::named(
+                    "UsernameHint",
+                    RegData::Sz(r"CORP\alice.jones".into()),
+                )],
             ),
         ]);
         let r = Redactor::with_key(b"k");
         let mut counts = Counts::new();
-        let out = reduce_reg_export(&input, Some(&r), &mut counts).unwrap();
-        let text = decode_export(&out.reg).unwrap();
+        let out = reduce_reg_export(&input).unwrap().redacted_with(&r, &mut counts);
+        let text = decode_export(&out.to_reg()).unwrap();
         for secret in [
             "Bob Smith",
             "bob.smith",
@@ -467,19 +492,18 @@ mod tests {
         assert!(matches!(&profile.values[0].data, RegData::ExpandSz(p) if p.starts_with(r"C:\Users\user-")));
         assert!(text.contains("\"CurrentBuild\"=\"20348\"") && text.contains("WinStationsDisabled"));
         assert_eq!((out.keys_in, out.keys_out, out.values_dropped), (5, 4, 3));
-        assert!(out.reg.starts_with(&[0xFF, 0xFE]));
+        assert!(out.to_reg().starts_with(&[0xFF, 0xFE]));
     }
 
     #[test]
     fn hostile_input_is_an_error_not_a_panic() {
-        let mut counts = Counts::new();
         assert!(matches!(
-            reduce_hive(b"regf", &[], "SYSTEM", None, &mut counts),
+            reduce_hive(b"regf", &[], "SYSTEM"),
             Err(ReduceError::NotAHive(_))
         ));
         let mut junk = b"regf".to_vec();
         junk.resize(BASE_BLOCK_LEN + 4096, 0xA5);
-        assert!(reduce_hive(&junk, &[&junk], "SYSTEM", None, &mut counts).is_err());
-        assert!(reduce_reg_export(&[0xFF, 0xD8, 0xFF, 0x00, 0x80], None, &mut counts).is_err());
+        assert!(reduce_hive(&junk, &[&junk], "SYSTEM").is_err());
+        assert!(reduce_reg_export(&[0xFF, 0xD8, 0xFF, 0x00, 0x80]).is_err());
     }
 }

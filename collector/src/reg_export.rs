@@ -465,7 +465,10 @@ mod tests {
             RegKey::new(
                 r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\S-1-5-21-1-2-3-1001",
                 vec![
-                    RegValue::named("ProfileImagePath", RegData::ExpandSz(r"C:\Users\bob.smith".into())),
+                    RegValue::named(
+                        "ProfileImagePath",
+                        RegData::ExpandSz(r"C:\Users\bob.smith".into()),
+                    ),
                     RegValue::named("State", RegData::Dword(0)),
                     RegValue::named(r#"quo"te\d"#, RegData::Sz(r#"a "b" \c"#.into())),
                     RegValue::named("Q", RegData::Qword(1 << 40)),

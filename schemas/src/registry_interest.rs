@@ -106,10 +106,16 @@ pub const REGISTRY_INTEREST: &[KeyInterest] = &[
         r"CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy\FirewallRules",
     ),
     subtree(System, r"CurrentControlSet\Services\TermService"),
-    subtree(System, r"CurrentControlSet\Control\Cryptography\Configuration\Local\SSL"),
+    subtree(
+        System,
+        r"CurrentControlSet\Control\Cryptography\Configuration\Local\SSL",
+    ),
     subtree(Software, r"Policies\Microsoft\Windows NT\Terminal Services"),
     subtree(Software, r"Policies\Microsoft\WindowsFirewall\FirewallRules"),
-    subtree(Software, r"Microsoft\Windows\CurrentVersion\Policies\System\CredSSP"),
+    subtree(
+        Software,
+        r"Microsoft\Windows\CurrentVersion\Policies\System\CredSSP",
+    ),
     // Each profile's values besides these hold the account's SID in binary (`Sid`).
     KeyInterest {
         hive: Software,
@@ -280,7 +286,10 @@ mod tests {
             k(r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa"),
             Keep::Key(ValueFilter::Named(_))
         ));
-        assert_eq!(k(r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\Kerberos"), Keep::Drop);
+        assert_eq!(
+            k(r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\Kerberos"),
+            Keep::Drop
+        );
         assert_eq!(
             k(r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy"),
             Keep::Key(ValueFilter::All)
