@@ -231,12 +231,13 @@ fn learn_names(keys: &[RegKey], r: &mut Redactor) {
                 _ => None,
             })
         };
-        if hive == RegistryHive::Software && lower.len() == 5 && lower[3] == "profilelist" {
-            if let Some(path) = text("ProfileImagePath")
-                && let Some(user) = path.trim_end_matches('\\').rsplit('\\').next()
-            {
-                r.add_name(user, Category::User);
-            }
+        if hive == RegistryHive::Software
+            && lower.len() == 5
+            && lower[3] == "profilelist"
+            && let Some(path) = text("ProfileImagePath")
+            && let Some(user) = path.trim_end_matches('\\').rsplit('\\').next()
+        {
+            r.add_name(user, Category::User);
         }
         let client = lower.iter().position(|s| s == "terminal server client");
         if let Some(c) = client {

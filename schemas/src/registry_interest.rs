@@ -123,7 +123,18 @@ pub const REGISTRY_INTEREST: &[KeyInterest] = &[
         reach: Reach::Subtree,
         values: ValueFilter::Named(&["ProfileImagePath", "State", "RefCount", "Flags"]),
     },
-    subtree(Software, r"Microsoft\Terminal Server Client"),
+    // The client's machine-wide switches (the key's subtree is not read).
+    KeyInterest {
+        hive: Software,
+        path: r"Microsoft\Terminal Server Client",
+        reach: Reach::Key,
+        values: ValueFilter::Named(&[
+            "DisableUDPTransport",
+            "EnableCredSSPSupport",
+            "RDGClientTransport",
+            "AuthenticationLevelOverride",
+        ]),
+    },
     // Thumbprints are the key names; the `Blob` values hold whole certificates.
     KeyInterest {
         hive: Software,
@@ -167,7 +178,22 @@ pub const REGISTRY_INTEREST: &[KeyInterest] = &[
         reach: Reach::Key,
         values: ValueFilter::Named(&["MachineGuid"]),
     },
-    subtree(NtUser, r"Software\Microsoft\Terminal Server Client"),
+    // The user's recent servers and, per server, the user name hint and accepted certificate
+    // (`LocalDevices` and the rest name servers too and are not read).
+    KeyInterest {
+        hive: NtUser,
+        path: r"Software\Microsoft\Terminal Server Client\Default",
+        reach: Reach::Key,
+        values: ValueFilter::Named(&[
+            "MRU0", "MRU1", "MRU2", "MRU3", "MRU4", "MRU5", "MRU6", "MRU7", "MRU8", "MRU9",
+        ]),
+    },
+    KeyInterest {
+        hive: NtUser,
+        path: r"Software\Microsoft\Terminal Server Client\Servers",
+        reach: Reach::Subtree,
+        values: ValueFilter::Named(&["UsernameHint", "CertHash"]),
+    },
 ];
 
 /// Whether a key is kept, and with which values.
@@ -307,9 +333,19 @@ mod tests {
             k(r"HKLM\SOFTWARE\Microsoft\SystemCertificates\MY\Certificates\AB12"),
             Keep::Key(ValueFilter::NoValues)
         );
+        let Keep::Key(server) =
+            k(r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client\Servers\rds01")
+        else {
+            panic!("Servers not kept");
+        };
+        assert!(server.keeps("UsernameHint") && !server.keeps("Other"));
         assert_eq!(
-            k(r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client\Servers\rds01"),
-            Keep::Key(ValueFilter::All)
+            k(r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client\LocalDevices"),
+            Keep::Drop
+        );
+        assert_eq!(
+            k(r"HKEY_CURRENT_USER\Software\Microsoft\Terminal Server Client"),
+            Keep::Ancestor
         );
         assert_eq!(k(r"HKEY_USERS\S-1-5-21-1-2-3-1001\Software"), Keep::Drop);
         assert_eq!(k(r"HKLM\SAM\SAM"), Keep::Drop);

@@ -99,11 +99,10 @@ fn redacted_pairs_give_the_same_diagnosis_as_raw_ones() {
         if registry_facts(&raw).iter().all(|h| h.is_empty()) {
             failures.push(format!("{scenario}: no registry fact read from the raw bundles"));
         }
-        registry_scenarios += usize::from(
-            registry_facts(&raw)
-                .iter()
-                .any(|h| h.iter().any(|f| f.starts_with("listener") || f.starts_with("policy"))),
-        );
+        registry_scenarios += usize::from(registry_facts(&raw).iter().any(|h| {
+            h.iter()
+                .any(|f| f.starts_with("listener") || f.starts_with("policy"))
+        }));
         println!(
             "{scenario}: raw {:?} {} {:?} / redacted {:?} {} {:?}",
             raw.report.top_cause,
@@ -131,7 +130,10 @@ fn redacted_pairs_give_the_same_diagnosis_as_raw_ones() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Scenarios whose server registry holds listener settings or policies (listener port moved,
     // security layer/NLA, cipher policy, certificate thumbprint, logon switches).
-    assert!(registry_scenarios >= 10, "scenarios with registry facts: {registry_scenarios}");
+    assert!(
+        registry_scenarios >= 10,
+        "scenarios with registry facts: {registry_scenarios}"
+    );
 }
 
 /// Per host, the registry facts the rules read: listeners (port, security layer, NLA,
@@ -176,7 +178,10 @@ fn registry_facts(a: &rdpdiag::analyze::Analysis) -> Vec<Vec<String>> {
                 f.schannel.len(),
                 f.fips_enabled.as_ref().map(|x| x.value),
                 f.credssp_allow_encryption_oracle.as_ref().map(|x| x.value),
-                f.terminal_server.max_outstanding_connections.as_ref().map(|x| x.value),
+                f.terminal_server
+                    .max_outstanding_connections
+                    .as_ref()
+                    .map(|x| x.value),
                 f.client.disable_udp_transport.as_ref().map(|x| x.value),
                 f.client.enable_credssp_support.as_ref().map(|x| x.value),
             ));
