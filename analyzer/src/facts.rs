@@ -35,6 +35,7 @@ use crate::text_artifacts::{
 };
 use rdpdiag_schemas::domain::TextFormat;
 use rdpdiag_schemas::probe::{PhaseOutcomes, ProbeOutcome, ProbePhase, classify};
+use rdpdiag_schemas::registry_interest::{REGISTRY_INTEREST, Reach, RegistryHive};
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server`.
 pub const TS_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server";
@@ -659,42 +660,43 @@ pub struct HostFacts {
 /// The words every "ambiguous date" problem of the text parsers carries.
 const AMBIGUOUS_DATE: &str = "ambiguous without the host's culture";
 
-/// Hive subtrees the facts need, relative to the hive root (see [`HiveOptions::include`]).
-pub fn hive_include(kind: HiveKind) -> Option<Vec<String>> {
-    let v: &[&str] = match kind {
-        HiveKind::System => &[
-            "Select",
-            r"CurrentControlSet\Control\Terminal Server",
-            r"CurrentControlSet\Control\SecurityProviders\SCHANNEL",
-            r"CurrentControlSet\Control\Lsa\FIPSAlgorithmPolicy",
-            r"CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy",
-            r"CurrentControlSet\Services\TermService",
-            r"CurrentControlSet\Control\Cryptography\Configuration\Local\SSL",
-        ],
-        HiveKind::Software => &[
-            r"Policies\Microsoft\Windows NT\Terminal Services",
-            r"Policies\Microsoft\WindowsFirewall\FirewallRules",
-            r"Microsoft\Windows\CurrentVersion\Policies\System\CredSSP",
-            r"Microsoft\Windows NT\CurrentVersion\ProfileList",
-            r"Microsoft\Terminal Server Client",
-            r"Microsoft\SystemCertificates\MY\Certificates",
-            r"Microsoft\SystemCertificates\Remote Desktop\Certificates",
-            r"Policies\Microsoft\Cryptography\Configuration\SSL",
-            r"Microsoft\Windows NT\CurrentVersion\Winlogon",
-        ],
-        HiveKind::NtUser => &[r"Software\Microsoft\Terminal Server Client"],
-        _ => return Some(Vec::new()),
-    };
-    Some(v.iter().map(|s| s.to_string()).collect())
+/// The shared list's hive for a hive kind (`None`: the facts read nothing from it).
+fn interest_hive(kind: HiveKind) -> Option<RegistryHive> {
+    match kind {
+        HiveKind::System => Some(RegistryHive::System),
+        HiveKind::Software => Some(RegistryHive::Software),
+        HiveKind::NtUser => Some(RegistryHive::NtUser),
+        _ => None,
+    }
 }
 
-/// Keys whose own values are needed but whose (large) subtrees are not.
-fn hive_single_keys(kind: HiveKind) -> &'static [&'static str] {
-    match kind {
-        HiveKind::System => &[r"CurrentControlSet\Control\Lsa"],
-        HiveKind::Software => &[r"Microsoft\Windows NT\CurrentVersion", r"Microsoft\Cryptography"],
-        _ => &[],
-    }
+/// Hive subtrees the facts need, relative to the hive root (see [`HiveOptions::include`]):
+/// the subtree entries of the shared list `rdpdiag_schemas::registry_interest`, which is also
+/// what `--redact` keeps of hives.
+pub fn hive_include(kind: HiveKind) -> Option<Vec<String>> {
+    let Some(hive) = interest_hive(kind) else {
+        return Some(Vec::new());
+    };
+    Some(
+        REGISTRY_INTEREST
+            .iter()
+            .filter(|e| e.hive == hive && e.reach == Reach::Subtree)
+            .map(|e| e.path.to_string())
+            .collect(),
+    )
+}
+
+/// Keys whose own values are needed but whose (large) subtrees are not (the shared list's
+/// single-key entries).
+fn hive_single_keys(kind: HiveKind) -> Vec<String> {
+    let Some(hive) = interest_hive(kind) else {
+        return Vec::new();
+    };
+    REGISTRY_INTEREST
+        .iter()
+        .filter(|e| e.hive == hive && e.reach == Reach::Key)
+        .map(|e| e.path.to_string())
+        .collect()
 }
 
 /// One artifact after parsing (before merging).
@@ -742,7 +744,7 @@ fn read_hive_for_facts(primary: &[u8], logs: &[&[u8]], name: &str) -> Result<Hiv
     let guess = detect_kind(&embedded_name(primary), file_name(name), &[]);
     let opts = HiveOptions {
         include: hive_include(guess).filter(|_| guess != HiveKind::Unknown),
-        include_keys: hive_single_keys(guess).iter().map(|s| s.to_string()).collect(),
+        include_keys: hive_single_keys(guess),
         max_keys: 200_000,
     };
     read_hive(primary, logs, file_name(name), &opts).map_err(|e| e.to_string())

@@ -20,7 +20,8 @@ use crate::bundle::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};
 use crate::decode::{console_to_bundle_text, decode_console, utf16le_with_bom};
 use crate::exec::{CommandSpec, RunEnd, RunLimits, RunOutput, run};
 use crate::plan::{self, Action, Output, Plan, PlanOptions, Source, Step, channel_file_stem, timeouts};
-use crate::redact::{Category, Counts, Redactor};
+use crate::redact::{Category, Counts, ETL_LEFT_OUT, Redactor};
+use crate::redact_registry::{MAX_HIVE_BYTES, RAW_HIVE_LEFT_OUT};
 use crate::volume::{self, VolumeLayout};
 
 /// `--role`.
@@ -589,6 +590,38 @@ impl Run {
     /// Adds in-memory content, or records the failure.
     fn add_bytes(&mut self, path: &str, bytes: Vec<u8>, m: ArtifactMeta) {
         let bytes = self.maybe_redact(path, m.kind, bytes);
+        self.add_redacted_bytes(path, bytes, m);
+    }
+
+    /// `--redact`: a `reg export` reduced to the keys the analyzer reads and redacted; when it
+    /// cannot be read it is left out (never added raw).
+    fn add_reduced_reg(&mut self, path: &str, bytes: &[u8], mut m: ArtifactMeta) {
+        match crate::redact_registry::reduce_reg_export(bytes) {
+            Ok(reduced) => {
+                m.method = format!("{}, then {}", m.method, reduced.summary());
+                let reg = self.redact_reduced(reduced);
+                self.redacted.push(path.to_string());
+                self.add_redacted_bytes(path, reg, m);
+            }
+            Err(e) => {
+                let why = format!("left out by --redact: {e}");
+                self.record(path, with_status(m, ArtifactStatus::Failed, Some(why)));
+            }
+        }
+    }
+
+    /// Learns the registry's names into the run's redactor (the artifacts after this one are
+    /// redacted with them too), redacts, writes the `.reg` bytes.
+    fn redact_reduced(&mut self, mut reduced: crate::redact_registry::Reduced) -> Vec<u8> {
+        if let Some(r) = &mut self.redactor {
+            reduced.learn_names(r);
+            reduced.redact(r, &mut self.counts);
+        }
+        reduced.to_reg()
+    }
+
+    /// Adds content that is redacted already (or needs none), or records the failure.
+    fn add_redacted_bytes(&mut self, path: &str, bytes: Vec<u8>, m: ArtifactMeta) {
         if let Some(left) = self.writer.remaining()
             && bytes.len() as u64 > left
         {
@@ -660,7 +693,10 @@ impl Run {
         }
         if self.redactor.is_some() && is_text_kind(m.kind) && size <= 256 * 1024 * 1024 {
             match std::fs::read(src) {
-                Ok(b) => self.add_bytes(path, b, m),
+                Ok(b) => match (m.kind, self.redactor.clone()) {
+                    (ArtifactKind::Reg, Some(_)) => self.add_reduced_reg(path, &b, m),
+                    _ => self.add_bytes(path, b, m),
+                },
                 Err(e) => {
                     let why = format!("cannot read {}: {e}", src.display());
                     self.record(path, with_status(m, ArtifactStatus::Failed, Some(why)));
@@ -1029,12 +1065,17 @@ impl Run {
         self.copy_with_logs(step, &step.target, src, started);
     }
 
-    /// A hive and its `.LOG1`/`.LOG2` beside it in the bundle.
+    /// A hive and its `.LOG1`/`.LOG2` beside it in the bundle; with `--redact`, a `.reg` of the
+    /// keys the analyzer reads instead (the logs replayed), the raw files left out.
     fn copy_with_logs(&mut self, step: &Step, target: &str, src: &Path, started: DateTime<Utc>) {
         let source = |p: &Path| ArtifactSource {
             file_path: Some(p.display().to_string()),
             ..ArtifactSource::default()
         };
+        if self.redactor.is_some() {
+            self.reduce_hive_file(step, target, src, started);
+            return;
+        }
         self.add_file(
             target,
             src,
@@ -1050,6 +1091,71 @@ impl Run {
                 &log,
                 meta(step, ArtifactKind::Hive, "copy", source(&log), started),
             );
+        }
+    }
+
+    fn reduce_hive_file(&mut self, step: &Step, target: &str, src: &Path, started: DateTime<Utc>) {
+        let path = format!("{target}.reduced.reg");
+        let logs = volume::hive_logs(src);
+        let mut m = meta(
+            step,
+            ArtifactKind::Reg,
+            "copy",
+            ArtifactSource {
+                file_path: Some(src.display().to_string()),
+                ..ArtifactSource::default()
+            },
+            started,
+        );
+        let read = |p: &Path| -> Result<Vec<u8>, String> {
+            let size = std::fs::metadata(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?
+                .len();
+            if size > MAX_HIVE_BYTES {
+                return Err(format!(
+                    "{}: {size} bytes, over the {MAX_HIVE_BYTES}-byte limit",
+                    p.display()
+                ));
+            }
+            std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        };
+        let primary = match read(src) {
+            Ok(b) => b,
+            Err(why) => {
+                self.record(
+                    &path,
+                    with_status(
+                        m,
+                        ArtifactStatus::Failed,
+                        Some(format!("left out by --redact: {why}")),
+                    ),
+                );
+                return;
+            }
+        };
+        // A log that cannot be read is left out; the hive is then read without it (noted).
+        let log_bytes: Vec<Vec<u8>> = logs.iter().filter_map(|l| read(l).ok()).collect();
+        let log_refs: Vec<&[u8]> = log_bytes.iter().map(Vec::as_slice).collect();
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match crate::redact_registry::reduce_hive(&primary, &log_refs, &name) {
+            Ok(reduced) => {
+                m.method = format!(
+                    "copy with {} transaction log(s) replayed, then {}; {}",
+                    log_refs.len(),
+                    reduced.summary(),
+                    RAW_HIVE_LEFT_OUT
+                );
+                let reg = self.redact_reduced(reduced);
+                self.redacted.push(path.clone());
+                self.add_redacted_bytes(&path, reg, m);
+            }
+            Err(e) => {
+                let why = format!("left out by --redact: {e}");
+                self.record(&path, with_status(m, ArtifactStatus::Failed, Some(why)));
+            }
         }
     }
 
@@ -1159,11 +1265,19 @@ impl Run {
                 );
                 continue;
             }
-            self.add_file(
-                &path,
-                &f.path,
-                meta(step, ArtifactKind::Etl, "copy", src, started),
-            );
+            if self.redactor.is_some() {
+                let m = meta(step, ArtifactKind::Etl, "copy", src, started);
+                self.record(
+                    &path,
+                    with_status(m, ArtifactStatus::Skipped, Some(ETL_LEFT_OUT.into())),
+                );
+            } else {
+                self.add_file(
+                    &path,
+                    &f.path,
+                    meta(step, ArtifactKind::Etl, "copy", src, started),
+                );
+            }
             if !convert {
                 continue;
             }

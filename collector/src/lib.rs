@@ -7,7 +7,9 @@
 //!   the manifest, never lets one step stop the others, writes the bundle atomically.
 //! - [`exec`] (processes with deadlines), [`decode`] (console code pages → UTF-8 CRLF),
 //!   [`live`] (host facts), [`volume`] + [`hive`] (offline volumes), [`redact`] (keyed pseudonyms), [`redact_events`] (event logs reduced to
-//!   the records the analyzer uses, redacted), [`redact_bundle`] (redacting a finished bundle), [`notice`].
+//!   the records the analyzer uses, redacted), [`redact_registry`] (hives and `reg export`s reduced to the keys the
+//!   analyzer reads, redacted, written with [`reg_export`]), [`redact_bundle`] (redacting a
+//!   finished bundle), [`notice`].
 //! - [`probe`] (feature `probe`): TCP, X.224 and TLS as the client sees the server.
 //! - [`bundle`]: the one writer of bundle format v1, also used by the sample generator;
 //!   [`pack`]: bundle files a user already exported.
@@ -27,6 +29,8 @@ pub mod probe;
 pub mod redact;
 pub mod redact_bundle;
 pub mod redact_events;
+pub mod redact_registry;
+pub mod reg_export;
 pub mod volume;
 
 pub use bundle::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};

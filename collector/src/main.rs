@@ -72,7 +72,8 @@ struct CollectArgs {
     #[arg(long)]
     dry_run: bool,
     /// Replace user names, host names, SIDs and IP addresses with keyed pseudonyms; event logs
-    /// are reduced to the records the analyzer uses and redacted (the raw .evtx is left out).
+    /// are reduced to the records the analyzer uses and redacted (the raw .evtx is left out),
+    /// hives and reg exports to the keys it reads (raw hives left out); ETL traces are left out.
     #[arg(long)]
     redact: bool,
     /// Key of the pseudonyms (implies --redact): give the client and the server collection of
@@ -139,7 +140,8 @@ enum Command {
     /// Print the JSON Schema of probe/probe.json.
     ProbeSchema,
     /// Redact a bundle zip written without --redact: event logs reduced to the records the
-    /// analyzer uses and redacted, text artifacts and the manifest's host redacted. Give the
+    /// analyzer uses and redacted, hives and reg exports reduced to the keys it reads and
+    /// redacted, ETL traces left out, text artifacts and the manifest's host redacted. Give the
     /// client and the server bundle of one ticket the same key file.
     Redact {
         /// Bundle zip to redact.
@@ -547,8 +549,14 @@ fn run() -> Result<()> {
                 println!("event log {from} -> {to}: {kept} of {read} records kept, redacted");
             }
             println!("text artifacts redacted: {}", report.texts.len());
+            for (from, to) in &report.registry {
+                println!("registry {from} -> {to}: reduced to the keys the analyzer reads, redacted");
+            }
             for path in &report.copied {
-                println!("copied unredacted: {path}");
+                println!("copied (redacted already): {path}");
+            }
+            for path in &report.dropped {
+                println!("left out: {path}");
             }
             println!("bundle: {}", output.display());
         }

@@ -67,14 +67,14 @@ pub fn notice(f: &NoticeFacts<'_>) -> String {
     if f.redact {
         s.push_str(
             "--redact: user names, host names, SIDs and addresses are replaced by keyed\n\
-             pseudonyms; event logs keep only the records the analysis uses, redacted.\n\
-             Traces and registry hives are binary and stay unredacted.\n",
+             pseudonyms; event logs and the registry keep only what the analysis uses,\n\
+             redacted. Traces are binary and left out.\n",
         );
     } else {
         s.push_str(
             "Use --redact to replace user names, host names, SIDs and IP addresses with\n\
-             pseudonyms (event logs too; traces and hives are binary and stay\n\
-             as they are).\n",
+             pseudonyms (event logs and registry too; traces are binary and are\n\
+             then left out).\n",
         );
     }
     s
@@ -100,7 +100,7 @@ mod tests {
             assert!(lines.len() <= 22, "{} lines:\n{text}", lines.len());
             assert!(lines.iter().all(|l| l.chars().count() <= 80), "{text}");
             assert!(text.contains("personal data") && text.contains("Never collected"));
-            assert!(text.contains("unredacted") || text.contains("stay\nas they are"));
+            assert!(text.contains("Traces are binary and left out") || text.contains("then left out"));
         }
     }
 }

@@ -9,7 +9,9 @@
 //! fd00::/8 or, for global ones, 2001:db8::/32), so that parsers of addresses and ports
 //! still work; host names are tokenized per first label and domain (`host-a.host-b`), so short
 //! names and FQDNs of one host still match. Event logs are reduced to the records the analyzer
-//! uses and redacted field by field (`redact_events.rs`); ETL traces and hives are not redacted.
+//! uses and redacted field by field (`redact_events.rs`); hives and `reg export`s are reduced to
+//! the keys the analyzer reads and redacted (`redact_registry.rs`); ETL traces are left out
+//! ([`ETL_LEFT_OUT`]).
 //!
 //! Names are the ones the collector knows (computer name, domain, user profile names, the probed
 //! server); addresses are found by shape (IPv4 dotted quads, IPv6). Loopback, unspecified,
@@ -63,7 +65,18 @@ pub const METHOD: &str = "SHA-256 over a key (random per bundle and not stored, 
      addresses in fd00::/8 (global ones in 2001:db8::/32) chosen by the same hash. Applied to text artifacts (command outputs, reg \
      exports, JSON, trace XML, the collection log), to the manifest's host and source paths, and to \
      event logs, which are reduced to the records the analyzer uses (redacted-events JSON Lines, the \
-     raw .evtx dropped); etl traces and registry hives are not redacted.";
+     raw .evtx dropped), and to registry hives and reg exports, which are reduced to the keys and \
+     values the analyzer reads and written as .reg files (the raw hive and its transaction logs \
+     dropped); etl traces are dropped (binary, not redactable; the analyzer needs only their header).";
+
+/// Why `--redact` leaves ETL traces out (the manifest's error of each trace's entry). The
+/// analyzer reads only an ETL file's header (time span, lost events and buffers: whether a trace
+/// covers the attempt), and no rule depends on it; the events are binary, undocumented and
+/// carry the user's profile path and the servers' names and addresses, which cannot be
+/// redacted in place. The `tracerpt` conversion (text) is redacted and kept.
+pub const ETL_LEFT_OUT: &str = "left out by --redact: ETL traces are binary and cannot be redacted; \
+     the analyzer reads only their header (no diagnosis depends on it) and the redacted tracerpt \
+     conversion, when there is one, is kept";
 
 /// Account and profile names that identify nobody and that the analysis needs verbatim.
 const KEEP_NAMES: &[&str] = &[

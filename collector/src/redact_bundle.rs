@@ -3,10 +3,13 @@
 //! the client and the server bundle of one ticket so that the analyzer can still pair them.
 //!
 //! Event logs become redacted-events files ([`crate::redact_events`]; the raw `.evtx` is not
-//! copied), text artifacts are redacted in place (encoding kept), the manifest's host is
-//! redacted and `redaction` says what was done. ETL traces and registry hives are copied as
-//! they are (not redacted) and the manifest's `redaction.method` says so.
+//! copied), hives (with their transaction logs replayed) and `reg export`s become `.reg` files of
+//! the keys the analyzer reads, redacted ([`crate::redact_registry`]; a hive `X` becomes
+//! `X.reduced.reg`, the raw hive and logs are not copied), ETL traces are left out (their entry
+//! says why), text artifacts are redacted in place (encoding kept), the manifest's host is
+//! redacted and `redaction` says what was done.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -16,8 +19,9 @@ use rdpdiag_schemas::manifest::{Manifest, Redaction, ToolInfo};
 use rdpdiag_schemas::{ArtifactKind, ArtifactStatus};
 
 use crate::bundle::{ArtifactMeta, BundleError, BundleWriter, ManifestHeader};
-use crate::redact::{Category, Counts, METHOD, Redactor, redact_text_bytes};
+use crate::redact::{Category, Counts, ETL_LEFT_OUT, METHOD, Redactor, redact_text_bytes};
 use crate::redact_events::redact_evtx;
+use crate::redact_registry::{RAW_HIVE_LEFT_OUT, Reduced, reduce_hive, reduce_reg_export};
 
 /// Largest artifact read into memory to be redacted.
 const MAX_ARTIFACT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -45,8 +49,22 @@ pub struct RedactBundleReport {
     pub event_logs: Vec<(String, String, u64, u64)>,
     /// Text artifacts rewritten.
     pub texts: Vec<String>,
-    /// Artifacts copied unredacted (hives, traces).
+    /// Artifacts copied as they are (redacted-events files, redacted already).
     pub copied: Vec<String>,
+    /// (registry artifact in the input, reduced `.reg` written): hives and `reg export`s.
+    pub registry: Vec<(String, String)>,
+    /// Artifacts left out: raw hives and their transaction logs, ETL traces, unreadable
+    /// `reg export`s.
+    pub dropped: Vec<String>,
+}
+
+/// The hive path of a transaction log path (`registry/SYSTEM.LOG1` → `registry/SYSTEM`).
+fn hive_log_stem(path: &str) -> Option<&str> {
+    let upper = path.to_ascii_uppercase();
+    [".LOG1", ".LOG2", ".LOG"]
+        .iter()
+        .find(|s| upper.ends_with(*s))
+        .map(|s| &path[..path.len() - s.len()])
 }
 
 /// The redacted-events path of an event log path: `evtx/System.evtx` →
@@ -80,6 +98,42 @@ pub fn redact_bundle(
         r.add_host(&format!("{}.{domain}", manifest.host.name));
         r.add_name(domain, Category::Host);
     }
+    // The registry first: the names it holds (profile folders, the client's servers and
+    // username hints) are then replaced in every artifact, event logs included.
+    let mut reduced: HashMap<String, Result<Reduced, String>> = HashMap::new();
+    for a in &manifest.artifacts {
+        let is_hive = a.kind == ArtifactKind::Hive && hive_log_stem(&a.path).is_none();
+        if a.sha256.is_none() || !(is_hive || a.kind == ArtifactKind::Reg) {
+            continue;
+        }
+        let result = read_entry(&mut zip, &a.path).and_then(|bytes| {
+            if is_hive {
+                let logs: Vec<Vec<u8>> = manifest
+                    .artifacts
+                    .iter()
+                    .filter(|l| {
+                        l.sha256.is_some()
+                            && hive_log_stem(&l.path).is_some_and(|s| s.eq_ignore_ascii_case(&a.path))
+                    })
+                    .filter_map(|l| read_entry(&mut zip, &l.path).ok())
+                    .collect();
+                let log_refs: Vec<&[u8]> = logs.iter().map(Vec::as_slice).collect();
+                reduce_hive(&bytes, &log_refs, &a.path)
+                    .map(|mut x| {
+                        x.notes
+                            .insert(0, format!("{} transaction log(s) replayed", log_refs.len()));
+                        x
+                    })
+                    .map_err(|e| e.to_string())
+            } else {
+                reduce_reg_export(&bytes).map_err(|e| e.to_string())
+            }
+        });
+        if let Ok(x) = &result {
+            x.learn_names(&mut r);
+        }
+        reduced.insert(a.path.clone(), result);
+    }
     let mut counts = Counts::new();
     let mut report = RedactBundleReport::default();
     let mut writer = BundleWriter::create_zip(output)?;
@@ -102,7 +156,12 @@ pub fn redact_bundle(
             writer.record_step(&a.path, meta)?;
             continue;
         }
-        let bytes = match read_entry(&mut zip, &a.path) {
+        // Registry artifacts were read above; traces are left out unread.
+        let read_above = matches!(a.kind, ArtifactKind::Hive | ArtifactKind::Reg | ArtifactKind::Etl);
+        let bytes = match read_above
+            .then(Vec::new)
+            .map_or_else(|| read_entry(&mut zip, &a.path), Ok)
+        {
             Ok(b) => b,
             Err(reason) => {
                 meta.status = ArtifactStatus::Failed;
@@ -146,7 +205,52 @@ pub fn redact_bundle(
                     }
                 }
             }
-            ArtifactKind::Hive | ArtifactKind::Etl | ArtifactKind::RedactedEvents => {
+            ArtifactKind::Hive if hive_log_stem(&a.path).is_some() => {
+                // Replayed with its hive below (or, without one, left out with the hive).
+                report.dropped.push(a.path.clone());
+            }
+            ArtifactKind::Hive | ArtifactKind::Reg => {
+                let is_hive = a.kind == ArtifactKind::Hive;
+                let path = if is_hive {
+                    format!("{}.reduced.reg", a.path)
+                } else {
+                    a.path.clone()
+                };
+                meta.kind = ArtifactKind::Reg;
+                match reduced.remove(&a.path) {
+                    Some(Ok(mut x)) => {
+                        x.redact(&r, &mut counts);
+                        meta.method = if is_hive {
+                            format!("{}, then {}; {}", a.method, x.summary(), RAW_HIVE_LEFT_OUT)
+                        } else {
+                            format!("{}, then {}", a.method, x.summary())
+                        };
+                        writer.add_bytes(&path, &x.to_reg(), meta)?;
+                        rewritten.push(path.clone());
+                        report.registry.push((a.path.clone(), path));
+                        if is_hive {
+                            report.dropped.push(a.path.clone());
+                        }
+                    }
+                    other => {
+                        let why = match other {
+                            Some(Err(e)) => e,
+                            _ => "not read".to_string(),
+                        };
+                        meta.status = ArtifactStatus::Failed;
+                        meta.error = Some(format!("left out by --redact: {why}"));
+                        writer.record_step(&path, meta)?;
+                        report.dropped.push(a.path.clone());
+                    }
+                }
+            }
+            ArtifactKind::Etl => {
+                meta.status = ArtifactStatus::Skipped;
+                meta.error = Some(ETL_LEFT_OUT.to_string());
+                writer.record_step(&a.path, meta)?;
+                report.dropped.push(a.path.clone());
+            }
+            ArtifactKind::RedactedEvents => {
                 writer.add_bytes(&a.path, &bytes, meta)?;
                 report.copied.push(a.path.clone());
             }

@@ -3,6 +3,8 @@
 //! - [`manifest`]: bundle manifest v1 (`manifest.json` at the root of a bundle zip).
 //! - [`domain`]: names shared by every crate: host roles, artifact kinds, root-cause ids.
 //! - [`event_interest`]: the event log records the analyzer can use (what `--redact` keeps).
+//! - [`registry_interest`]: the registry keys the analyzer reads (what `--redact` keeps of hives
+//!   and `reg export`s).
 //! - [`codes`]: disconnect reasons, extended reasons and the layer decoding of reason codes.
 //! - [`report`]: the analysis report (`rdpdiag analyze --format json`).
 //! - [`probe`]: what the collector's server probe means for a Windows client (outcome, code,
@@ -18,6 +20,7 @@ pub mod domain;
 pub mod event_interest;
 pub mod manifest;
 pub mod probe;
+pub mod registry_interest;
 pub mod report;
 pub mod tables;
 

@@ -18,6 +18,8 @@ use notatin::parser::Parser;
 use notatin::parser_builder::ParserBuilder;
 use serde::Serialize;
 
+use rdpdiag_schemas::registry_interest::segment_matches;
+
 use super::RegData;
 use super::tree::{Origin, Registry};
 
@@ -173,19 +175,6 @@ pub fn detect_kind(embedded: &str, file_name: &str, top_level: &[String]) -> Hiv
         return HiveKind::NtUser;
     }
     by_name(file_name).unwrap_or(HiveKind::Unknown)
-}
-
-fn segment_matches(pattern: &str, name: &str) -> bool {
-    if pattern == "*" || pattern.eq_ignore_ascii_case(name) {
-        return true;
-    }
-    if pattern.eq_ignore_ascii_case("CurrentControlSet") {
-        let n = name.to_ascii_lowercase();
-        return n
-            .strip_prefix("controlset")
-            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
-    }
-    false
 }
 
 /// Whether a key at `rel` (segments) is wanted: under a subtree pattern, or an ancestor of one,

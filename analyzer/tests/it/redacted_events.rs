@@ -65,3 +65,99 @@ fn the_redaction_keeps_every_event_the_analyzer_reads() {
         missing.join("\n")
     );
 }
+
+/// The collector keeps, under `--redact`, only the registry keys and values of
+/// `rdpdiag_schemas::registry_interest`; every registry path `facts.rs` reads (its `*_KEY`
+/// constants and the paths it builds from them with `format!`) and every value it reads from a
+/// key whose values are filtered must be kept. Read from the source, so a new read that the
+/// list lacks fails here.
+#[test]
+fn the_redaction_keeps_every_registry_key_the_analyzer_reads() {
+    use rdpdiag_schemas::registry_interest::{Keep, ValueFilter, keep_full_path};
+    let src = include_str!("../../src/facts.rs");
+    // `pub const NAME: &str =` then `r"HK..."` on the same or the next line.
+    let mut consts: Vec<(String, String)> = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in src.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("pub const ")
+            && let Some((name, _)) = rest.split_once(": &str =")
+        {
+            pending = Some(name.to_string());
+        }
+        if let Some(name) = &pending
+            && let Some(i) = t.find("r\"HK")
+        {
+            let lit = &t[i + 2..];
+            let path = &lit[..lit.find('"').unwrap()];
+            consts.push((name.clone(), path.to_string()));
+            pending = None;
+        }
+    }
+    assert!(consts.len() >= 15, "registry constants read: {consts:?}");
+    // A constant used only inside `format!` paths is a prefix, not read itself.
+    let read_itself = |name: &str| {
+        src.match_indices(name)
+            .filter(|(i, _)| !src[..*i].ends_with('{') && !src[..*i].ends_with("pub const "))
+            .count()
+            > 0
+    };
+    let mut paths: Vec<String> = consts
+        .iter()
+        .filter(|(n, _)| read_itself(n))
+        .map(|(_, p)| p.clone())
+        .collect();
+    // `format!(r"{NAME}\rest")`; `{store}` is the certificate store loop's variable.
+    for (name, path) in &consts {
+        let pat = format!("r\"{{{name}}}\\");
+        for (i, _) in src.match_indices(&pat) {
+            let rest = &src[i + pat.len()..];
+            let rest = &rest[..rest.find('"').unwrap()];
+            let full = format!("{path}\\{rest}");
+            if full.contains("{store}") {
+                paths.push(full.replace("{store}", "MY"));
+                paths.push(full.replace("{store}", "Remote Desktop"));
+            } else {
+                assert!(!full.contains('{'), "teach this test the placeholder of {full}");
+                paths.push(full);
+            }
+        }
+    }
+    for p in &paths {
+        assert!(
+            matches!(keep_full_path(p), Keep::Key(_)),
+            "facts.rs reads {p}, which --redact does not keep (schemas/src/registry_interest.rs)"
+        );
+    }
+    // Values read from keys whose values are filtered: `fact_*(reg, NAME, "Value")`, and in a
+    // function that opens the key itself (`reg.key(NAME)`), every `("Value")` in its body.
+    for (name, path) in &consts {
+        let Keep::Key(filter @ ValueFilter::Named(_)) = keep_full_path(path) else {
+            continue;
+        };
+        let mut read: Vec<String> = Vec::new();
+        let call = format!("reg, {name}, \"");
+        for (i, _) in src.match_indices(&call) {
+            let rest = &src[i + call.len()..];
+            read.push(rest[..rest.find('"').unwrap()].to_string());
+        }
+        for (i, _) in src.match_indices(&format!("reg.key({name})")) {
+            let body_start = src[..i].rfind("\n    fn ").unwrap();
+            let body_end = i + src[i..].find("\n    fn ").unwrap_or(src.len() - i);
+            let body = &src[body_start..body_end];
+            for (j, _) in body.match_indices("(\"") {
+                let rest = &body[j + 2..];
+                let word = &rest[..rest.find('"').unwrap()];
+                if word.chars().all(|c| c.is_ascii_alphanumeric()) && !word.is_empty() {
+                    read.push(word.to_string());
+                }
+            }
+        }
+        for v in &read {
+            assert!(
+                filter.keeps(v),
+                "facts.rs reads {path}\\{v}, which --redact does not keep (schemas/src/registry_interest.rs)"
+            );
+        }
+    }
+}

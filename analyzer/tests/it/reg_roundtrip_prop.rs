@@ -234,7 +234,7 @@ proptest! {
     #![proptest_config(config(128))]
 
     /// REG_SZ data holding CR/LF pairs is written raw over several lines (what reg.exe does is
-    /// unverified, see samples/src/reg.rs) and is read back with the pairs in place.
+    /// unverified, see collector/src/reg_export.rs) and is read back with the pairs in place.
     #[test]
     fn crlf_in_string_data_round_trips(parts in proptest::collection::vec(text(20), 1..=5), name in text(10)) {
         let data = parts.join("\r\n");

@@ -378,7 +378,7 @@ fn redacted_volume_bundle_hides_names_in_text() {
     let m = check_bundle(&done.bundle);
     let red = m.redaction.as_ref().expect("redaction recorded");
     assert_eq!(red.what, ["user-names", "host-names", "ip-addresses", "sids"]);
-    assert!(red.method.contains("random per bundle") && red.method.contains("not redacted"));
+    assert!(red.method.contains("random per bundle") && red.method.contains("etl traces are dropped"));
     // Event logs: the records the analyzer uses, redacted; no raw .evtx in the bundle.
     let events: Vec<_> = m
         .artifacts
@@ -417,6 +417,11 @@ fn redacted_volume_bundle_hides_names_in_text() {
             )
         });
         assert!(!bytes.starts_with(b"ElfFile\0"), "{name} is a raw event log");
+        assert!(!bytes.starts_with(b"regf"), "{name} is a raw hive");
+        assert!(
+            !name.to_lowercase().ends_with(".etl") && !name.contains(".LOG"),
+            "{name} went out raw"
+        );
         assert!(!name.contains("alice"), "bundle path {name} names the user");
         if text_kind || name == "manifest.json" {
             let text = String::from_utf8_lossy(&bytes).to_lowercase();
@@ -430,6 +435,59 @@ fn redacted_volume_bundle_hides_names_in_text() {
             .any(|a| a.kind == ArtifactKind::Etl && a.path.starts_with("traces/user-")),
         "trace folder is the user's token"
     );
+    // Traces are left out with the reason; hives are reduced `.reg` files (logs replayed).
+    for a in m.artifacts.iter().filter(|a| a.kind == ArtifactKind::Etl) {
+        assert_eq!(a.status, ArtifactStatus::Skipped, "{a:?}");
+        assert!(
+            a.sha256.is_none()
+                && a.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("left out by --redact")),
+            "{a:?}"
+        );
+    }
+    assert!(
+        !m.artifacts
+            .iter()
+            .any(|a| a.kind == ArtifactKind::Hive && a.sha256.is_some()),
+        "a raw hive is in the redacted bundle"
+    );
+    if corpus().is_some() {
+        for p in ["registry/hives/SYSTEM.reduced.reg", "registry/hives/users/"] {
+            let a = m
+                .artifacts
+                .iter()
+                .find(|a| a.path.starts_with(p) && a.path.ends_with(".reduced.reg"))
+                .unwrap_or_else(|| panic!("{p}: no reduced hive in {:?}", m.artifacts));
+            assert_eq!(
+                (a.kind, a.status),
+                (ArtifactKind::Reg, ArtifactStatus::Ok),
+                "{a:?}"
+            );
+            assert!(
+                a.method.contains("reduced to the keys the analyzer reads"),
+                "{}",
+                a.method
+            );
+            assert!(
+                a.method
+                    .contains("raw hive and its transaction logs are left out"),
+                "{}",
+                a.method
+            );
+            assert!(red.artifacts.contains(&a.path), "{:?}", red.artifacts);
+        }
+        let system = m
+            .artifacts
+            .iter()
+            .find(|a| a.path == "registry/hives/SYSTEM.reduced.reg")
+            .unwrap();
+        assert!(
+            system.method.contains("with 2 transaction log(s) replayed"),
+            "{}",
+            system.method
+        );
+    }
 }
 
 #[test]

@@ -270,10 +270,220 @@ fn write_hex(out: &mut String, prefix_len: usize, kind: u32, bytes: &[u8]) {
     }
 }
 
+/// Why a `.reg` text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct RegParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl RegData {
+    /// Typed data from a type number and raw bytes (as a hive stores them or `hex(N):` writes
+    /// them); a size that does not fit its type keeps the raw bytes.
+    pub fn from_raw(kind: u32, bytes: &[u8]) -> RegData {
+        let units = || -> Vec<u16> {
+            bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect()
+        };
+        let z = || {
+            let u: Vec<u16> = units().into_iter().take_while(|&u| u != 0).collect();
+            String::from_utf16_lossy(&u)
+        };
+        match kind {
+            reg_type::SZ => RegData::Sz(z()),
+            reg_type::EXPAND_SZ => RegData::ExpandSz(z()),
+            reg_type::MULTI_SZ => {
+                let mut u = units();
+                while u.last() == Some(&0) {
+                    u.pop();
+                }
+                if u.is_empty() {
+                    RegData::MultiSz(Vec::new())
+                } else {
+                    RegData::MultiSz(u.split(|&x| x == 0).map(String::from_utf16_lossy).collect())
+                }
+            }
+            reg_type::DWORD if bytes.len() == 4 => {
+                RegData::Dword(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+            }
+            reg_type::QWORD if bytes.len() == 8 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(bytes);
+                RegData::Qword(u64::from_le_bytes(a))
+            }
+            reg_type::BINARY => RegData::Binary(bytes.to_vec()),
+            reg_type::NONE => RegData::None(bytes.to_vec()),
+            _ => RegData::Typed {
+                kind,
+                bytes: bytes.to_vec(),
+            },
+        }
+    }
+}
+
+/// Reads `.reg` text (the format [`RegExport::to_text`] writes, as `reg export` and regedit
+/// write it): `[key]` and `[-key]` blocks, `"name"=` / `@=` values as `"text"`, `dword:`,
+/// `hex:`, `hex(N):` with `\` line continuations, and `-`. Comment lines (`;`) and lines
+/// before the first key are skipped; a value line that cannot be read is an error naming it.
+pub fn parse_export(text: &str) -> Result<RegExport, RegParseError> {
+    let mut keys: Vec<RegKey> = Vec::new();
+    let mut lines = text.lines().enumerate().peekable();
+    while let Some((i, raw)) = lines.next() {
+        let line = raw.trim_start_matches('\u{feff}').trim();
+        if line.is_empty() || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') && line.ends_with(']') {
+            let inner = &line[1..line.len() - 1];
+            keys.push(match inner.strip_prefix('-') {
+                Some(p) => RegKey::deletion(p),
+                None => RegKey::new(inner, Vec::new()),
+            });
+            continue;
+        }
+        let Some(key) = keys.last_mut() else {
+            continue; // header line
+        };
+        let mut logical = line.to_string();
+        while logical.ends_with('\\') && is_hex_value(&logical) {
+            logical.pop();
+            match lines.next() {
+                Some((_, next)) => logical.push_str(next.trim()),
+                None => break,
+            }
+        }
+        let err = |reason: &str| RegParseError {
+            line: i + 1,
+            reason: reason.to_string(),
+        };
+        let (name, rest) = if let Some(r) = logical.strip_prefix('@') {
+            (None, r)
+        } else if logical.starts_with('"') {
+            let (n, used) = read_quoted(&logical).ok_or_else(|| err("unterminated value name"))?;
+            (Some(n), &logical[used..])
+        } else {
+            return Err(err("neither a key, a value nor a comment"));
+        };
+        let data = rest
+            .trim_start()
+            .strip_prefix('=')
+            .ok_or_else(|| err("no `=` after the value name"))?
+            .trim();
+        let data = parse_data(data).ok_or_else(|| err("unreadable value data"))?;
+        key.values.push(RegValue { name, data });
+    }
+    Ok(RegExport { keys })
+}
+
+/// Whether a (logical) value line holds hex data, whose lines continue with `\`.
+fn is_hex_value(line: &str) -> bool {
+    let after_eq = if line.starts_with('"') {
+        read_quoted(line).map(|(_, used)| &line[used..])
+    } else {
+        line.strip_prefix('@')
+    };
+    after_eq
+        .and_then(|r| r.trim_start().strip_prefix('='))
+        .is_some_and(|d| d.trim_start().starts_with("hex"))
+}
+
+/// A `"..."` string with `\\` and `\"` escapes at the start of `s`: (text, bytes used).
+fn read_quoted(s: &str) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let mut chars = s.char_indices();
+    if chars.next()?.1 != '"' {
+        return None;
+    }
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?.1),
+            '"' => return Some((out, i + 1)),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+fn parse_data(d: &str) -> Option<RegData> {
+    if d == "-" {
+        return Some(RegData::Delete);
+    }
+    if d.starts_with('"') {
+        return read_quoted(d).map(|(s, _)| RegData::Sz(s));
+    }
+    if let Some(h) = d.strip_prefix("dword:") {
+        return u32::from_str_radix(h.trim(), 16).ok().map(RegData::Dword);
+    }
+    let (kind, hex) = if let Some(h) = d.strip_prefix("hex:") {
+        (reg_type::BINARY, h)
+    } else {
+        let r = d.strip_prefix("hex(")?;
+        let (k, h) = r.split_once("):")?;
+        (u32::from_str_radix(k.trim(), 16).ok()?, h)
+    };
+    let mut bytes = Vec::new();
+    for b in hex.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+        bytes.push(u8::from_str_radix(b, 16).ok()?);
+    }
+    Some(RegData::from_raw(kind, &bytes))
+}
+
+/// The text of `.reg` bytes: UTF-16LE with its BOM (as `reg export` writes), UTF-8 (with or
+/// without BOM); `None` for anything else.
+pub fn decode_export(bytes: &[u8]) -> Option<String> {
+    if let Some(b) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return Some(String::from_utf16_lossy(&units));
+    }
+    let b = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    std::str::from_utf8(b).ok().map(str::to_string)
+}
+
 /// BOM `FF FE` followed by the UTF-16LE code units of `text`.
-pub(crate) fn utf16le_with_bom(text: &str) -> Vec<u8> {
+pub fn utf16le_with_bom(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + text.len() * 2);
     out.extend([0xFF, 0xFE]);
     out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reads_back_what_the_writer_writes() {
+        let export = RegExport::new(vec![
+            RegKey::new(
+                r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\S-1-5-21-1-2-3-1001",
+                vec![
+                    RegValue::named(
+                        "ProfileImagePath",
+                        RegData::ExpandSz(r"C:\Users\bob.smith".into()),
+                    ),
+                    RegValue::named("State", RegData::Dword(0)),
+                    RegValue::named(r#"quo"te\d"#, RegData::Sz(r#"a "b" \c"#.into())),
+                    RegValue::named("Q", RegData::Qword(1 << 40)),
+                    RegValue::named("M", RegData::MultiSz(vec!["x".into(), "y".into()])),
+                    RegValue::named("B", RegData::Binary((0..90).collect())),
+                    RegValue::default_value(RegData::Sz("d".into())),
+                ],
+            ),
+            RegKey::deletion(r"HKEY_CURRENT_USER\Software\Gone"),
+        ]);
+        let text = export.to_text();
+        assert_eq!(parse_export(&text).unwrap(), export);
+        let bytes = export.to_utf16le_bytes();
+        assert_eq!(parse_export(&decode_export(&bytes).unwrap()).unwrap(), export);
+        let bad = format!("{REG_HEADER}\r\n\r\n[HKEY_CURRENT_USER\\X]\r\n\"a\"=hex:zz\r\n");
+        assert_eq!(parse_export(&bad).unwrap_err().line, 4);
+    }
 }
