@@ -1480,7 +1480,14 @@ pub fn collect(
 
     let total = prepared.plan.steps.len();
     let mut results = Vec::with_capacity(total);
-    for (i, step) in prepared.plan.steps.iter().enumerate() {
+    // With --redact, artifacts are redacted as they are written, with the names known so far:
+    // the registry steps go first, so that the names only the registry tells (ProfileList
+    // folders, UsernameHint, MRU servers) are learned before any event log or text is written.
+    let mut order: Vec<&Step> = prepared.plan.steps.iter().collect();
+    if opts.redact {
+        order.sort_by_key(|s| !matches!(s.kind, ArtifactKind::Reg | ArtifactKind::Hive));
+    }
+    for (i, step) in order.into_iter().enumerate() {
         progress.started(i + 1, total, step);
         let t0 = Instant::now();
         run_state.acc = StepAcc::default();

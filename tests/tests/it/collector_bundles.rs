@@ -435,6 +435,16 @@ fn redacted_volume_bundle_hides_names_in_text() {
             .any(|a| a.kind == ArtifactKind::Etl && a.path.starts_with("traces/user-")),
         "trace folder is the user's token"
     );
+    // The registry is read before anything else is written, so the names only it tells are
+    // redacted in every event log and text too (collect.rs orders the steps so).
+    let first_events = m.artifacts.iter().position(|a| a.kind == ArtifactKind::RedactedEvents);
+    let last_registry = m
+        .artifacts
+        .iter()
+        .rposition(|a| matches!(a.kind, ArtifactKind::Reg | ArtifactKind::Hive));
+    if let (Some(e), Some(r)) = (first_events, last_registry) {
+        assert!(r < e, "a registry artifact came after an event log: {r} > {e}");
+    }
     // Traces are left out with the reason; hives are reduced `.reg` files (logs replayed).
     for a in m.artifacts.iter().filter(|a| a.kind == ArtifactKind::Etl) {
         assert_eq!(a.status, ArtifactStatus::Skipped, "{a:?}");
