@@ -22,7 +22,11 @@ pub fn ipconfig_addresses(bytes: &[u8]) -> Vec<String> {
     let text = decode(bytes);
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some((label, value)) = line.split_once(" : ") else {
+        // `Label . . . : value`; Japanese ipconfig has no space before the colon (`IPv4 アドレス
+        // . . . .: 10.0.0.5`, code-search hits 21363154445, 40292849315). The first `: ` is the
+        // separator there: an IPv6 value has colons but none followed by a space. ` : ` first,
+        // because a Spanish label has a colon of its own (`Vínculo: dirección IPv6 local`).
+        let Some((label, value)) = line.split_once(" : ").or_else(|| line.split_once(": ")) else {
             continue;
         };
         let label = label.trim().trim_end_matches(['.', ' ']).to_lowercase();
@@ -60,8 +64,9 @@ pub fn ipconfig_addresses(bytes: &[u8]) -> Vec<String> {
 /// Sources (code-search hits quoting real ipconfig output): German `IPv4-Adresse`,
 /// `IPv6-Adresse`, `Verbindungslokale IPv6-Adresse`, `(Bevorzugt)`, `Standardgateway`,
 /// `DNS-Server`; Spanish `Dirección IPv4`, `Vínculo: dirección IPv6 local`, `Puerta de enlace
-/// predeterminada`, `Servidores DNS`; French `Adresse IPv4`. Japanese `IPv4 アドレス` and Chinese
-/// `IPv4 地址` are unverified. Gateway, DNS, DHCP and WINS rows never carry the host's own
+/// predeterminada`, `Servidores DNS`; French `Adresse IPv4`; Japanese `IPv4 アドレス`,
+/// `リンクローカル IPv6 アドレス`, `(優先)` (code-search hits 21363154445, 40292849315); Simplified
+/// Chinese `IPv4 地址`, `本地链接 IPv6 地址`, `(首选)` (hits 35293131658, 13690199863). Gateway, DNS, DHCP and WINS rows never carry the host's own
 /// address and are excluded by the words they contain; link-local and APIPA addresses are
 /// dropped by value.
 fn is_address_label(label: &str) -> bool {

@@ -234,7 +234,7 @@ pub fn parse_lines_in(lines: &[Line], order: Option<DateOrder>) -> Result<Certut
         if let Some(rest) = t.strip_prefix("CertUtil:") {
             saw_anything = true;
             let rest = rest.trim();
-            if rest.contains("completed successfully") {
+            if COMPLETED.iter().any(|w| rest.contains(w)) {
                 dump.completed = true;
             } else if rest.to_ascii_uppercase().contains("FAILED") || rest.contains("0x") {
                 dump.failure = Some(rest.to_string());
@@ -295,15 +295,26 @@ pub fn parse_lines_in(lines: &[Line], order: Option<DateOrder>) -> Result<Certut
             }
             _ => section = Section::None,
         }
-        if t == "Issuer:" {
+        if ISSUER_LABELS.contains(&t) {
             section = Section::Issuer;
-        } else if t == "Subject:" {
+        } else if SUBJECT_LABELS.contains(&t) {
             section = Section::Subject;
+        } else if let Some(v) = inline_value(t, ISSUER_LABELS) {
+            // `Issuer: CN=CA` on one line (`certutil -store` without `-v`). Only the first one:
+            // `-verifystore -v` repeats `Issuer:`/`Subject:` inline for chain elements, which
+            // are not this certificate's.
+            if issuer_parts.is_empty() {
+                issuer_parts.push(v);
+            }
+        } else if let Some(v) = inline_value(t, SUBJECT_LABELS) {
+            if subject_parts.is_empty() {
+                subject_parts.push(v);
+            }
         } else if t == "Enhanced Key Usage" {
             section = Section::Eku;
         } else if t == "Subject Alternative Name" {
             section = Section::San;
-        } else if let Some(v) = t.strip_prefix("Serial Number:") {
+        } else if let Some(v) = SERIAL_LABELS.iter().find_map(|l| t.strip_prefix(l)) {
             c.serial = Some(v.trim().replace(' ', "").to_ascii_lowercase());
         } else if let Some(v) = t.strip_prefix("NotBefore:") {
             // Dates are read after the whole file (see `read_dates`).
@@ -323,13 +334,13 @@ pub fn parse_lines_in(lines: &[Line], order: Option<DateOrder>) -> Result<Certut
             c.key_container = Some(v.trim().to_string());
         } else if let Some(v) = t.strip_prefix("Unique container name:") {
             c.unique_container = Some(v.trim().to_string());
-        } else if let Some(v) = t.strip_prefix("Provider =") {
+        } else if let Some(v) = PROVIDER_LABELS.iter().find_map(|l| t.strip_prefix(l)) {
             c.provider = Some(v.trim().to_string());
         } else if t == "Root Certificate: Subject matches Issuer" {
             c.self_signed = true;
         } else if t == "Missing stored keyset" {
             c.key = KeyState::Missing;
-        } else if t == "No key provider information" {
+        } else if NO_KEY_INFO.contains(&t) {
             if c.key == KeyState::Unknown {
                 c.key = KeyState::NoKeyInfo;
             }
@@ -366,10 +377,51 @@ pub fn parse_lines_in(lines: &[Line], order: Option<DateOrder>) -> Result<Certut
     Ok(dump)
 }
 
-/// The thumbprint label. Source: certutil output (en-US, e.g. the corpus and public dumps);
-/// German `Zertifikathash(sha1):` is unverified (not found in a source). A dump in another
-/// language gives certificates without a thumbprint, which make "not in the store" unknown.
-const CERT_HASH_LABELS: &[&str] = &["Cert Hash(sha1):", "Zertifikathash(sha1):"];
+/// The thumbprint label. Sources: certutil output (en-US, e.g. the corpus and public dumps);
+/// German `Zertifikathash(sha1):` and Japanese `証明書ハッシュ(sha1):` in a public Rust test of a
+/// certutil parser (code-search hit 57801239862, `parse_certutil_sha1_japanese_locale`);
+/// Simplified Chinese `证书哈希(sha1):` in several public parsers and fixtures, one "taken from
+/// a Chinese Windows Server" (code-search hits 57936371887, 56649510975, 70499271029);
+/// Spanish `Hash cert.(sha1):` in the comment of a public parser describing "the typical
+/// format" of `certutil -store -user My` (hit 54130019593, a secondary source). French,
+/// Italian and Portuguese labels were not found: a dump in such a language gives certificates
+/// without a thumbprint, which make "not in the store" unknown.
+const CERT_HASH_LABELS: &[&str] = &[
+    "Cert Hash(sha1):",
+    "Zertifikathash(sha1):",
+    "証明書ハッシュ(sha1):",
+    "证书哈希(sha1):",
+    "Hash cert.(sha1):",
+];
+
+/// `Serial Number:`; Simplified Chinese `序列号:` (code-search hits 57936371887, 56649510975);
+/// Spanish `Número de serie:` (hit 54130019593).
+const SERIAL_LABELS: &[&str] = &["Serial Number:", "序列号:", "Número de serie:"];
+
+/// `Issuer:`; Simplified Chinese `颁发者:` (same hits); Japanese `発行者:` (hit 57801239862);
+/// Spanish `Emisor:` (hit 54130019593).
+const ISSUER_LABELS: &[&str] = &["Issuer:", "颁发者:", "発行者:", "Emisor:"];
+
+/// `Subject:`; Simplified Chinese `使用者:` (same hits); Japanese `サブジェクト:` (hit 57801239862);
+/// Spanish `Sujeto:` (hit 54130019593).
+const SUBJECT_LABELS: &[&str] = &["Subject:", "使用者:", "サブジェクト:", "Sujeto:"];
+
+/// `Provider =`; Simplified Chinese `提供程序 =` (hit 57936371887, "measured on a Chinese
+/// Windows Server").
+const PROVIDER_LABELS: &[&str] = &["Provider =", "提供程序 ="];
+
+/// `No key provider information`; Simplified Chinese `没有密钥提供程序信息` (hit 57936371887).
+const NO_KEY_INFO: &[&str] = &["No key provider information", "没有密钥提供程序信息"];
+
+/// The end of a successful run: `CertUtil: -verifystore command completed successfully.`;
+/// Simplified Chinese `CertUtil: -store 命令成功完成。` (hit 56649510975).
+const COMPLETED: &[&str] = &["completed successfully", "命令成功完成"];
+
+/// The value after one of `labels` on the same line (`Issuer: CN=CA`), when there is one.
+fn inline_value(t: &str, labels: &[&str]) -> Option<String> {
+    let v = labels.iter().find_map(|l| t.strip_prefix(l))?.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
 
 /// Reads NotBefore/NotAfter of every certificate: unambiguous forms always; ambiguous slashed
 /// dates (`1/2/2024`) in `order` when known, else in the order the file's other dates prove

@@ -35,6 +35,40 @@
 //! - **[NETSTAT-DE]** a public Rust project's comment: netstat translates the state column,
 //!   "ABHÖREN" on German Windows, and a listening socket is recognised by its empty foreign
 //!   address instead (code-search hit). The analyzer does the same ([`is_listen_foreign`]).
+//!
+//! Added in the second pass (issue 16). "code-search hit N" is the `find_string`/`read_file` id
+//! of a public GitHub file quoting the output; such quotes are mostly test fixtures that their
+//! authors copied from real localized hosts (several say so), so they are sources, not proof:
+//! - **[NETSH-FR]** French `netsh advfirewall firewall show rule name=all` in a public pytest
+//!   fixture (code-search hit 61717418095, `SORTIE_REGLES_FR`): `Nom de la règle:`,
+//!   `Activée: Oui`, `Direction: Sortant`, `Programme:`, `Action: Bloquer` / `Autoriser`.
+//!   The label is `Direction` (not `Sens`) and `Activée` (not `Activé`).
+//! - **[NETSH-ES]** Spanish netsh quoted as "Ejemplo del resultado" in a public guide (code-search
+//!   hits 1903793137 and 1559229762) and a second project's fixture (hit 71558841793):
+//!   `Nombre de regla:`, `Habilitada: Sí`, `Dirección: Dentro` / `Fuera`, `Perfiles:
+//!   Dominio,Privada,Pública`, `Agrupamiento:`, `LocalIP:`, `RemoteIP:`, `Protocolo:`,
+//!   `LocalPort:`, `RemotePort:`, `Cruce seguro del perímetro: No`, `Acción: Bloquear` /
+//!   `Permitir`, `Cualquiera`.
+//! - **[NETSH-JA]** Japanese netsh in a public unittest (code-search hit 69496209640) and a
+//!   changelog that checked the raw bytes of `規則名` (hit 62054325096): `規則名:`, `有効: はい` /
+//!   `いいえ`, `方向: 入力`, `プロトコル:`, `ローカル ポート:`, `操作: 許可` / `ブロック`, `OK`
+//!   (no dot), `指定された条件に一致する規則はありません。`.
+//! - **[NETSH-ZH]** Simplified Chinese netsh in a public xunit test (code-search hit 70166039386):
+//!   `规则名称:`, `已启用: 是`, `方向: 入`, `配置文件: 域,专用,公用`, `协议:`, `本地端口:`,
+//!   `操作: 允许` / `阻止`, `没有与指定标准匹配的规则。`.
+//! - **[NETSTAT-REVIEW]** a public code review (heygen-com/hyperframes pull 3307) listing the
+//!   translated LISTENING: `ABHÖREN` (de), `À L'ÉCOUTE` (fr), `ESCUCHANDO` (es), "worth confirming
+//!   against a real localized box" — a secondary source.
+//! - **[NETSTAT-ZH]** `netstat -ano` on Chinese Windows quoted in a public issue
+//!   (billfeller/billfeller.github.io issue 174): headers translated (`活动连接`, `协议  本地地址
+//!   外部地址  状态  PID`) while the states stay English (`TIME_WAIT`).
+//! - **[ACL-FR]** French `Get-Acl | Format-List` quoted in public notes (code-search hits
+//!   287042507, 9043873574): `BUILTIN\Administrateurs`, `AUTORITE NT\Système`,
+//!   `BUILTIN\Utilisateurs`, `AUTORITE NT\Utilisateurs authentifiés`; `Tout le monde` in a
+//!   French ACL-reset script (hit 53867631909).
+//! - **[ACL-PT]** pt-BR ACL listings and notes (code-search hits 60627325062, 68961284524,
+//!   51917846907): `AUTORIDADE NT\SISTEMA`, `BUILTIN\Administradores`, `BUILTIN\Usuários`
+//!   ("Administradores, AUTORIDADE NT\SISTEMA e Usuários" on a Portuguese Windows).
 
 /// Who an access rule's identity is, as far as reading the RDP key is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,31 +231,31 @@ const ACCOUNT_NAMES: &[(&str, Principal, &str, &str)] = &[
         "accent-less form seen in a public VBScript table (code-search hit)",
     ),
     ("AUTORITE NT\\SYSTEM", Principal::Other, "fr", "[SQL]"),
-    ("AUTORITE NT\\SYSTÈME", Principal::Other, "fr", "[FR-Q]"),
+    ("AUTORITE NT\\SYSTÈME", Principal::Other, "fr", "[FR-Q], [ACL-FR]"),
     ("AUTORITE NT\\SERVICE LOCAL", Principal::Other, "fr", "[SQL]"),
     (
         r"BUILTIN\ADMINISTRATEURS",
         Principal::Other,
         "fr",
-        "[FR-Q] CIS script",
+        "[FR-Q] CIS script, [ACL-FR]",
     ),
     (
         "TOUT LE MONDE",
         Principal::GroupWithNetworkService,
         "fr",
-        "unverified",
+        "[ACL-FR]",
     ),
     (
         "AUTORITE NT\\UTILISATEURS AUTHENTIFIÉS",
         Principal::GroupWithNetworkService,
         "fr",
-        "unverified",
+        "[ACL-FR]",
     ),
     (
         r"BUILTIN\UTILISATEURS",
         Principal::GroupWithNetworkService,
         "fr",
-        "unverified",
+        "[ACL-FR]",
     ),
     // Italian [SQL].
     (
@@ -243,7 +277,7 @@ const ACCOUNT_NAMES: &[(&str, Principal, &str, &str)] = &[
         r"BUILTIN\ADMINISTRADORES",
         Principal::Other,
         "es pt",
-        "[SQL] (es); pt unverified",
+        "[SQL] (es); [ACL-PT] (pt-BR)",
     ),
     (
         "TODOS",
@@ -270,7 +304,7 @@ const ACCOUNT_NAMES: &[(&str, Principal, &str, &str)] = &[
         "pt-BR",
         "[PT]",
     ),
-    ("AUTORIDADE NT\\SISTEMA", Principal::Other, "pt-BR", "unverified"),
+    ("AUTORIDADE NT\\SISTEMA", Principal::Other, "pt-BR", "[ACL-PT]"),
     (
         "AUTORIDADE NT\\SERVIÇO LOCAL",
         Principal::Other,
@@ -287,7 +321,7 @@ const ACCOUNT_NAMES: &[(&str, Principal, &str, &str)] = &[
         r"BUILTIN\USUÁRIOS",
         Principal::GroupWithNetworkService,
         "pt-BR",
-        "unverified",
+        "[ACL-PT]",
     ),
 ];
 
@@ -366,8 +400,8 @@ pub enum TcpStateMeaning {
 
 /// netstat's state column per language, upper-cased. `(word, meaning, language, source)`.
 const TCP_STATES: &[(&str, TcpStateMeaning, &str, &str)] = &[
-    // English (and, to our knowledge, Japanese/Chinese netstat, which keep English states:
-    // unverified).
+    // English; Chinese netstat keeps these English states [NETSTAT-ZH]; Japanese netstat is
+    // taken to keep them too (unverified: Japanese pages list the English state names).
     ("LISTENING", TcpStateMeaning::Listen, "en", "netstat output"),
     (
         "LISTEN",
@@ -397,10 +431,13 @@ const TCP_STATES: &[(&str, TcpStateMeaning, &str, &str)] = &[
         "unverified",
     ),
     ("GEBUNDEN", TcpStateMeaning::NotListen, "de", "unverified"),
-    // French, Spanish, Italian, Portuguese (Brazil): unverified, not found in a source.
+    // French and Spanish LISTENING [NETSTAT-REVIEW] (a state of several words: the netstat
+    // parser joins the words between the foreign address and the PID).
+    ("À L'ÉCOUTE", TcpStateMeaning::Listen, "fr", "[NETSTAT-REVIEW]"),
+    ("ESCUCHANDO", TcpStateMeaning::Listen, "es", "[NETSTAT-REVIEW]"),
+    // The other French, Spanish, Italian, Portuguese (Brazil) words: unverified.
     ("ÉCOUTE", TcpStateMeaning::Listen, "fr", "unverified"),
     ("ECOUTE", TcpStateMeaning::Listen, "fr", "unverified"),
-    ("ESCUCHANDO", TcpStateMeaning::Listen, "es", "unverified"),
     ("ESTABLECIDO", TcpStateMeaning::NotListen, "es", "unverified"),
     ("IN ASCOLTO", TcpStateMeaning::Listen, "it", "unverified"),
     ("ESCUTANDO", TcpStateMeaning::Listen, "pt-BR", "unverified"),
@@ -494,6 +531,7 @@ const NETSH_LABELS: &[(&str, NetshLabel, &str, &str)] = &[
     ("rule source", NetshLabel::Ignored, "en", "netsh verbose output"),
     ("description", NetshLabel::Ignored, "en", "netsh verbose output"),
     ("regelname", NetshLabel::RuleName, "de", "[NETSH-DE]"),
+    ("profile", NetshLabel::Profiles, "de", "[NETSH-DE]"),
     ("aktiviert", NetshLabel::Enabled, "de", "[NETSH-DE]"),
     ("richtung", NetshLabel::Direction, "de", "[NETSH-DE]"),
     ("gruppierung", NetshLabel::Grouping, "de", "[NETSH-DE]"),
@@ -513,11 +551,11 @@ const NETSH_LABELS: &[(&str, NetshLabel, &str, &str)] = &[
     ("sicherheit", NetshLabel::Ignored, "de", "[NETSH-DE]"),
     ("regelquelle", NetshLabel::Ignored, "de", "[NETSH-DE]"),
     ("beschreibung", NetshLabel::Ignored, "de", "unverified"),
-    // French, Spanish, Italian, Portuguese: unverified (no source found); Japanese and Chinese
-    // netsh labels: not found, not listed (such files are unknown, not "no rule").
-    ("nom de la règle", NetshLabel::RuleName, "fr", "unverified"),
-    ("activé", NetshLabel::Enabled, "fr", "unverified"),
-    ("sens", NetshLabel::Direction, "fr", "unverified"),
+    // French [NETSH-FR]: `Direction` is spelled as in English (the former guesses `Sens` and
+    // `Activé` contradicted it and were removed); the other French labels are unverified.
+    ("nom de la règle", NetshLabel::RuleName, "fr", "[NETSH-FR]"),
+    ("activée", NetshLabel::Enabled, "fr", "[NETSH-FR]"),
+    ("programme", NetshLabel::Ignored, "fr", "[NETSH-FR]"),
     ("profils", NetshLabel::Profiles, "fr", "unverified"),
     ("regroupement", NetshLabel::Grouping, "fr", "unverified"),
     ("ip locale", NetshLabel::LocalIp, "fr", "unverified"),
@@ -531,12 +569,66 @@ const NETSH_LABELS: &[(&str, NetshLabel, &str, &str)] = &[
         "fr",
         "unverified",
     ),
+    // Spanish [NETSH-ES] (`LocalIP`, `RemoteIP`, `LocalPort`, `RemotePort` as in English).
+    ("nombre de regla", NetshLabel::RuleName, "es", "[NETSH-ES]"),
+    ("habilitada", NetshLabel::Enabled, "es", "[NETSH-ES]"),
+    ("dirección", NetshLabel::Direction, "es", "[NETSH-ES]"),
+    ("perfiles", NetshLabel::Profiles, "es", "[NETSH-ES]"),
+    ("agrupamiento", NetshLabel::Grouping, "es", "[NETSH-ES]"),
     (
-        "action",
-        NetshLabel::Action,
-        "fr",
-        "unverified (same spelling as en)",
+        "protocolo",
+        NetshLabel::Protocol,
+        "es pt-BR",
+        "[NETSH-ES]; pt-BR unverified",
     ),
+    (
+        "cruce seguro del perímetro",
+        NetshLabel::EdgeTraversal,
+        "es",
+        "[NETSH-ES]",
+    ),
+    ("acción", NetshLabel::Action, "es", "[NETSH-ES]"),
+    (
+        "programa",
+        NetshLabel::Ignored,
+        "es",
+        "Spanish netsh parser (code-search hit 53736902823)",
+    ),
+    // Japanese [NETSH-JA]; the labels the fixture did not show are unverified.
+    ("規則名", NetshLabel::RuleName, "ja", "[NETSH-JA]"),
+    ("有効", NetshLabel::Enabled, "ja", "[NETSH-JA]"),
+    (
+        "方向",
+        NetshLabel::Direction,
+        "ja zh-CN",
+        "[NETSH-JA], [NETSH-ZH]",
+    ),
+    ("プロトコル", NetshLabel::Protocol, "ja", "[NETSH-JA]"),
+    ("ローカル ポート", NetshLabel::LocalPort, "ja", "[NETSH-JA]"),
+    ("操作", NetshLabel::Action, "ja zh-CN", "[NETSH-JA], [NETSH-ZH]"),
+    ("プロファイル", NetshLabel::Profiles, "ja", "unverified"),
+    ("グループ", NetshLabel::Grouping, "ja", "unverified"),
+    ("ローカル ip", NetshLabel::LocalIp, "ja", "unverified"),
+    ("リモート ip", NetshLabel::RemoteIp, "ja", "unverified"),
+    ("リモート ポート", NetshLabel::RemotePort, "ja", "unverified"),
+    (
+        "エッジ トラバーサル",
+        NetshLabel::EdgeTraversal,
+        "ja",
+        "unverified",
+    ),
+    // Simplified Chinese [NETSH-ZH]; the rest unverified.
+    ("规则名称", NetshLabel::RuleName, "zh-CN", "[NETSH-ZH]"),
+    ("已启用", NetshLabel::Enabled, "zh-CN", "[NETSH-ZH]"),
+    ("配置文件", NetshLabel::Profiles, "zh-CN", "[NETSH-ZH]"),
+    ("协议", NetshLabel::Protocol, "zh-CN", "[NETSH-ZH]"),
+    ("本地端口", NetshLabel::LocalPort, "zh-CN", "[NETSH-ZH]"),
+    ("远程端口", NetshLabel::RemotePort, "zh-CN", "unverified"),
+    ("分组", NetshLabel::Grouping, "zh-CN", "unverified"),
+    ("本地 ip", NetshLabel::LocalIp, "zh-CN", "unverified"),
+    ("远程 ip", NetshLabel::RemoteIp, "zh-CN", "unverified"),
+    // Italian and Portuguese (Brazil): no netsh output found in a source; not listed, so such
+    // files are unknown, never "no rule".
 ];
 
 /// The field a netsh label names; `None` for a label the table does not know.
@@ -548,46 +640,63 @@ pub fn netsh_label(label: &str) -> Option<NetshLabel> {
         .map(|(_, f, _, _)| *f)
 }
 
-/// netsh `Enabled` values (`Yes`/`No`, [NETSH-DE] `Ja`; `Nein`, `Oui`, `Non`, `Sí`, `Sim`,
-/// `Não`: unverified).
+/// netsh `Enabled` values: `Yes`/`No`; `Ja` [NETSH-DE]; `Oui` [NETSH-FR]; `Sí` [NETSH-ES];
+/// `はい`/`いいえ` [NETSH-JA]; `是` [NETSH-ZH]. `Nein`, `Non`, `No` (es), `Sim`, `Não`, `否`:
+/// unverified.
 pub fn netsh_yes_no(value: &str) -> Option<bool> {
     match value.trim().to_lowercase().as_str() {
-        "yes" | "ja" | "oui" | "sí" | "si" | "sim" => Some(true),
-        "no" | "nein" | "non" | "não" | "nao" => Some(false),
+        "yes" | "ja" | "oui" | "sí" | "si" | "sim" | "はい" | "是" => Some(true),
+        "no" | "nein" | "non" | "não" | "nao" | "いいえ" | "否" => Some(false),
         _ => None,
     }
 }
 
-/// netsh `Direction` values → `In`/`Out` (`Eingehend` [NETSH-DE]; the rest unverified).
+/// netsh `Direction` values → `In`/`Out`: `Eingehend` [NETSH-DE]; `Sortant` [NETSH-FR];
+/// `Dentro`/`Fuera` [NETSH-ES]; `入力` [NETSH-JA]; `入` [NETSH-ZH]. `Ausgehend`, `Entrant`,
+/// `出力`, `出` and the Italian/Portuguese words: unverified.
 pub fn netsh_direction(value: &str) -> Option<&'static str> {
     match value.trim().to_lowercase().as_str() {
-        "in" | "eingehend" | "entrant" | "entrada" | "in entrata" => Some("In"),
-        "out" | "ausgehend" | "sortant" | "salida" | "saída" | "in uscita" => Some("Out"),
+        "in" | "eingehend" | "entrant" | "dentro" | "entrada" | "in entrata" | "入力" | "入" => Some("In"),
+        "out" | "ausgehend" | "sortant" | "fuera" | "salida" | "saída" | "in uscita" | "出力" | "出" => {
+            Some("Out")
+        }
         _ => None,
     }
 }
 
-/// netsh `Action` values → `Allow`/`Block`/`Bypass` (`Zulassen` [NETSH-DE]; `Blockieren`
-/// and the other languages unverified).
+/// netsh `Action` values → `Allow`/`Block`/`Bypass`: `Zulassen` [NETSH-DE]; `Autoriser`,
+/// `Bloquer` [NETSH-FR]; `Permitir`, `Bloquear` [NETSH-ES]; `許可`, `ブロック` [NETSH-JA];
+/// `允许`, `阻止` [NETSH-ZH]. `Blockieren`, the Bypass words and Italian/Portuguese: unverified.
 pub fn netsh_action(value: &str) -> Option<&'static str> {
     match value.trim().to_lowercase().as_str() {
-        "allow" | "zulassen" | "autoriser" | "permitir" | "consenti" => Some("Allow"),
-        "block" | "blockieren" | "bloquer" | "bloquear" | "blocca" => Some("Block"),
+        "allow" | "zulassen" | "autoriser" | "permitir" | "consenti" | "許可" | "允许" => Some("Allow"),
+        "block" | "blockieren" | "bloquer" | "bloquear" | "blocca" | "ブロック" | "阻止" => {
+            Some("Block")
+        }
         "bypass" | "umgehen" | "contourner" | "omitir" | "ignorar" => Some("Bypass"),
         _ => None,
     }
 }
 
-/// netsh "any" values (`Any`, [NETSH-DE] `Beliebig`; others unverified).
+/// netsh "any" values: `Any`; `Beliebig` [NETSH-DE]; `Cualquiera` [NETSH-ES]; the others
+/// (`Toutes`, `Qualsiasi`, `Qualquer`, `任意`, `任何`) unverified.
 pub fn netsh_any(value: &str) -> bool {
     matches!(
         value.trim().to_lowercase().as_str(),
-        "any" | "beliebig" | "toutes" | "tout" | "cualquiera" | "qualsiasi" | "qualquer"
+        "any" | "beliebig" | "toutes" | "tout" | "cualquiera" | "qualsiasi" | "qualquer" | "任意" | "任何"
     )
 }
 
-/// The "no rules" sentence of netsh (en; [NETSH-DE]).
+/// The "no rules" sentence of netsh: en; [NETSH-DE]; [NETSH-JA]; [NETSH-ZH].
 pub fn netsh_no_rules(line: &str) -> bool {
     let t = line.trim();
-    t.starts_with("No rules match") || t.starts_with("Keine Regeln stimmen")
+    t.starts_with("No rules match")
+        || t.starts_with("Keine Regeln stimmen")
+        || t.starts_with("指定された条件に一致する規則はありません")
+        || t.starts_with("没有与指定标准匹配的规则")
+}
+
+/// The line netsh prints after the last rule: `Ok.` (en), `OK.` [NETSH-DE], `OK` [NETSH-JA].
+pub fn netsh_ok_line(line: &str) -> bool {
+    matches!(line.trim().to_ascii_lowercase().as_str(), "ok." | "ok")
 }

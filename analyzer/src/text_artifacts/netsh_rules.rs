@@ -77,7 +77,7 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
     let mut unknown_before_first = 0usize;
     for (_, line) in &prepared.lines {
         let t = line.text.trim();
-        if t.is_empty() || t.chars().all(|c| c == '-') || t.eq_ignore_ascii_case("Ok.") {
+        if t.is_empty() || t.chars().all(|c| c == '-') || locale::netsh_ok_line(t) {
             continue;
         }
         if locale::netsh_no_rules(t) {

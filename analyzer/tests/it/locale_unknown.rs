@@ -400,3 +400,367 @@ fn sid_form_is_preferred_over_unknown_names() {
         );
     }
 }
+
+/// `netstat -ano` with translated headers (the header words do not matter to the parser).
+fn netstat_titled(title: &str, header: &str, state: &str) -> Vec<u8> {
+    format!(
+        "\r\n{title}\r\n\r\n{header}\r\n  TCP    0.0.0.0:3389           0.0.0.0:0              {state}       1044\r\n  TermService\r\n [svchost.exe]\r\n  TCP    0.0.0.0:135            0.0.0.0:0              {state}       900\r\n  RpcSs\r\n [svchost.exe]\r\n"
+    )
+    .into_bytes()
+}
+
+/// The languages whose strings were found in a source (see `text_artifacts/locale.rs`), each
+/// written as that Windows prints it. Where a language's strings for one artifact were not
+/// found, the artifact is written in that language anyway with the words we believe (marked
+/// unverified) or left English when the language keeps English (Chinese netstat states).
+fn sourced_languages() -> Vec<(&'static str, Host)> {
+    let en = english();
+    vec![
+        (
+            "fr",
+            Host {
+                acl: key_acls(
+                    r"AUTORITE NT\Système",
+                    r"BUILTIN\Administrateurs",
+                    r"CONTOSO\PSMConnect",
+                ),
+                // French certutil labels were not found: the thumbprint stays unknown.
+                certutil: certutil("Certificat", "Hachage du cert.(sha1) :", "Encryption test passed"),
+                netstat: netstat_titled(
+                    "Connexions actives",
+                    "  Proto  Adresse locale         Adresse distante       État            PID",
+                    "À L'ÉCOUTE",
+                ),
+                netsh: netsh(
+                    [
+                        "Nom de la règle",
+                        "Activée",
+                        "Direction",
+                        "Protocole",
+                        "Port local",
+                        "Action",
+                    ],
+                    ["Oui", "Entrant", "Autoriser"],
+                ),
+                w32tm: en.w32tm.clone(),
+            },
+        ),
+        (
+            "es",
+            Host {
+                acl: key_acls(
+                    r"NT AUTHORITY\SYSTEM",
+                    r"BUILTIN\Administradores",
+                    r"CONTOSO\PSMConnect",
+                ),
+                certutil: certutil("Certificado", "Hash cert.(sha1):", "Encryption test passed"),
+                netstat: netstat_titled(
+                    "Conexiones activas",
+                    "  Proto  Dirección local          Dirección remota        Estado           PID",
+                    "ESCUCHANDO",
+                ),
+                netsh: netsh(
+                    [
+                        "Nombre de regla",
+                        "Habilitada",
+                        "Dirección",
+                        "Protocolo",
+                        "LocalPort",
+                        "Acción",
+                    ],
+                    ["Sí", "Dentro", "Permitir"],
+                ),
+                w32tm: en.w32tm.clone(),
+            },
+        ),
+        (
+            "pt-BR",
+            Host {
+                acl: key_acls(
+                    r"AUTORIDADE NT\SISTEMA",
+                    r"BUILTIN\Administradores",
+                    r"CONTOSO\PSMConnect",
+                ),
+                certutil: certutil("Certificado", "Hash do Cert(sha1):", "Encryption test passed"),
+                // pt-BR states and netsh labels: not found; unknown words must stay unknown.
+                netstat: netstat_titled(
+                    "Conexões ativas",
+                    "  Proto  Endereço local         Endereço externo       Estado          PID",
+                    "OUVINDO",
+                ),
+                netsh: netsh(
+                    [
+                        "Nome da regra",
+                        "Habilitado",
+                        "Direção",
+                        "Protocolo",
+                        "Porta local",
+                        "Ação",
+                    ],
+                    ["Sim", "Entrada", "Permitir"],
+                ),
+                w32tm: en.w32tm.clone(),
+            },
+        ),
+        (
+            "it",
+            Host {
+                // [SQL]: Italian keeps `NT AUTHORITY\SYSTEM` and `BUILTIN\Administrators`.
+                acl: key_acls(
+                    r"NT AUTHORITY\SYSTEM",
+                    r"BUILTIN\Administrators",
+                    r"CONTOSO\PSMConnect",
+                ),
+                certutil: certutil("Certificato", "Hash certificato(sha1):", "Encryption test passed"),
+                netstat: netstat_titled(
+                    "Connessioni attive",
+                    "  Proto  Indirizzo locale       Indirizzo esterno      Stato           PID",
+                    "IN_ASCOLTO",
+                ),
+                netsh: netsh(
+                    [
+                        "Nome regola",
+                        "Abilitata",
+                        "Direzione",
+                        "Protocollo",
+                        "Porta locale",
+                        "Azione",
+                    ],
+                    ["Sì", "In ingresso", "Consenti"],
+                ),
+                w32tm: en.w32tm.clone(),
+            },
+        ),
+        (
+            "ja",
+            Host {
+                acl: en.acl.clone(),
+                certutil: certutil("証明書", "証明書ハッシュ(sha1):", "Encryption test passed"),
+                netstat: netstat_titled(
+                    "アクティブな接続",
+                    "  プロトコル  ローカル アドレス      外部アドレス           状態            PID",
+                    "LISTENING",
+                ),
+                netsh: netsh(
+                    ["規則名", "有効", "方向", "プロトコル", "ローカル ポート", "操作"],
+                    ["はい", "入力", "許可"],
+                ),
+                w32tm: en.w32tm.clone(),
+            },
+        ),
+        (
+            "zh-CN",
+            Host {
+                acl: en.acl.clone(),
+                certutil: certutil("证书", "证书哈希(sha1):", "Encryption test passed"),
+                netstat: netstat_titled(
+                    "活动连接",
+                    "  协议  本地地址          外部地址        状态           PID",
+                    "LISTENING",
+                ),
+                netsh: netsh(
+                    ["规则名称", "已启用", "方向", "协议", "本地端口", "操作"],
+                    ["是", "入", "允许"],
+                ),
+                w32tm: en.w32tm.clone(),
+            },
+        ),
+    ]
+}
+
+/// Which facts each language must derive exactly as English (its strings for the artifacts
+/// behind them are sourced); every other fact may only be unknown or the English value.
+fn sourced_paths(lang: &str) -> &'static [&'static str] {
+    // The certificate's own key file is found through certutil's thumbprint: without a
+    // sourced certutil label only the self-signed key's ACL is read.
+    const ACL: &[&str] = &["derived.rdp_key_network_service_read"];
+    match lang {
+        "fr" => &[
+            "derived.rdp_key_network_service_read",
+            "derived.rdp_port_owned_by_other_process",
+            "derived.block_rule_on_rdp_port",
+        ],
+        "es" | "ja" | "zh-CN" => &[
+            "derived.rdp_key_network_service_read",
+            "derived.cert_key_network_service_read",
+            "derived.key_in_use_network_service_read",
+            "derived.listener_cert_in_store",
+            "derived.rdp_cert_key_unreadable",
+            "derived.rdp_port_owned_by_other_process",
+            "derived.block_rule_on_rdp_port",
+        ],
+        _ => ACL,
+    }
+}
+
+/// French, Spanish, Portuguese (Brazil), Italian, Japanese and Simplified Chinese: what their
+/// sourced strings feed comes out as in English; what they do not is unknown, never the
+/// opposite of English.
+#[test]
+fn sourced_languages_read_like_english() {
+    let en = facts(&english()).1;
+    for (lang, host) in sourced_languages() {
+        let (f, v) = facts(&host);
+        for p in sourced_paths(lang) {
+            assert_eq!(
+                value(&v, p),
+                value(&en, p),
+                "{lang}: {p} differs from English: {:#?}",
+                f.problems
+            );
+        }
+        for p in PATHS {
+            let got = value(&v, p);
+            assert!(
+                got.is_none() || got == value(&en, p),
+                "{lang}: {p} is {got:?}, English {:?}",
+                value(&en, p)
+            );
+        }
+    }
+    // Words not in a source stay unknown: Portuguese and Italian netstat/netsh, French,
+    // Portuguese and Italian certutil.
+    let langs = sourced_languages();
+    let get = |l: &str| &langs.iter().find(|(n, _)| *n == l).unwrap().1;
+    for l in ["pt-BR", "it"] {
+        let v = facts(get(l)).1;
+        assert_eq!(value(&v, "derived.block_rule_on_rdp_port"), None, "{l} netsh");
+        assert_eq!(
+            value(&v, "derived.rdp_port_owned_by_other_process"),
+            None,
+            "{l} netstat"
+        );
+    }
+    for l in ["fr", "pt-BR", "it"] {
+        let v = facts(get(l)).1;
+        assert_eq!(value(&v, "derived.listener_cert_in_store"), None, "{l} certutil");
+    }
+}
+
+/// A Block rule in each language whose netsh strings are sourced is seen as in English, and so
+/// is a disabled one (`No` in the language) not counted.
+#[test]
+fn sourced_block_rules() {
+    let cases: &[([&str; 6], [&str; 3], [&str; 3])] = &[
+        (
+            [
+                "Nom de la règle",
+                "Activée",
+                "Direction",
+                "Protocole",
+                "Port local",
+                "Action",
+            ],
+            ["Oui", "Entrant", "Bloquer"],
+            ["Non", "Entrant", "Bloquer"],
+        ),
+        (
+            [
+                "Nombre de regla",
+                "Habilitada",
+                "Dirección",
+                "Protocolo",
+                "LocalPort",
+                "Acción",
+            ],
+            ["Sí", "Dentro", "Bloquear"],
+            ["No", "Dentro", "Bloquear"],
+        ),
+        (
+            ["規則名", "有効", "方向", "プロトコル", "ローカル ポート", "操作"],
+            ["はい", "入力", "ブロック"],
+            ["いいえ", "入力", "ブロック"],
+        ),
+        (
+            ["规则名称", "已启用", "方向", "协议", "本地端口", "操作"],
+            ["是", "入", "阻止"],
+            ["否", "入", "阻止"],
+        ),
+    ];
+    for (labels, block, disabled) in cases {
+        let mut h = english();
+        h.netsh = netsh(*labels, *block);
+        assert_eq!(
+            value(&facts(&h).1, "derived.block_rule_on_rdp_port"),
+            Some(json!(true)),
+            "{labels:?} {block:?}"
+        );
+        h.netsh = netsh(*labels, *disabled);
+        assert_eq!(
+            value(&facts(&h).1, "derived.block_rule_on_rdp_port"),
+            Some(json!(false)),
+            "{labels:?} {disabled:?}"
+        );
+    }
+}
+
+/// French, Portuguese (Brazil) and Spanish account names of the sourced tables, NETWORK
+/// SERVICE's groups included: a group that holds NETWORK SERVICE allowed to read makes the key
+/// readable, as in English.
+#[test]
+fn sourced_group_names_grant_read() {
+    for reader in [
+        r"AUTORITE NT\Utilisateurs authentifiés",
+        r"BUILTIN\Utilisateurs",
+        "Tout le monde",
+        r"BUILTIN\Usuários",
+        r"NT AUTHORITY\Usuarios autentificados",
+        "Todos",
+        r"AUTORITE NT\SERVICE RÉSEAU",
+        r"NT AUTHORITY\SERVICIO DE RED",
+        r"AUTORIDADE NT\SERVIÇO DE REDE",
+    ] {
+        let h = Host {
+            acl: key_acls(r"AUTORITE NT\Système", r"BUILTIN\Administradores", reader),
+            ..english()
+        };
+        assert_eq!(
+            value(&facts(&h).1, "derived.rdp_key_network_service_read"),
+            Some(json!(true)),
+            "{reader}"
+        );
+    }
+}
+
+/// ipconfig in Japanese and Simplified Chinese (labels keep the `IPv4`/`IPv6` token): the
+/// host's own addresses, without the gateway, DNS server or link-local address.
+#[test]
+fn ipconfig_japanese_and_chinese() {
+    let ja = "\r\nWindows IP 構成\r\n\r\nイーサネット アダプター イーサネット:\r\n\r\n   接続固有の DNS サフィックス . . . . .:\r\n   リンクローカル IPv6 アドレス. . . . .: fe80::c1d1:7cf9:df61:89d1%7\r\n   IPv4 アドレス . . . . . . . . . . . .: 10.30.21.100(優先)\r\n   サブネット マスク . . . . . . . . . .: 255.255.255.0\r\n   デフォルト ゲートウェイ . . . . . . .: 10.30.21.1\r\n   DNS サーバー. . . . . . . . . . . . .: 10.30.0.10\r\n";
+    let zh = "\r\nWindows IP 配置\r\n\r\n以太网适配器 以太网:\r\n\r\n   连接特定的 DNS 后缀 . . . . . . . :\r\n   本地链接 IPv6 地址. . . . . . . . : fe80::41f:b65d:3b35:8f67%9\r\n   IPv4 地址 . . . . . . . . . . . . : 10.30.21.100(首选)\r\n   子网掩码  . . . . . . . . . . . . : 255.255.255.0\r\n   默认网关. . . . . . . . . . . . . : 10.30.21.1\r\n   DNS 服务器  . . . . . . . . . . . : 10.30.0.10\r\n";
+    for text in [ja, zh] {
+        assert_eq!(
+            rdpdiag::host_addresses::ipconfig_addresses(text.as_bytes()),
+            vec!["10.30.21.100".to_string()]
+        );
+    }
+}
+
+/// Simplified Chinese `certutil -store` (no `-v`) as quoted from a Chinese Windows Server:
+/// inline issuer/subject, ISO dates, the `CertUtil:` success line.
+#[test]
+fn chinese_certutil_store_lines() {
+    use rdpdiag::text_artifacts::certutil;
+    let text = "Root\r\n================ 证书 2 ================\r\n序列号: 0100000000000000000000000000000000\r\n颁发者: CN=SunnyNet, O=SunnyNet, C=CN\r\n NotBefore: 2022-11-04 15:05\r\n NotAfter: 2122-10-11 15:05\r\n使用者: CN=SunnyNet, O=SunnyNet, C=CN\r\n证书哈希(sha1): d70cd039051f77c30673b8209fc15efa650ed52c\r\n提供程序 = Microsoft Software Key Storage Provider\r\n\r\nCertUtil: -store 命令成功完成。\r\n";
+    let d = certutil::parse(text.as_bytes()).unwrap();
+    assert!(d.completed);
+    let c = &d.certificates[0];
+    assert_eq!(c.index, Some(2));
+    assert_eq!(
+        c.thumbprint.as_deref(),
+        Some("D70CD039051F77C30673B8209FC15EFA650ED52C")
+    );
+    assert_eq!(c.serial.as_deref(), Some("0100000000000000000000000000000000"));
+    assert_eq!(c.issuer.as_deref(), Some("CN=SunnyNet, O=SunnyNet, C=CN"));
+    assert_eq!(c.subject.as_deref(), Some("CN=SunnyNet, O=SunnyNet, C=CN"));
+    assert_eq!(
+        c.provider.as_deref(),
+        Some("Microsoft Software Key Storage Provider")
+    );
+    assert_eq!(
+        c.not_after_local.map(|t| t.to_string()).as_deref(),
+        Some("2122-10-11 15:05:00")
+    );
+    // A key line we do not know leaves the key state unknown, not "no key".
+    assert_eq!(c.key, certutil::KeyState::Unknown);
+}

@@ -132,11 +132,14 @@ const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// netsh labels `(English, German, French, Japanese)`. German: public test suites quoting
-/// German netsh output (see the analyzer's table); French and Japanese: unverified.
+/// German netsh output; French `Nom de la règle`, `Activée`, `Direction`, `Action` and
+/// Japanese `規則名`, `有効`, `方向`, `プロトコル`, `ローカル ポート`, `操作`: public fixtures
+/// (sources in the analyzer's table, [NETSH-FR], [NETSH-JA]); the other French and Japanese
+/// labels are unverified.
 const NETSH_LABELS: &[(&str, &str, &str, &str)] = &[
     ("Rule Name", "Regelname", "Nom de la règle", "規則名"),
-    ("Enabled", "Aktiviert", "Activé", "有効"),
-    ("Direction", "Richtung", "Sens", "方向"),
+    ("Enabled", "Aktiviert", "Activée", "有効"),
+    ("Direction", "Richtung", "Direction", "方向"),
     ("Profiles", "Profile", "Profils", "プロファイル"),
     ("Grouping", "Gruppierung", "Regroupement", "グループ"),
     ("LocalIP", "LokaleIP", "IP locale", "ローカル IP"),
@@ -153,8 +156,9 @@ const NETSH_LABELS: &[(&str, &str, &str, &str)] = &[
     ("Action", "Aktion", "Action", "操作"),
 ];
 
-/// netsh values `(English, German, French, Japanese)`; German `Ja`, `Eingehend`, `Zulassen`,
-/// `Beliebig`, `Domäne,Privat,Öffentlich` sourced, the rest unverified.
+/// netsh values `(English, German, French, Japanese)`; sourced: German `Ja`, `Eingehend`,
+/// `Zulassen`, `Beliebig`, `Domäne,Privat,Öffentlich`; French `Oui`, `Sortant`, `Autoriser`,
+/// `Bloquer`; Japanese `はい`, `いいえ`, `入力`, `許可`, `ブロック`. The rest unverified.
 const NETSH_VALUES: &[(&str, &str, &str, &str)] = &[
     ("Yes", "Ja", "Oui", "はい"),
     ("No", "Nein", "Non", "いいえ"),
@@ -242,22 +246,30 @@ fn netstat_line(l: &str, locale: Locale) -> String {
             Locale::En => l.to_string(),
         };
     }
-    // States: German `ABHÖREN` sourced (and `HERGESTELLT` unverified); French and Japanese
-    // netstat are taken to keep the English states (unverified).
-    if locale == Locale::De && (t.starts_with("TCP ") || t.starts_with("TCP\t")) {
-        return l
-            .replacen("LISTENING  ", "ABHÖREN    ", 1)
-            .replacen("ESTABLISHED", "HERGESTELLT", 1);
+    // States: German `ABHÖREN` and French `À L'ÉCOUTE` sourced (`HERGESTELLT` unverified);
+    // French ESTABLISHED and Japanese states are kept English (Chinese netstat keeps English
+    // states; Japanese unverified).
+    if t.starts_with("TCP ") || t.starts_with("TCP\t") {
+        match locale {
+            Locale::De => {
+                return l
+                    .replacen("LISTENING  ", "ABHÖREN    ", 1)
+                    .replacen("ESTABLISHED", "HERGESTELLT", 1);
+            }
+            Locale::Fr => return l.replacen("LISTENING  ", "À L'ÉCOUTE ", 1),
+            _ => {}
+        }
     }
     l.to_string()
 }
 
 fn netsh_line(l: &str, locale: Locale) -> String {
     if l.trim() == "Ok." {
-        return if locale == Locale::De {
-            "OK.".into()
-        } else {
-            l.to_string()
+        // German `OK.` and Japanese `OK` (public quotes, see the analyzer's table).
+        return match locale {
+            Locale::De => "OK.".into(),
+            Locale::Ja => "OK".into(),
+            _ => l.to_string(),
         };
     }
     let Some((label, value)) = l.split_once(':') else {
