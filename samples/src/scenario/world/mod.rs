@@ -430,15 +430,11 @@ impl World {
         let client_port = rng.range(49_700, 65_000) as u16;
         let net = ms(rng.range(2, 25) as i64);
         let ts = t0 + net; // server sees the SYN
+        // How far a failing attempt gets is the cause's (its `STAGE` in world/causes/<cause>.rs);
+        // a successful one goes all the way.
+        let stage = failure.map(causes::stage_of);
         // Does the connection reach TermService on this server?
-        let reaches = !matches!(
-            failure,
-            Some(C::FirewallOrAvInterference)
-                | Some(C::ListenerOrPortProblem)
-                | Some(C::MaxOutstandingConnections)
-                | Some(C::MiddleboxReset)
-                | Some(C::GatewayOrBrokerLeg)
-        );
+        let reaches = stage.is_none_or(|st| st.reaches_termservice);
         let seen_ip = if failure == Some(C::ProxyOrBastionInPath) {
             "10.20.0.5".to_string()
         } else if matches!(self.spec.kind, ScenarioKind::NatPortForward(_)) {
@@ -456,23 +452,7 @@ impl World {
         // types (TCP stays open), then logs 1029 (user name known) and starts TLS/CredSSP
         // (audit 2026-12 finding 1: TechNet Wiki 37847 shows 1028 at +0.2 s, 1029 at +6.1 s).
         // Saved credentials: a few hundred ms. Causes that fail before TLS have no prompt.
-        let after_prompt = matches!(
-            failure,
-            None | Some(
-                C::CertKeyUnreadable
-                    | C::CertExpiredOrMismatched
-                    | C::NlaCredsspMismatch
-                    | C::UserProfileCorrupt
-                    | C::NetworkTransport
-                    | C::OutdatedClient
-                    | C::TlsOrFipsMismatch
-                    | C::CredentialsRejected
-                    | C::RdpServiceCrash
-                    | C::RdpProtocolError
-                    | C::LogonDisabled
-                    | C::GatewayOrBrokerLeg
-            )
-        );
+        let after_prompt = stage.is_none_or(|st| st.after_prompt);
         let prompt = if !after_prompt {
             Duration::zero()
         } else if rng.chance(0.5) {
@@ -551,15 +531,7 @@ impl World {
             Some(C::GatewayOrBrokerLeg) => Some(prompt + self.fail_gateway_or_broker_leg(rng, tsp)),
         };
         if let Some(after) = close_after {
-            let tls_stage = matches!(
-                failure,
-                Some(
-                    C::CertKeyUnreadable
-                        | C::CertExpiredOrMismatched
-                        | C::TlsOrFipsMismatch
-                        | C::OutdatedClient
-                )
-            );
+            let tls_stage = stage.is_some_and(|st| st.tls_handshake);
             if tls_stage {
                 // Client state machine: the TLS handshake started, then the socket closed.
                 let e = self.client.log(

@@ -9,11 +9,19 @@
 //! (called by `World::attempt`).
 
 use super::super::{CertFact, World, hex_upper, ms, thumb};
+use super::Stage;
 use crate::evtx::{Guid, Payload, Value};
 use crate::rng::Rng;
 use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, named, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: true,
+    after_prompt: true,
+    tls_handshake: true,
+};
 
 impl World {
     /// Registry and host facts of the cause, and its one-off events.

@@ -9,11 +9,19 @@
 //! (called by `World::attempt`).
 
 use super::super::World;
+use super::Stage;
 use crate::evtx::Guid;
 use crate::rng::Rng;
 use crate::scenario::catalog::ScenarioKind;
 use chrono::{DateTime, Duration, Utc};
 use rdpdiag_schemas::RootCauseId;
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: true,
+    after_prompt: true,
+    tls_handshake: false,
+};
 
 impl World {
     /// No configuration: the evidence is in the attempt's events only.

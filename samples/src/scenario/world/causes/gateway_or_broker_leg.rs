@@ -7,11 +7,19 @@
 //! (called by `World::attempt`).
 
 use super::super::{World, ms};
+use super::Stage;
 use crate::evtx::Value;
 use crate::rng::Rng;
 use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, event_xml, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: false,
+    after_prompt: true,
+    tls_handshake: false,
+};
 
 impl World {
     /// No configuration: the evidence is in the attempt's events only.

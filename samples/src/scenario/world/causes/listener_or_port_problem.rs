@@ -8,11 +8,19 @@
 //! (called by `World::attempt`).
 
 use super::super::{World, ms};
+use super::Stage;
 use crate::evtx::Value;
 use crate::rng::Rng;
 use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, event_xml, named, s};
 use crate::scenario::providers::*;
 use chrono::Duration;
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: false,
+    after_prompt: false,
+    tls_handshake: false,
+};
 
 impl World {
     /// Registry and host facts of the cause, and its one-off events.

@@ -7,9 +7,17 @@
 //! (called by `World::attempt`).
 
 use super::super::{World, ms};
+use super::Stage;
 use crate::evtx::Guid;
 use crate::rng::Rng;
 use chrono::{DateTime, Duration, Utc};
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: true,
+    after_prompt: true,
+    tls_handshake: false,
+};
 
 impl World {
     /// Registry and host facts of the cause, and its one-off events.

@@ -8,10 +8,18 @@
 //! (called by `World::attempt`).
 
 use super::super::{World, ms};
+use super::Stage;
 use crate::rng::Rng;
 use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, activity_guid, event_xml, named, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: false,
+    after_prompt: false,
+    tls_handshake: false,
+};
 
 impl World {
     /// Registry and host facts of the cause, and its one-off events.

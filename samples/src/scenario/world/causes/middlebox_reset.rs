@@ -8,8 +8,16 @@
 //! (called by `World::attempt`).
 
 use super::super::{World, ms};
+use super::Stage;
 use crate::rng::Rng;
 use chrono::Duration;
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: false,
+    after_prompt: false,
+    tls_handshake: false,
+};
 
 impl World {
     /// Registry and host facts of the cause, and its one-off events.

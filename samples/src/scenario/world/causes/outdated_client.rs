@@ -7,12 +7,20 @@
 //! (called by `World::attempt`).
 
 use super::super::{World, ms};
+use super::Stage;
 use crate::evtx::{Guid, Value};
 use crate::rng::Rng;
 use crate::scenario::config::ProtocolSwitch;
 use crate::scenario::host::{EventExt, SID_SYSTEM, named, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
+
+/// How far a failing attempt gets.
+pub(super) const STAGE: Stage = Stage {
+    reaches_termservice: true,
+    after_prompt: true,
+    tls_handshake: true,
+};
 
 impl World {
     /// Registry and host facts of the cause, and its one-off events.
