@@ -362,3 +362,51 @@ fn scale_mode_writes_about_the_requested_megabytes_over_both_hosts() {
         "{total:.2} MB of EVTX for --evtx-mb 6"
     );
 }
+
+/// A cause's sample evidence lives in `world/causes/<cause>.rs`, one file per rule file
+/// `analyzer/rules/<cause>.toml` (`-` -> `_`), and each names its rule file in its module doc:
+/// a new rule without samples, or a cause file whose rule was renamed, fails here.
+#[test]
+fn cause_files_mirror_rule_files() {
+    use std::collections::BTreeSet;
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let stems = |dir: &std::path::Path, ext: &str| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    let rules: BTreeSet<String> = stems(&manifest.join("../analyzer/rules"), "toml")
+        .into_iter()
+        .map(|r| r.replace('-', "_"))
+        .collect();
+    let causes_dir = manifest.join("src/scenario/world/causes");
+    let mut causes = stems(&causes_dir, "rs");
+    assert!(causes.remove("mod"), "causes/mod.rs missing");
+    assert!(rules.len() >= 17, "rule files not found: {rules:?}");
+    let no_samples: Vec<_> = rules.difference(&causes).collect();
+    let no_rule: Vec<_> = causes.difference(&rules).collect();
+    assert!(
+        no_samples.is_empty() && no_rule.is_empty(),
+        "rule files without world/causes/<cause>.rs: {no_samples:?}; cause files without a rule: {no_rule:?}"
+    );
+    for c in &causes {
+        let text = std::fs::read_to_string(causes_dir.join(format!("{c}.rs"))).unwrap();
+        let rule_file = format!("analyzer/rules/{}.toml", c.replace('_', "-"));
+        assert!(
+            text.contains(&rule_file),
+            "{c}.rs does not name {rule_file} in its doc"
+        );
+        assert!(
+            text.contains(&format!("fn configure_{c}(")) && text.contains(&format!("fn fail_{c}(")),
+            "{c}.rs lacks configure_{c} or fail_{c}"
+        );
+    }
+    // Every root cause the schemas know has its file (the rule ids are the cause ids).
+    for id in RootCauseId::ALL {
+        let name = id.as_str().replace('-', "_");
+        assert!(causes.contains(&name), "{id:?} has no world/causes/{name}.rs");
+    }
+}

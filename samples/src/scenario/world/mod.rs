@@ -10,15 +10,15 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rdpdiag_schemas::{Role, RootCauseId};
 
 use super::catalog::{ScenarioKind, ScenarioSpec};
-use super::config::{
-    ClientConfig, OsVersion, ProfileEntry, ProtocolSwitch, ServerConfig, default_rdp_rule_strings,
-};
+use super::config::{ClientConfig, OsVersion, ProfileEntry, ServerConfig, default_rdp_rule_strings};
 use super::host::{
     EventExt, HostSim, SID_NETWORK_SERVICE, SID_SYSTEM, activity_guid, client_triple, event_xml, named, s,
 };
 use super::providers::*;
 use crate::evtx::{Element, Guid, Payload, Value};
 use crate::rng::Rng;
+
+mod causes;
 
 /// Options that shape a world.
 #[derive(Debug, Clone)]
@@ -430,15 +430,11 @@ impl World {
         let client_port = rng.range(49_700, 65_000) as u16;
         let net = ms(rng.range(2, 25) as i64);
         let ts = t0 + net; // server sees the SYN
+        // How far a failing attempt gets is the cause's (its `STAGE` in world/causes/<cause>.rs);
+        // a successful one goes all the way.
+        let stage = failure.map(causes::stage_of);
         // Does the connection reach TermService on this server?
-        let reaches = !matches!(
-            failure,
-            Some(C::FirewallOrAvInterference)
-                | Some(C::ListenerOrPortProblem)
-                | Some(C::MaxOutstandingConnections)
-                | Some(C::MiddleboxReset)
-                | Some(C::GatewayOrBrokerLeg)
-        );
+        let reaches = stage.is_none_or(|st| st.reaches_termservice);
         let seen_ip = if failure == Some(C::ProxyOrBastionInPath) {
             "10.20.0.5".to_string()
         } else if matches!(self.spec.kind, ScenarioKind::NatPortForward(_)) {
@@ -456,23 +452,7 @@ impl World {
         // types (TCP stays open), then logs 1029 (user name known) and starts TLS/CredSSP
         // (audit 2026-12 finding 1: TechNet Wiki 37847 shows 1028 at +0.2 s, 1029 at +6.1 s).
         // Saved credentials: a few hundred ms. Causes that fail before TLS have no prompt.
-        let after_prompt = matches!(
-            failure,
-            None | Some(
-                C::CertKeyUnreadable
-                    | C::CertExpiredOrMismatched
-                    | C::NlaCredsspMismatch
-                    | C::UserProfileCorrupt
-                    | C::NetworkTransport
-                    | C::OutdatedClient
-                    | C::TlsOrFipsMismatch
-                    | C::CredentialsRejected
-                    | C::RdpServiceCrash
-                    | C::RdpProtocolError
-                    | C::LogonDisabled
-                    | C::GatewayOrBrokerLeg
-            )
-        );
+        let after_prompt = stage.is_none_or(|st| st.after_prompt);
         let prompt = if !after_prompt {
             Duration::zero()
         } else if rng.chance(0.5) {
@@ -519,36 +499,39 @@ impl World {
                 self.success(rng, t0p, tsp, cact, sact, &seen_ip, conn_no);
                 None
             }
-            Some(C::CertKeyUnreadable) => Some(prompt + self.fail_cert_key(rng, tsp, sact)),
-            Some(C::CertExpiredOrMismatched) => Some(prompt + self.fail_cert_mismatch(rng, tsp, sact)),
-            Some(C::NlaCredsspMismatch) => Some(prompt + self.fail_nla(rng, tsp, sact, &seen_ip)),
-            Some(C::FirewallOrAvInterference) => Some(self.fail_firewall(rng, ts, client_port)),
-            Some(C::ListenerOrPortProblem) => Some(ms(rng.range(30, 180) as i64)),
-            Some(C::MaxOutstandingConnections) => Some(self.fail_outstanding(rng, ts)),
-            Some(C::UserProfileCorrupt) => {
-                Some(prompt + self.fail_profile(rng, t0p, tsp, cact, sact, &seen_ip, conn_no))
+            // Each cause's failure events: world/causes/<cause>.rs.
+            Some(C::CertKeyUnreadable) => Some(prompt + self.fail_cert_key_unreadable(rng, tsp, sact)),
+            Some(C::CertExpiredOrMismatched) => {
+                Some(prompt + self.fail_cert_expired_or_mismatched(rng, tsp, sact))
             }
-            Some(C::NetworkTransport) => Some(prompt + self.fail_network(rng, tsp, sact)),
-            Some(C::OutdatedClient) => Some(prompt + self.fail_tls_old_client(rng, tsp, sact)),
-            Some(C::TlsOrFipsMismatch) => Some(prompt + self.fail_tls_config(rng, t0p, tsp, sact)),
-            Some(C::ProxyOrBastionInPath) => Some(self.fail_proxy(rng, ts, sact)),
-            Some(C::CredentialsRejected) => Some(prompt + self.fail_nla(rng, tsp, sact, &seen_ip)),
-            Some(C::MiddleboxReset) => Some(ms(rng.range(15, 90) as i64)),
-            Some(C::RdpServiceCrash) => Some(prompt + self.fail_service_crash(rng, tsp)),
-            Some(C::RdpProtocolError) => Some(prompt + self.fail_protocol_error(rng, tsp, sact, &seen_ip)),
+            Some(C::NlaCredsspMismatch) => {
+                Some(prompt + self.fail_nla_credssp_mismatch(rng, tsp, sact, &seen_ip))
+            }
+            Some(C::FirewallOrAvInterference) => {
+                Some(self.fail_firewall_or_av_interference(rng, ts, client_port))
+            }
+            Some(C::ListenerOrPortProblem) => Some(self.fail_listener_or_port_problem(rng)),
+            Some(C::MaxOutstandingConnections) => Some(self.fail_max_outstanding_connections(rng, ts)),
+            Some(C::UserProfileCorrupt) => {
+                Some(prompt + self.fail_user_profile_corrupt(rng, t0p, tsp, cact, sact, &seen_ip, conn_no))
+            }
+            Some(C::NetworkTransport) => Some(prompt + self.fail_network_transport(rng, tsp, sact)),
+            Some(C::OutdatedClient) => Some(prompt + self.fail_outdated_client(rng, tsp, sact)),
+            Some(C::TlsOrFipsMismatch) => Some(prompt + self.fail_tls_or_fips_mismatch(rng, t0p, tsp, sact)),
+            Some(C::ProxyOrBastionInPath) => Some(self.fail_proxy_or_bastion_in_path(rng, ts, sact)),
+            Some(C::CredentialsRejected) => {
+                Some(prompt + self.fail_credentials_rejected(rng, tsp, sact, &seen_ip))
+            }
+            Some(C::MiddleboxReset) => Some(self.fail_middlebox_reset(rng)),
+            Some(C::RdpServiceCrash) => Some(prompt + self.fail_rdp_service_crash(rng, tsp)),
+            Some(C::RdpProtocolError) => {
+                Some(prompt + self.fail_rdp_protocol_error(rng, tsp, sact, &seen_ip))
+            }
             Some(C::LogonDisabled) => Some(prompt + self.fail_logon_disabled(rng, tsp, sact)),
-            Some(C::GatewayOrBrokerLeg) => Some(prompt + self.fail_gateway(rng, tsp)),
+            Some(C::GatewayOrBrokerLeg) => Some(prompt + self.fail_gateway_or_broker_leg(rng, tsp)),
         };
         if let Some(after) = close_after {
-            let tls_stage = matches!(
-                failure,
-                Some(
-                    C::CertKeyUnreadable
-                        | C::CertExpiredOrMismatched
-                        | C::TlsOrFipsMismatch
-                        | C::OutdatedClient
-                )
-            );
+            let tls_stage = stage.is_some_and(|st| st.tls_handshake);
             if tls_stage {
                 // Client state machine: the TLS handshake started, then the socket closed.
                 let e = self.client.log(
@@ -1074,77 +1057,10 @@ impl World {
             .user(SID_NETWORK_SERVICE);
     }
 
-    fn fail_cert_key(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
-        let t = ts + ms(rng.range(20, 90) as i64);
-        self.schannel_36870(t, 0x8009_030D);
-        self.plant(
-            "server",
-            "System Schannel 36870 ErrorCode 0x8009030D within 100 ms of each 131/261",
-        );
-        if !self.facts.rd_certs.is_empty() {
-            let task = Guid::from_display_bytes(rng.bytes16()).to_string();
-            self.capi2_acquire_key(t - ms(1), "80090016", Some(&task));
-            self.plant(
-                "server",
-                "CAPI2/Operational 70 svchost.exe Result 80090016 (NTE_BAD_KEYSET) at each attempt",
-            );
-        }
-        let guid = self.server_cfg.machine_guid.clone();
-        self.server
-            .log(
-                &SECURITY,
-                5058,
-                t - ms(2),
-                named(&[
-                    ("SubjectUserSid", Value::Sid(sid_or_null(SID_NETWORK_SERVICE))),
-                    ("SubjectUserName", s(&format!("{}$", self.server.short_name))),
-                    ("SubjectDomainName", s("CORP")),
-                    ("SubjectLogonId", Value::HexInt64(0x3e4)),
-                    ("ProviderName", s("Microsoft Software Key Storage Provider")),
-                    ("AlgorithmName", s("RSA")),
-                    ("KeyName", s("TSSecKeySet1")),
-                    ("KeyType", s("%%2499")),
-                    ("KeyFilePath", s(&format!(r"C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\f686aace6942fb7f7ceb231212eef4a4_{guid}"))),
-                    ("Operation", s("%%2458")),
-                    ("ReturnCode", Value::HexInt32(0x8009_0016)),
-                ]),
-            )
-            .level(0)
-            .task_opcode(12292, 0)
-            .keywords(AUDIT_FAILURE);
-        self.plant(
-            "server",
-            "Security 5058 KeyName TSSecKeySet1 ReturnCode 0x80090016 at each attempt",
-        );
-        self.server_teardown(t + ms(3), sact, 0x8009_030D, 4);
-        t - ts + ms(rng.range(5, 40) as i64)
-    }
-
-    fn fail_cert_mismatch(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
-        let t = ts + ms(rng.range(15, 80) as i64);
-        self.schannel_36870(t, 0x8009_030E);
-        self.plant(
-            "server",
-            "System Schannel 36870 ErrorCode 0x8009030E (no credentials) within 100 ms of each 131/261",
-        );
-        self.server
-            .log(
-                &RDPCORETS,
-                139,
-                t + ms(1),
-                named(&[
-                    ("ResultCode", Value::HexInt32(0x8009_030E)),
-                    ("IPString", s(&self.client.ip.clone())),
-                ]),
-            )
-            .level(3)
-            .activity(sact)
-            .user(SID_NETWORK_SERVICE);
-        self.server_teardown(t + ms(3), sact, 0x8009_030E, 4);
-        t - ts + ms(rng.range(5, 40) as i64)
-    }
-
-    fn fail_nla(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid, ip: &str) -> Duration {
+    /// The server's NLA rejection, shared by nla-credssp-mismatch and credentials-rejected (and
+    /// the wrong-password scenario): Security 4625 with the cause's status, RdpCoreTS 140 and
+    /// 143, then the teardown.
+    fn nla_rejection(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid, ip: &str) -> Duration {
         // 140 comes 0.12-9.4 s after 131 (median 0.85 s in the real sample).
         let t = ts + ms(rng.range(400, 2600) as i64);
         let user = self.server.user_name.clone();
@@ -1183,480 +1099,8 @@ impl World {
         close - ts + ms(rng.range(1, 20) as i64)
     }
 
-    /// Variant of the credentials scenario: a locked-out account instead of a mistyped password
-    /// (chosen by the seed through the server's random name digits).
-    fn locked_out(&self) -> bool {
-        self.spec.kind == ScenarioKind::Cause(RootCauseId::CredentialsRejected)
-            && self.client.short_name.bytes().last().is_some_and(|b| b % 2 == 1)
-    }
-
-    /// TermService dies during the TLS/CredSSP exchange: SCM 7031 (terminated unexpectedly, the
-    /// service key name in the binary data as the corpus's 7036 records carry it), and with the
-    /// wrapper variant an Application Error 1000 naming the faulting module (rdpwrap #13 text).
-    fn fail_service_crash(&mut self, rng: &mut Rng, ts: DateTime<Utc>) -> Duration {
-        let t = ts + ms(rng.range(30, 300) as i64);
-        let wrapper = self
-            .server_cfg
-            .service_dll
-            .to_ascii_lowercase()
-            .contains("rdpwrap");
-        if wrapper {
-            self.server
-                .log(
-                    &APPLICATION_ERROR,
-                    1000,
-                    t,
-                    Payload::Classic {
-                        data: vec![
-                            s("svchost.exe_TermService"),
-                            s("10.0.20348.1"),
-                            s("6b2f1e0c"),
-                            s("rdpwrap.dll"),
-                            s("1.6.2.0"),
-                            s("5e9a4c11"),
-                            s("c0000005"),
-                            s("000000000001a2f3"),
-                        ],
-                        binary: None,
-                    },
-                )
-                .level(2)
-                .qualifiers(0);
-            self.plant(
-                "server",
-                "Application Error 1000 svchost.exe_TermService, faulting module rdpwrap.dll, at each attempt",
-            );
-        }
-        self.server
-            .log(
-                &SCM,
-                7031,
-                t + ms(rng.range(20, 200) as i64),
-                named(&[
-                    ("param1", s("Remote Desktop Services")),
-                    ("param2", Value::UInt32(1)),
-                    ("param3", Value::UInt32(60000)),
-                    ("param4", Value::UInt32(1)),
-                    ("param5", s("Restart the service")),
-                    (
-                        "Binary",
-                        Value::Binary(b"T\0e\0r\0m\0S\0e\0r\0v\0i\0c\0e\0/\0\x04\0\0\0".to_vec()),
-                    ),
-                ]),
-            )
-            .qualifiers(49152)
-            .level(2);
-        self.plant(
-            "server",
-            "System SCM 7031: Remote Desktop Services terminated unexpectedly, at each attempt",
-        );
-        t - ts + ms(rng.range(2, 20) as i64)
-    }
-
-    /// The security layer sees a broken stream: TermDD 56 with the client address and the
-    /// NTSTATUS in the binary data (AskPerf "curious case of Event ID 56"), then the teardown.
-    fn fail_protocol_error(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid, ip: &str) -> Duration {
-        let t = ts + ms(rng.range(20, 400) as i64);
-        // STATUS_IO_TIMEOUT / STATUS_DATA_ERROR variants, little-endian in the last DWORD.
-        let status: u32 = if rng.chance(0.5) { 0xC000_00B5 } else { 0xC000_003E };
-        let mut binary = vec![0u8; 36];
-        binary.extend_from_slice(&status.to_le_bytes());
-        self.server
-            .log(
-                &TERMDD,
-                56,
-                t,
-                Payload::Classic {
-                    data: vec![s(r"\Device\Termdd"), s(ip)],
-                    binary: Some(binary),
-                },
-            )
-            .qualifiers(49162)
-            .level(2);
-        self.server_teardown(t + ms(2), sact, 0x8007_0040, 4);
-        self.plant("server", "System TermDD 56 (protocol stream error, client address, NTSTATUS in the binary data) at each attempt");
-        t - ts + ms(rng.range(3, 30) as i64)
-    }
-
-    /// Logons are disabled (`change logon /disable`) or the server drains: TermService accepts
-    /// the connection and ends it right after the security exchange, without a logon. What the
-    /// server logs then, and whether the client reports 0x904, is an inference (audit 2026-12
-    /// section 3 item 5 marks the 0x904 link unverified); the registry switches are sourced.
-    fn fail_logon_disabled(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
-        let t = ts + ms(rng.range(150, 900) as i64);
-        self.server_teardown(t, sact, 0x8007_0040, 4);
-        self.plant(
-            "server",
-            "RCM 261 and RdpCoreTS 131 then teardown without 1149; WinStationsDisabled or drain mode set",
-        );
-        t - ts + ms(rng.range(3, 30) as i64)
-    }
-
-    /// The gateway authorises the user (CAP 200, RAP 300) and cannot reach the session host:
-    /// 304 with the socket error (10061, refused) (TechNet ee891388 for the events; the
-    /// UserData field names are unverified).
-    fn fail_gateway(&mut self, rng: &mut Rng, ts: DateTime<Utc>) -> Duration {
-        let user = format!(r"CORP\{}", self.client.user_name);
-        let ip = self.client.ip.clone();
-        let resource = self.target.clone();
-        let info = |extra: &[(&'static str, Value)]| {
-            let mut fields: Vec<(&'static str, Value)> = vec![
-                ("Username", s(&user)),
-                ("IpAddress", s(&ip)),
-                ("AuthType", s("NTLM")),
-                ("Resource", s(&resource)),
-                ("ConnectionProtocol", s("HTTP")),
-            ];
-            fields.extend(extra.iter().cloned());
-            fields
-        };
-        let t = ts + ms(rng.range(50, 300) as i64);
-        self.server
-            .log(
-                &GATEWAY,
-                200,
-                t,
-                event_xml(&info(&[("ErrorCode", Value::UInt32(0))])),
-            )
-            .user(SID_NETWORK_SERVICE);
-        self.server
-            .log(
-                &GATEWAY,
-                300,
-                t + ms(5),
-                event_xml(&info(&[("ErrorCode", Value::UInt32(0))])),
-            )
-            .user(SID_NETWORK_SERVICE);
-        let fail = t + ms(rng.range(900, 1_400) as i64);
-        self.server
-            .log(
-                &GATEWAY,
-                304,
-                fail,
-                event_xml(&info(&[("ErrorCode", Value::UInt32(10061))])),
-            )
-            .level(2)
-            .user(SID_NETWORK_SERVICE);
-        self.plant(
-            "server",
-            "RD Gateway 200/300 (authorised), then 304 could not connect to rds01 (10061), at each attempt",
-        );
-        fail - ts + ms(rng.range(20, 120) as i64)
-    }
-
-    fn fail_firewall(&mut self, rng: &mut Rng, ts: DateTime<Utc>, port: u16) -> Duration {
-        if rng.chance(0.7) {
-            let (src, dst) = (self.client.ip.clone(), self.server.ip.clone());
-            self.server
-                .log(
-                    &SECURITY,
-                    5157,
-                    ts,
-                    named(&[
-                        ("ProcessID", Value::HexInt64(4)),
-                        ("Application", s("System")),
-                        ("Direction", s("%%14592")),
-                        ("SourceAddress", s(&src)),
-                        ("SourcePort", s(&port.to_string())),
-                        ("DestAddress", s(&dst)),
-                        ("DestPort", s("3389")),
-                        ("Protocol", Value::UInt32(6)),
-                        ("FilterRTID", Value::UInt64(rng.range(60_000, 90_000))),
-                        ("LayerName", s("%%14610")),
-                        ("LayerRTID", Value::UInt64(44)),
-                        ("RemoteUserID", Value::Sid(sid_or_null("S-1-0-0"))),
-                        ("RemoteMachineID", Value::Sid(sid_or_null("S-1-0-0"))),
-                    ]),
-                )
-                .level(0)
-                .task_opcode(12810, 0)
-                .keywords(AUDIT_FAILURE);
-            self.plant(
-                "server",
-                "Security 5157 (WFP blocked) from the client IP to port 3389 at most attempts",
-            );
-        }
-        self.plant(
-            "server",
-            "no RdpCoreTS 131 / RCM 261 for any attempt of the client",
-        );
-        ms(rng.range(20, 120) as i64)
-    }
-
-    fn fail_outstanding(&mut self, rng: &mut Rng, ts: DateTime<Utc>) -> Duration {
-        // A brute-force burst around the attempt: many 131/261/140/4625 from Internet IPs.
-        let burst_start = ts - Duration::seconds(rng.range(40, 90) as i64);
-        let n = rng.range(60, 110);
-        for k in 0..n {
-            let t = burst_start + ms((k * 1500 / 2 + rng.range(0, 700)) as i64);
-            let ip = format!(
-                "{}.{}.{}.{}",
-                rng.range(31, 223),
-                rng.range(0, 255),
-                rng.range(0, 255),
-                rng.range(1, 254)
-            );
-            let a = activity_guid(rng);
-            let port = rng.range(1025, 65000);
-            self.server
-                .log(
-                    &RDPCORETS,
-                    131,
-                    t,
-                    named(&[("ConnType", s("TCP")), ("ClientIP", s(&format!("{ip}:{port}")))]),
-                )
-                .task_opcode(4, 15)
-                .activity(a)
-                .user(SID_NETWORK_SERVICE);
-            self.server
-                .log(
-                    &RCM_OPERATIONAL,
-                    261,
-                    t + ms(2),
-                    event_xml(&[("listenerName", s("RDP-Tcp"))]),
-                )
-                .activity(a)
-                .user(SID_NETWORK_SERVICE);
-            if k % 3 == 0 {
-                let user = *rng.pick(&["administrator", "admin", "user", "test", "scanner"]);
-                self.security_failed_logon(t + ms(800), &ip, user, 0xC000_006D, 0xC000_0064);
-                self.server
-                    .log(&RDPCORETS, 140, t + ms(810), named(&[("IPString", s(&ip))]))
-                    .level(3)
-                    .task_opcode(4, 14)
-                    .activity(a)
-                    .user(SID_NETWORK_SERVICE);
-            }
-        }
-        self.server
-            .log(
-                &RCM_ADMIN,
-                1006,
-                ts - ms(rng.range(200, 3000) as i64),
-                event_xml(&[]),
-            )
-            .level(2)
-            .user(SID_NETWORK_SERVICE);
-        self.plant(
-            "server",
-            "RCM/Admin 1006 (too many incomplete connections) seconds before each failed attempt",
-        );
-        self.plant(
-            "server",
-            "bursts of 60-110 RdpCoreTS 131 / RCM 261 from Internet IPs with 140 and 4625, no 1149",
-        );
-        ms(rng.range(40, 300) as i64)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fail_profile(
-        &mut self,
-        rng: &mut Rng,
-        t0: DateTime<Utc>,
-        ts: DateTime<Utc>,
-        cact: Guid,
-        sact: Guid,
-        ip: &str,
-        conn_no: u32,
-    ) -> Duration {
-        let session = conn_no + 1;
-        let auth = self.logon_success(rng, ts, sact, ip, conn_no, session);
-        let sid = self.server.user_sid.clone();
-        let csid = self.client.user_sid.clone();
-        self.client
-            .log(
-                &RDP_CLIENT,
-                1027,
-                t0 + (auth - ts) + ms(900),
-                named(&[
-                    ("DomainName", s(&self.server.domain)),
-                    ("SessionId", Value::UInt32(session)),
-                ]),
-            )
-            .task_opcode(101, 0)
-            .activity(cact)
-            .user(&csid);
-        let user = self.server.user_name.clone();
-        let t = auth + ms(rng.range(1500, 2500) as i64);
-        let ups: [(u16, u8, Payload); 4] = [
-            (1511, 3, named(&[])),
-            (1515, 3, named(&[])),
-            (
-                1502,
-                2,
-                named(&[(
-                    "Error",
-                    s("The process cannot access the file because it is being used by another process. "),
-                )]),
-            ),
-            (
-                1508,
-                2,
-                named(&[
-                    ("File", s(&format!(r"C:\Users\{user}\ntuser.dat"))),
-                    (
-                        "Error",
-                        s("The process cannot access the file because it is being used by another process. "),
-                    ),
-                ]),
-            ),
-        ];
-        for (i, (id, level, payload)) in ups.into_iter().enumerate() {
-            self.server
-                .log(&USER_PROFILES, id, t + ms(i as i64 * 30), payload)
-                .level(level)
-                .user(&sid);
-        }
-        let who = format!("{}\\{}", self.server.domain, user);
-        let end = t + ms(rng.range(2500, 4000) as i64);
-        self.server
-            .log(
-                &LSM,
-                23,
-                end,
-                event_xml(&[("User", s(&who)), ("SessionID", Value::UInt32(session))]),
-            )
-            .user(SID_SYSTEM);
-        self.server
-            .log(
-                &LSM,
-                40,
-                end + ms(5),
-                event_xml(&[("Session", Value::UInt32(session)), ("Reason", Value::UInt32(12))]),
-            )
-            .user(SID_SYSTEM);
-        self.server_teardown(end + ms(10), sact, 0x8007_0040, 12);
-        self.plant(
-            "server",
-            "RCM 1149, 4624 type 10, LSM 21 then User Profiles Service 1511/1515/1502/1508 within 4 s",
-        );
-        self.plant("server", "LSM 23 logoff and 40 reason 12 a few seconds later");
-        self.plant("client", "RDPClient 1027 (logged on) before the 1026 2308");
-        end - ts + ms(rng.range(5, 30) as i64)
-    }
-
-    fn fail_network(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
-        let t = ts + Duration::seconds(rng.range(20, 35) as i64);
-        self.server
-            .log(
-                &RDPCORETS,
-                142,
-                t - ms(5),
-                named(&[("error", Value::UInt32(121))]),
-            )
-            .level(3)
-            .activity(sact)
-            .user(SID_NETWORK_SERVICE);
-        self.server
-            .log(&RDPCORETS, 143, t, named(&[("error", Value::UInt32(64))]))
-            .level(3)
-            .activity(sact)
-            .user(SID_NETWORK_SERVICE);
-        self.server_teardown(t + ms(1), sact, 0x8007_0040, 0);
-        self.plant("server", "RdpCoreTS 142 error 121 / 143 error 64 and 226 ErrorCode 0x80070040 20-35 s after 131, no auth or cert error");
-        self.plant(
-            "client",
-            "1029 (after the prompt) -> 1026 2308 after 20-35 s (long gap)",
-        );
-        t - ts + ms(rng.range(20, 200) as i64)
-    }
-
-    fn fail_tls_old_client(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
-        let t = ts + ms(rng.range(5, 30) as i64);
-        let pid = self.server.main_pid;
-        self.server
-            .log(&SCHANNEL, 36874, t, named(&[("Protocol", s("TLS 1.0"))]))
-            .level(2)
-            .user(SID_SYSTEM)
-            .pid(pid + 4);
-        self.server
-            .log(
-                &SCHANNEL,
-                36888,
-                t + ms(1),
-                named(&[
-                    ("AlertDesc", Value::UInt32(70)),
-                    ("ErrorState", Value::UInt32(1205)),
-                ]),
-            )
-            .level(2)
-            .user(SID_SYSTEM)
-            .pid(pid + 4);
-        self.server_teardown(t + ms(3), sact, 0x8009_0331, 4);
-        self.plant(
-            "server",
-            "System Schannel 36874 Protocol \"TLS 1.0\" and 36888 AlertDesc 70 at each attempt",
-        );
-        self.plant("client", "Windows 7 SP1 (build 7601), mstsc 6.1.7601.17514");
-        t - ts + ms(rng.range(5, 30) as i64)
-    }
-
-    fn fail_tls_config(
-        &mut self,
-        rng: &mut Rng,
-        t0: DateTime<Utc>,
-        ts: DateTime<Utc>,
-        sact: Guid,
-    ) -> Duration {
-        let t = ts + ms(rng.range(5, 30) as i64);
-        let pid = self.server.main_pid;
-        self.server
-            .log(
-                &SCHANNEL,
-                36871,
-                t,
-                named(&[("Type", s("server")), ("ErrorState", Value::UInt32(10013))]),
-            )
-            .level(2)
-            .user(SID_SYSTEM)
-            .pid(pid + 4);
-        self.server
-            .log(
-                &RDPCORETS,
-                139,
-                t + ms(1),
-                named(&[
-                    ("ResultCode", Value::HexInt32(0x8009_0331)),
-                    ("IPString", s(&self.client.ip.clone())),
-                ]),
-            )
-            .level(3)
-            .activity(sact)
-            .user(SID_NETWORK_SERVICE);
-        self.server_teardown(t + ms(3), sact, 0x8009_0331, 4);
-        let after = t - ts + ms(rng.range(5, 30) as i64);
-        self.client
-            .log(
-                &SCHANNEL,
-                36887,
-                t0 + after - ms(1),
-                named(&[("AlertDesc", Value::UInt32(40))]),
-            )
-            .level(2)
-            .user(SID_SYSTEM);
-        self.plant(
-            "server",
-            "System Schannel 36871 ErrorState 10013 and RdpCoreTS 139 ResultCode 0x80090331 at each attempt",
-        );
-        self.plant("client", "System Schannel 36887 AlertDesc 40 at each attempt");
-        after
-    }
-
-    fn fail_proxy(&mut self, rng: &mut Rng, ts: DateTime<Utc>, sact: Guid) -> Duration {
-        let t = ts + ms(rng.range(60, 200) as i64);
-        self.server_teardown(t, sact, 0x8007_0040, 5);
-        self.plant(
-            "server",
-            "RdpCoreTS 131 ClientIP is the bastion 10.20.0.5, not the client; teardown 60-200 ms later",
-        );
-        self.plant(
-            "client",
-            "1024 Server Name is rdpgw.corp.contoso.com (the bastion), not the server",
-        );
-        t - ts + ms(rng.range(100, 900) as i64)
-    }
-
-    /// Registry and host facts of the cause, and one-off events (service start, changes).
+    /// Registry and host facts of the cause, and one-off events (service start, changes): each
+    /// cause's own in world/causes/<cause>.rs.
     fn apply_cause_config(&mut self, rng: &mut Rng) {
         use RootCauseId as C;
         let causes: Vec<RootCauseId> = match self.spec.kind {
@@ -1666,354 +1110,25 @@ impl World {
             ScenarioKind::MixedDecoys => vec![C::NlaCredsspMismatch],
             ScenarioKind::WrongPassword => vec![],
         };
-        let boot = self.boot;
         for cause in causes {
             match cause {
-                C::CertKeyUnreadable => {
-                    self.facts.key_acl_network_service = false;
-                    self.plant(
-                        "server",
-                        "ACL-MachineKeys: f686aace..._<MachineGuid> without NT AUTHORITY\\NETWORK SERVICE",
-                    );
-                    self.server
-                        .log(
-                            &TERMSERVICE_SYSTEM,
-                            1057,
-                            boot + ms(900),
-                            Payload::Classic {
-                                data: vec![s("Keyset does not exist\r\n")],
-                                binary: None,
-                            },
-                        )
-                        .qualifiers(49152)
-                        .level(2)
-                        .user(SID_NETWORK_SERVICE);
-                    self.plant(
-                        "server",
-                        "System TermService 1057 \"Keyset does not exist\" at service start",
-                    );
-                    if let Some(c) = self.facts.rd_certs.first_mut() {
-                        c.key_ok = false;
-                    }
-                }
-                C::CertExpiredOrMismatched => {
-                    let custom = thumb(rng);
-                    self.server_cfg.ssl_cert_hash = Some((custom, 3));
-                    let first = self.attempts.first().map(|a| a.start).unwrap_or(self.boot);
-                    if rng.chance(0.5) {
-                        self.facts.my_certs.push(CertFact {
-                            thumbprint: custom,
-                            subject: self.server.computer.clone(),
-                            issuer: "Contoso Issuing CA 01".into(),
-                            not_before: first - Duration::days(365),
-                            not_after: first - Duration::days(rng.range(1, 20) as i64),
-                            container: format!("le-WebServer-{}", hex_upper(&rng.bytes16()[..6])),
-                            key_ok: true,
-                            serial: hex_upper(&rng.bytes16()),
-                        });
-                        self.plant("server", "SSLCertificateSHA1Hash (type 3) names a certificate in My whose NotAfter has passed");
-                        self.server
-                            .log(
-                                &TERMSERVICE_SYSTEM,
-                                1053,
-                                boot + ms(950),
-                                Payload::Classic {
-                                    data: vec![s(&self.server.computer.clone())],
-                                    binary: Some(custom.to_vec()),
-                                },
-                            )
-                            .qualifiers(49152)
-                            .level(2)
-                            .user(SID_NETWORK_SERVICE);
-                        self.plant(
-                            "server",
-                            "System TermService 1053 (certificate expired) at service start",
-                        );
-                    } else {
-                        // The renewed certificate has a new thumbprint; the listener still names the old one.
-                        let renewed = thumb(rng);
-                        self.facts.my_certs.push(CertFact {
-                            thumbprint: renewed,
-                            subject: self.server.computer.clone(),
-                            issuer: "Contoso Issuing CA 01".into(),
-                            not_before: first - Duration::days(5),
-                            not_after: first + Duration::days(360),
-                            container: format!("le-WebServer-{}", hex_upper(&rng.bytes16()[..6])),
-                            key_ok: true,
-                            serial: hex_upper(&rng.bytes16()),
-                        });
-                        self.plant("server", "SSLCertificateSHA1Hash (type 3) matches no certificate in My or Remote Desktop (renewed)");
-                        self.server
-                            .log(
-                                &TERMSERVICE_SYSTEM,
-                                1059,
-                                boot + ms(950),
-                                Payload::Classic {
-                                    data: vec![],
-                                    binary: Some(custom.to_vec()),
-                                },
-                            )
-                            .qualifiers(49152)
-                            .level(2)
-                            .user(SID_NETWORK_SERVICE);
-                        self.plant(
-                            "server",
-                            "System TermService 1059 (configured hash invalid) at service start",
-                        );
-                    }
-                }
-                C::NlaCredsspMismatch => {
-                    // CredSSP is on at the client, the value written explicitly (1 is Windows'
-                    // behaviour without it, field guide 4.4; that images write it is an inference).
-                    self.client_cfg.enable_credssp = Some(1);
-                    self.server_cfg.allow_encryption_oracle = Some(0);
-                    self.client_cfg.allow_encryption_oracle = Some(2);
-                    self.client_cfg.os.ubr = 1;
-                    self.plant(
-                        "server",
-                        "CredSSP AllowEncryptionOracle = 0 (Force Updated Clients), UserAuthentication = 1",
-                    );
-                    self.plant(
-                        "client",
-                        "CredSSP AllowEncryptionOracle = 2 (Vulnerable) on an unpatched build (UBR 1)",
-                    );
-                }
-                C::FirewallOrAvInterference => {
-                    let product = "Contoso Endpoint Protection";
-                    self.facts.security_products = vec![
-                        ("AntiVirusProduct".into(), product.into()),
-                        ("FirewallProduct".into(), product.into()),
-                    ];
-                    let rule = format!("{product} - RDP guard");
-                    self.server_cfg.firewall_rules.push((
-                        "{6c1b2a34-0d5e-4f1a-9a77-3d2c41e0b5aa}".into(),
-                        format!("v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=3389|RA4=10.30.0.0/16|Name={rule}|"),
-                    ));
-                    self.facts
-                        .extra_netsh_rules
-                        .push((rule.clone(), true, "3389".into(), true));
-                    let t = self.attempts.first().map(|a| a.start).unwrap_or(self.until)
-                        - Duration::hours(rng.range(2, 20) as i64);
-                    self.server
-                        .log(
-                            &FIREWALL,
-                            2004,
-                            t,
-                            named(&[
-                                ("RuleId", s("{6c1b2a34-0d5e-4f1a-9a77-3d2c41e0b5aa}")),
-                                ("RuleName", s(&rule)),
-                                ("Origin", Value::UInt32(1)),
-                                ("ApplicationPath", s("")),
-                                ("ServiceName", s("")),
-                                ("Direction", Value::UInt32(1)),
-                                ("Protocol", Value::UInt32(6)),
-                                ("LocalPorts", s("3389")),
-                                ("RemotePorts", s("*")),
-                                ("Action", Value::UInt32(3)),
-                                ("Profiles", Value::UInt32(7)),
-                                ("LocalAddresses", s("*")),
-                                ("RemoteAddresses", s("10.30.0.0/16")),
-                                ("RemoteMachineAuthorizationList", s("")),
-                                ("RemoteUserAuthorizationList", s("")),
-                                ("EmbeddedContext", s("")),
-                                ("Flags", Value::UInt32(1)),
-                                ("Active", Value::UInt32(1)),
-                                ("EdgeTraversal", Value::UInt32(0)),
-                                ("LooseSourceMapped", Value::UInt32(0)),
-                                ("SecurityOptions", Value::UInt32(0)),
-                                ("ModifyingUser", Value::Sid(sid_or_null(SID_SYSTEM))),
-                                (
-                                    "ModifyingApplication",
-                                    s(r"C:\Program Files\Contoso\Endpoint Protection\cepsvc.exe"),
-                                ),
-                                ("SchemaVersion", Value::UInt16(543)),
-                                ("RuleStatus", Value::UInt32(65536)),
-                                ("LocalOnlyMapped", Value::UInt32(0)),
-                            ]),
-                        )
-                        .user(SID_SYSTEM);
-                    self.plant("server", "Firewall 2004: endpoint-protection block rule on TCP 3389 added hours before the failures");
-                    self.plant(
-                        "server",
-                        "SecurityCenter2 lists a third-party antivirus and firewall product",
-                    );
-                }
-                C::ListenerOrPortProblem => {
-                    self.server_cfg.port = 3390;
-                    self.facts.port_3389_owner = Some("nginx.exe".into());
-                    // The listener re-bound to 3390 when TermService restarted.
-                    let t = self.attempts.first().map(|a| a.start).unwrap_or(self.until)
-                        - Duration::hours(rng.range(1, 8) as i64);
-                    self.server
-                        .log(
-                            &RDPCORETS,
-                            129,
-                            t,
-                            named(&[("TransportProtocolName", s("TCP")), ("Port", Value::UInt32(3390))]),
-                        )
-                        .user(SID_NETWORK_SERVICE);
-                    self.server
-                        .log(
-                            &RCM_OPERATIONAL,
-                            258,
-                            t + ms(20),
-                            event_xml(&[("listenerName", s("RDP-Tcp"))]),
-                        )
-                        .user(SID_NETWORK_SERVICE);
-                    self.plant("server", "RDP-Tcp PortNumber = 3390 and RdpCoreTS 129 Port 3390; firewall rule still LPort 3389");
-                    self.plant(
-                        "server",
-                        "netstat -anob: 0.0.0.0:3389 LISTENING owned by nginx.exe, not TermService",
-                    );
-                    self.plant(
-                        "server",
-                        "no RdpCoreTS 131 / RCM 261 for any attempt of the client",
-                    );
-                }
-                C::MaxOutstandingConnections => {
-                    self.server_cfg.max_outstanding = Some(50);
-                    self.plant("server", "MaxOutstandingConnections = 50");
-                }
-                C::UserProfileCorrupt => {
-                    let sid = self.server.user_sid.clone();
-                    let user = self.server.user_name.clone();
-                    self.server_cfg.profiles = vec![
-                        ProfileEntry {
-                            key: sid.clone(),
-                            image_path: r"C:\Users\TEMP".into(),
-                            state: 0x804,
-                            ref_count: 1,
-                        },
-                        ProfileEntry {
-                            key: format!("{sid}.bak"),
-                            image_path: format!(r"C:\Users\{user}"),
-                            state: 0x8000,
-                            ref_count: 0,
-                        },
-                    ];
-                    self.plant(
-                        "server",
-                        "ProfileList: <SID>.bak -> C:\\Users\\<user> and <SID> -> C:\\Users\\TEMP",
-                    );
-                }
-                C::NetworkTransport => {
-                    self.plant(
-                        "client",
-                        "DisableUDPTransport not set; SelectTransport not set on the server",
-                    );
-                    // Two variants: a home user on GlobalProtect (the tunnel's MTU 1400), or a
-                    // lossy path with no VPN at all (the connection's own events only).
-                    if rng.range(0, 1) == 0 {
-                        self.facts.client_vpn = Some(("PANGP Virtual Ethernet Adapter".into(), 1400, true));
-                        self.plant(
-                            "client",
-                            "Get-NetIPInterface: PANGP Virtual Ethernet Adapter connected, NlMtu 1400",
-                        );
-                    }
-                }
-                C::OutdatedClient => {
-                    self.client_cfg.mstsc_version = "6.1.7601.17514".into();
-                    self.server_cfg.schannel = vec![
-                        ProtocolSwitch {
-                            protocol: "TLS 1.0",
-                            side: "Server",
-                            enabled: 0,
-                            disabled_by_default: 1,
-                        },
-                        ProtocolSwitch {
-                            protocol: "TLS 1.1",
-                            side: "Server",
-                            enabled: 0,
-                            disabled_by_default: 1,
-                        },
-                    ];
-                    self.plant(
-                        "server",
-                        "SCHANNEL TLS 1.0 and 1.1 Server Enabled = 0 (hardened); TLS 1.2 at its default",
-                    );
-                }
-                C::TlsOrFipsMismatch => {
-                    self.server_cfg.schannel = vec![
-                        ProtocolSwitch {
-                            protocol: "TLS 1.0",
-                            side: "Server",
-                            enabled: 0,
-                            disabled_by_default: 1,
-                        },
-                        ProtocolSwitch {
-                            protocol: "TLS 1.1",
-                            side: "Server",
-                            enabled: 0,
-                            disabled_by_default: 1,
-                        },
-                        ProtocolSwitch {
-                            protocol: "TLS 1.2",
-                            side: "Server",
-                            enabled: 0,
-                            disabled_by_default: 1,
-                        },
-                    ];
-                    self.plant(
-                        "server",
-                        "SCHANNEL TLS 1.0, 1.1 and 1.2 Server Enabled = 0: no protocol left for the listener",
-                    );
-                    // Second problem of the same hardening run: a cipher-suite order policy with
-                    // ECDSA suites only, none usable with RDP's RSA certificate.
-                    self.server_cfg.cipher_policy = Some(vec![
-                        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".into(),
-                        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into(),
-                    ]);
-                    self.plant(
-                        "server",
-                        "Policies SSL\\00010002 Functions = ECDSA suites only (none for an RSA certificate)",
-                    );
-                }
-                C::ProxyOrBastionInPath => {
-                    self.server_cfg.security_layer = 0;
-                    self.server_cfg.user_authentication = 0;
-                    self.client_cfg.mru = vec!["rdpgw.corp.contoso.com".into(), self.target.clone()];
-                    self.plant(
-                        "server",
-                        "RDP-Tcp SecurityLayer = 0 (RDP Security Layer only), UserAuthentication = 0",
-                    );
-                }
-                C::RdpServiceCrash => {
-                    // Two variants: RDP Wrapper hooked in as ServiceDll, or a plain crash.
-                    if rng.chance(0.5) {
-                        self.server_cfg.service_dll = r"%ProgramFiles%\RDP Wrapper\rdpwrap.dll".into();
-                        self.plant(
-                            "server",
-                            "TermService\\Parameters ServiceDll = %ProgramFiles%\\RDP Wrapper\\rdpwrap.dll",
-                        );
-                    }
-                }
-                C::LogonDisabled => {
-                    // Two variants: `change logon /disable`, or drain mode until restart.
-                    if rng.chance(0.5) {
-                        self.server_cfg.winstations_disabled = 1;
-                        self.plant(
-                            "server",
-                            "Winlogon WinStationsDisabled = 1 (change logon /disable)",
-                        );
-                    } else {
-                        self.server_cfg.drain_mode = Some(2);
-                        self.plant(
-                            "server",
-                            "Terminal Server TSServerDrainMode = 2 (drain until restart)",
-                        );
-                    }
-                }
-                C::MiddleboxReset => {
-                    self.plant(
-                        "client",
-                        "1024 to a public address (a router's port-forward); no 1028; 1026 0x904 within 100 ms",
-                    );
-                    self.plant(
-                        "server",
-                        "no 131/261 for the client while other employees connect",
-                    );
-                }
-                C::CredentialsRejected | C::RdpProtocolError | C::GatewayOrBrokerLeg => {}
+                C::CertExpiredOrMismatched => self.configure_cert_expired_or_mismatched(rng),
+                C::CertKeyUnreadable => self.configure_cert_key_unreadable(rng),
+                C::CredentialsRejected => self.configure_credentials_rejected(rng),
+                C::FirewallOrAvInterference => self.configure_firewall_or_av_interference(rng),
+                C::GatewayOrBrokerLeg => self.configure_gateway_or_broker_leg(rng),
+                C::ListenerOrPortProblem => self.configure_listener_or_port_problem(rng),
+                C::LogonDisabled => self.configure_logon_disabled(rng),
+                C::MaxOutstandingConnections => self.configure_max_outstanding_connections(rng),
+                C::MiddleboxReset => self.configure_middlebox_reset(rng),
+                C::NetworkTransport => self.configure_network_transport(rng),
+                C::NlaCredsspMismatch => self.configure_nla_credssp_mismatch(rng),
+                C::OutdatedClient => self.configure_outdated_client(rng),
+                C::ProxyOrBastionInPath => self.configure_proxy_or_bastion_in_path(rng),
+                C::RdpProtocolError => self.configure_rdp_protocol_error(rng),
+                C::RdpServiceCrash => self.configure_rdp_service_crash(rng),
+                C::TlsOrFipsMismatch => self.configure_tls_or_fips_mismatch(rng),
+                C::UserProfileCorrupt => self.configure_user_profile_corrupt(rng),
             }
         }
     }
