@@ -194,7 +194,7 @@ foreach ($p in $paths) {
   '======================================'
   ''
   try {
-    (Get-Acl -LiteralPath $p -ErrorAction Stop).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]) | Format-List FileSystemRights, AccessControlType, IdentityReference, IsInherited, InheritanceFlags, PropagationFlags | Out-String -Width 119
+    (Get-Acl -LiteralPath $p -ErrorAction Stop).GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]) | Format-List -Property @('FileSystemRights', 'AccessControlType', 'IdentityReference', 'IsInherited', 'InheritanceFlags', 'PropagationFlags') | Out-String -Width 119
   } catch { [Console]::Error.WriteLine($p + ' : ' + $_.Exception.Message) }
 }"#;
 
