@@ -163,25 +163,27 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
             })
             .collect()
     };
-    // Two phases (issue 18): the Security logs last, once the other files have shown where
-    // RDP connections came from, so that a busy server's network logons from elsewhere are
-    // skipped unbuilt. Each phase still reads its files in parallel, and each file's chunks.
+    // Two phases (issue 18): the big general logs (Security, System, Application) last, once
+    // the RDP channels and the command outputs have shown where RDP connections came from, so
+    // that a busy server's network logons from elsewhere are skipped unbuilt. System and
+    // Application go with Security so that the second phase has more than one big file to
+    // share the cores with. Each phase reads its files in parallel, and each file's chunks.
     let filter_logons = !opts.keep_every_network_logon && opts.interest.logon_addresses_apply();
     let results = if filter_logons {
-        let (security, rest): (Vec<_>, Vec<_>) = work.iter().partition(|&&(i, j, _)| {
+        let (general, rest): (Vec<_>, Vec<_>) = work.iter().partition(|&&(i, j, _)| {
             opened
                 .get(i)
                 .and_then(|o| o.as_ref().ok())
                 .and_then(|o| o.entries.get(j))
-                .is_some_and(is_security_log)
+                .is_some_and(is_general_log)
         });
         let mut results = run(&rest, opts);
         let addresses = logon_addresses(&opened, &results);
-        let security_opts = IngestOptions {
+        let general_opts = IngestOptions {
             interest: opts.interest.clone().with_logon_addresses(addresses),
             ..opts.clone()
         };
-        results.extend(run(&security, &security_opts));
+        results.extend(run(&general, &general_opts));
         results
     } else {
         run(&work, opts)
@@ -282,15 +284,22 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
     }
 }
 
-/// Whether an entry is a Security event log: the manifest says so, or its file name ends in
-/// `Security.evtx` (our bundles, MSRD-Collect's `HOST_Security.evtx`, a hand-made zip).
-fn is_security_log(entry: &PlannedEntry) -> bool {
+/// The general logs read in the second phase: Security (whose network logons are filtered),
+/// System and Application. Known by the manifest's channel, or by the file name (our bundles'
+/// `Security.evtx`, MSRD-Collect's `HOST_Security.evtx`, a hand-made zip's). A log not
+/// recognised is read in the first phase, unfiltered.
+fn is_general_log(entry: &PlannedEntry) -> bool {
+    const GENERAL: [&str; 3] = ["Security", "System", "Application"];
     let listed = entry
         .listed
         .as_ref()
         .and_then(|l| l.channel.as_deref())
-        .is_some_and(|c| c.eq_ignore_ascii_case("Security"));
-    listed || entry.path.to_ascii_lowercase().ends_with("security.evtx")
+        .is_some_and(|c| GENERAL.iter().any(|g| c.eq_ignore_ascii_case(g)));
+    let name = entry.path.rsplit('/').next().unwrap_or(&entry.path).to_ascii_lowercase();
+    listed
+        || GENERAL
+            .iter()
+            .any(|g| name.ends_with(&format!("{}.evtx", g.to_ascii_lowercase())))
 }
 
 /// RdpCoreTS / RCM operational channels: the server's record of RDP connections.

@@ -513,8 +513,15 @@ fn the_network_logon_filter_changes_no_diagnosis() {
         .collect();
     names.sort();
     let mut pairs = 0;
-    for client in names.iter().filter(|n| n.contains("-client")) {
-        let (scenario, rest) = client.split_once("-client").unwrap();
+    for client in &names {
+        // `<scenario>-client.zip`, `-client-logs.zip`, `-client-MSRD-Results-<host>-<stamp>.zip`
+        // (a scenario's own name may hold "-client": `outdated-client`).
+        let Some((scenario, rest)) = client.rsplit_once("-client") else {
+            continue;
+        };
+        if !(rest == ".zip" || rest == "-logs.zip" || rest.starts_with("-MSRD-Results")) {
+            continue;
+        }
         // MSRD-Collect names carry the host and time: the server's is found by its prefix.
         let server_prefix = if rest.starts_with("-MSRD-Results") {
             format!("{scenario}-server-MSRD-Results")
