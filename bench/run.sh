@@ -317,6 +317,13 @@ EOF
             "$BIG_ZIP/$SCENARIO-client.zip" "$BIG_ZIP/$SCENARIO-server.zip"
         check_report "$RUNS/report-zip.json"
     }
+    step_rdpdiag_all() {
+        # Issue 18's filter and second phase off: what analyze did before, same run.
+        timed rdpdiag-all "$1" 0 "${rdp[@]}" --keep-every-network-logon -o "$RUNS/report-dir-all.json" \
+            "$BIG_DIR/$SCENARIO-client" "$BIG_DIR/$SCENARIO-server"
+        check_report "$RUNS/report-dir-all.json"
+        KEPT_ALL=$(events_kept "$RUNS/report-dir-all.json")
+    }
     step_evtx_seq() { step_evtx_seq_of "" "$1"; }
     step_evtx_par() { step_evtx_par_of "" "$1"; }
     step_floor() { step_floor_of "" "$1"; }
@@ -329,9 +336,10 @@ EOF
         done
     }
     echo "single ticket ($SCENARIO, --evtx-mb $BIG_MB):" >&2
-    KEPT=?
-    run_rounds step_rdpdiag_dir step_evtx_seq step_evtx_par step_floor step_rdpdiag_zip step_typical
+    KEPT=? KEPT_ALL=?
+    run_rounds step_rdpdiag_dir step_evtx_seq step_evtx_par step_floor step_rdpdiag_zip step_typical step_rdpdiag_all
     meta big_kept "$KEPT"
+    meta big_kept_all "$KEPT_ALL"
 }
 
 # --- busy server: Security full of network logons (issue 18) --------------------------------
@@ -351,7 +359,8 @@ part_busy() {
         KEPT=$(events_kept "$RUNS/report-busy.json")
     }
     step_busy_unfiltered() {
-        # Issue 18's filter off (every network logon kept): the "before", same binary, same run.
+        # Issue 18's filter and second phase off (every network logon kept): the "before",
+        # same binary, same run.
         timed busy:rdpdiag-all "$1" 0 "${rdp[@]}" --keep-every-network-logon -o "$RUNS/report-busy-all.json" \
             "$BUSY_DIR/$SCENARIO-client" "$BUSY_DIR/$SCENARIO-server"
         check_report "$RUNS/report-busy-all.json"

@@ -295,7 +295,12 @@ fn is_general_log(entry: &PlannedEntry) -> bool {
         .as_ref()
         .and_then(|l| l.channel.as_deref())
         .is_some_and(|c| GENERAL.iter().any(|g| c.eq_ignore_ascii_case(g)));
-    let name = entry.path.rsplit('/').next().unwrap_or(&entry.path).to_ascii_lowercase();
+    let name = entry
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or(&entry.path)
+        .to_ascii_lowercase();
     listed
         || GENERAL
             .iter()

@@ -354,7 +354,6 @@ fn run() -> anyhow::Result<ExitCode> {
                     since: args.since,
                     until: args.until,
                 },
-                ..AnalyzeOptions::default()
             };
             let a = analyze(&paths, &cat, &opts);
             write_out(args.output.as_ref(), &report::render(&a.report, args.format))?;

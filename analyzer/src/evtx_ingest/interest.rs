@@ -330,8 +330,8 @@ pub const LOGON_ADDRESS_FIELD: &str = "IpAddress";
 /// type 3 from anywhere else cannot be an RDP connection's and is skipped before it is built.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogonAddresses {
-    /// Normalized addresses ([`normalize_address`]).
-    addresses: HashSet<String>,
+    /// Normalized addresses ([`normalize_address`]); looked up once per network logon.
+    addresses: HashSet<String, foldhash::fast::RandomState>,
 }
 
 impl LogonAddresses {
@@ -354,6 +354,30 @@ impl LogonAddresses {
         self.addresses.is_empty()
     }
 
+    /// [`LogonAddresses::keeps`] on UTF-16LE text as a record stores it (up to a NUL): a
+    /// plain IPv4 address is looked up without building a string; anything else is decoded.
+    pub fn keeps_utf16(&self, bytes: &[u8]) -> bool {
+        let mut buf = [0u8; 15]; // "255.255.255.255"
+        let mut n = 0;
+        for unit in bytes.chunks_exact(2) {
+            let c = u16::from_le_bytes([unit[0], unit[1]]);
+            if c == 0 {
+                break;
+            }
+            match u8::try_from(c) {
+                Ok(b) if (b.is_ascii_digit() || b == b'.') && n < buf.len() => {
+                    buf[n] = b;
+                    n += 1;
+                }
+                _ => return self.keeps(&decode_utf16_lossy(bytes)),
+            }
+        }
+        match std::str::from_utf8(&buf[..n]) {
+            Ok(v4) if !v4.is_empty() => v4.starts_with("127.") || self.addresses.contains(v4),
+            _ => self.keeps(&decode_utf16_lossy(bytes)),
+        }
+    }
+
     /// Whether a logon from `text` (4624 `IpAddress`) may matter. No address (`-`, blank:
     /// the logon came with none), loopback (a local tunnel or proxy in front of RDP) and an
     /// address of the set are kept; only a real address outside the set is dropped.
@@ -361,6 +385,17 @@ impl LogonAddresses {
         let a = normalize_address(text);
         a.is_empty() || a == "-" || a == "::1" || a.starts_with("127.") || self.addresses.contains(&a)
     }
+}
+
+/// UTF-16LE up to the first NUL, unpaired surrogates replaced.
+fn decode_utf16_lossy(bytes: &[u8]) -> String {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|u| u16::from_le_bytes([u[0], u[1]]))
+        .take_while(|&u| u != 0);
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
 }
 
 /// An address as text compared: no port, no brackets, no IPv4-mapped prefix, no IPv6 zone,
@@ -735,6 +770,33 @@ mod tests {
         // No address and loopback are not "from elsewhere".
         for kept in ["-", "", "127.0.0.1", "::1", "[::1]:0"] {
             assert!(set.keeps(kept), "{kept:?}");
+        }
+        // The same answers from a record's UTF-16 (NUL-terminated or not).
+        let utf16 = |t: &str, nul: bool| -> Vec<u8> {
+            let mut v: Vec<u8> = t.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            if nul {
+                v.extend([0, 0, b'x', 0]);
+            }
+            v
+        };
+        for text in [
+            "10.30.8.156",
+            "::ffff:10.30.8.156",
+            "FE80::1",
+            "10.50.1.20",
+            "-",
+            "",
+            "127.0.0.1",
+            "::1",
+            "1.2.3.4.5.6.7.8.9",
+        ] {
+            for nul in [false, true] {
+                assert_eq!(
+                    set.keeps_utf16(&utf16(text, nul)),
+                    set.keeps(text),
+                    "{text:?} {nul}"
+                );
+            }
         }
     }
 

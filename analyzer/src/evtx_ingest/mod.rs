@@ -614,8 +614,13 @@ fn logon_address_ok(
     if !interest::LOGON_TYPES_BY_ADDRESS.contains(&logon_type) {
         return true;
     }
-    match rec.data_text(interest::LOGON_ADDRESS_FIELD, templates) {
-        Some(Some(address)) => set.keeps(&address),
+    // Read from the value's UTF-16 without building a string (one look-up per network logon).
+    let keeps = |t: u8, b: &[u8]| match t {
+        binxml::value::ty::STRING => Some(set.keeps_utf16(b)),
+        _ => None,
+    };
+    match rec.data_value(interest::LOGON_ADDRESS_FIELD, templates, keeps) {
+        Some(Some(keep)) => keep,
         Some(None) | None => true,
     }
 }

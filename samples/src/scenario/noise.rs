@@ -487,7 +487,7 @@ impl NoiseStream {
             a.version(2).level(0).task_opcode(12544, 0);
             let mut batch = vec![a];
             // Administrators and services get special privileges (4672) at logon.
-            if logon_type == 5 || user % 10 == 0 {
+            if logon_type == 5 || user.is_multiple_of(10) {
                 let mut b = self.ev(
                     &SECURITY,
                     4672,

@@ -407,17 +407,9 @@ impl<'c> Record<'c> {
         self.data_value(name, templates, value::number)
     }
 
-    /// A named `<Data>`'s text (strings, numbers; see [`value::field`]), as
-    /// [`Record::data_number`] reads a number: `Some(None)` when the field is absent.
-    pub(crate) fn data_text(&self, name: &str, templates: &mut ChunkTemplates<'_>) -> Option<Option<String>> {
-        self.data_value(name, templates, |t, b| {
-            value::field(t, b).and_then(|v| v.as_text())
-        })
-    }
-
     /// A named `<Data>` read from its substitution value by `read`: `None` when the record's
     /// shape or the value is not one this module reads, `Some(None)` when the field is absent.
-    fn data_value<T>(
+    pub(crate) fn data_value<T>(
         &self,
         name: &str,
         templates: &mut ChunkTemplates<'_>,
