@@ -336,7 +336,7 @@ EOF
         done
     }
     echo "single ticket ($SCENARIO, --evtx-mb $BIG_MB):" >&2
-    KEPT=? KEPT_ALL=?
+    KEPT="?" KEPT_ALL="?"
     run_rounds step_rdpdiag_dir step_evtx_seq step_evtx_par step_floor step_rdpdiag_zip step_typical step_rdpdiag_all
     meta big_kept "$KEPT"
     meta big_kept_all "$KEPT_ALL"
@@ -370,7 +370,7 @@ part_busy() {
     step_busy_evtx_par() { step_evtx_par_of busy: "$1"; }
     step_busy_floor() { step_floor_of busy: "$1"; }
     echo "busy server ($SCENARIO, --evtx-mb $BUSY_MB --scale-shape busy-server):" >&2
-    KEPT=? KEPT_ALL=?
+    KEPT="?" KEPT_ALL="?"
     run_rounds step_busy_rdpdiag step_busy_evtx_seq step_busy_evtx_par step_busy_floor step_busy_unfiltered
     meta busy_kept "$KEPT"
     meta busy_kept_all "$KEPT_ALL"
