@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317,SC2016  # step functions are called indirectly; bash -c scripts
-# Benchmark of rdpdiag against evtx_dump (issue 7). See bench/README.md.
+# Benchmark of rdpdiag against evtx_dump (issues 7 and 18). See bench/README.md.
 #
-#   bench/run.sh                 # full size: 700 MB scenario ticket, 1,000 batch tickets, 5 rounds
-#   bench/run.sh --quick         # smoke run: 50 MB ticket, 100 batch tickets, 2 rounds
-#   bench/run.sh --part analyze  # only the single-ticket part (or: --part batch)
+#   bench/run.sh                 # full size: 700 MB ticket, 300 MB busy server, 1,000 batch tickets, 5 rounds
+#   bench/run.sh --quick         # smoke run: 50 MB ticket, 30 MB busy server, 100 batch tickets, 2 rounds
+#   bench/run.sh --part analyze  # only the single-ticket shape (or: --part busy, --part batch)
 #
 # Environment (defaults in brackets; --quick changes the marked ones):
 #   WORK           work folder: generated data, run logs, results.txt [bench/.work]
 #   ROUNDS         alternating rounds [5; quick 2]
 #   BIG_MB         --evtx-mb of the big ticket [700; quick 50]
+#   BUSY_MB        --evtx-mb of the busy-server ticket (--scale-shape busy-server) [300; quick 30]
 #   TYPICAL_MB     --evtx-mb of the typical ticket [60]
 #   BATCH_TICKETS  small tickets in the batch part [1000; quick 100]
 #   BATCH_NOISE    --noise of the batch tickets [50]
@@ -36,24 +37,24 @@ PART=all
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) QUICK=1 ;;
-    --part) [ $# -ge 2 ] || die "--part needs analyze, batch or all"; PART=$2; shift ;;
+    --part) [ $# -ge 2 ] || die "--part needs analyze, busy, batch or all"; PART=$2; shift ;;
     --part=*) PART=${1#--part=} ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
     esac
     shift
 done
-case $PART in analyze | batch | all) ;; *) die "--part must be analyze, batch or all" ;; esac
+case $PART in analyze | busy | batch | all) ;; *) die "--part must be analyze, busy, batch or all" ;; esac
 
 # The machine's environment sets RUST_BACKTRACE=1; anyhow would capture a backtrace per error.
 export RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0
 
 if [ "$QUICK" = 1 ]; then
     MODE=quick
-    ROUNDS=${ROUNDS:-2} BIG_MB=${BIG_MB:-50} BATCH_TICKETS=${BATCH_TICKETS:-100}
+    ROUNDS=${ROUNDS:-2} BIG_MB=${BIG_MB:-50} BUSY_MB=${BUSY_MB:-30} BATCH_TICKETS=${BATCH_TICKETS:-100}
 else
     MODE=full
-    ROUNDS=${ROUNDS:-5} BIG_MB=${BIG_MB:-700} BATCH_TICKETS=${BATCH_TICKETS:-1000}
+    ROUNDS=${ROUNDS:-5} BIG_MB=${BIG_MB:-700} BUSY_MB=${BUSY_MB:-300} BATCH_TICKETS=${BATCH_TICKETS:-1000}
 fi
 TYPICAL_MB=${TYPICAL_MB:-60}
 BATCH_NOISE=${BATCH_NOISE:-50}
@@ -62,7 +63,7 @@ SEED=${SEED:-7}
 THREADS=${THREADS:-2}
 REGEN=${REGEN:-0}
 TYPICAL_REPS=3 # the typical ticket takes a fraction of a second: three runs per round
-for v in ROUNDS BIG_MB TYPICAL_MB BATCH_TICKETS BATCH_NOISE SEED THREADS; do
+for v in ROUNDS BIG_MB BUSY_MB TYPICAL_MB BATCH_TICKETS BATCH_NOISE SEED THREADS; do
     if ! [[ ${!v} =~ ^[0-9]+$ ]] || [ "${!v}" -eq 0 ]; then die "$v must be a positive integer (is '${!v}')"; fi
 done
 
@@ -84,8 +85,12 @@ ensure_gnu_time
 
 # --- binaries -------------------------------------------------------------------------------
 
-echo "building release binaries (cargo build --release --locked -p rdpdiag -p rdpdiag-samples -p rdpdiag-bench-floor)..." >&2
-cargo build --release --locked -q -p rdpdiag -p rdpdiag-samples -p rdpdiag-bench-floor || die "cargo build failed"
+# Without the batch part, rdpdiag is built without its `batch` feature (no polars: a first
+# build in minutes, not tens of minutes); `analyze` is the same code either way.
+FEATURES=()
+[ "$PART" = analyze ] || [ "$PART" = busy ] && FEATURES=(--no-default-features)
+echo "building release binaries (cargo build --release --locked ${FEATURES[*]} -p rdpdiag -p rdpdiag-samples -p rdpdiag-bench-floor)..." >&2
+cargo build --release --locked -q "${FEATURES[@]}" -p rdpdiag -p rdpdiag-samples -p rdpdiag-bench-floor || die "cargo build failed"
 TARGET=$(cargo metadata --format-version 1 --no-deps --locked |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 RDPDIAG=$TARGET/release/rdpdiag
@@ -137,12 +142,16 @@ ensure_data() {
 }
 gen_big_dir() { "$SAMPLES" generate "$SCENARIO" --evtx-mb "$BIG_MB" --seed "$SEED" --dir -o "$1" >/dev/null; }
 gen_big_zip() { "$SAMPLES" generate "$SCENARIO" --evtx-mb "$BIG_MB" --seed "$SEED" -o "$1" >/dev/null; }
+gen_busy_dir() {
+    "$SAMPLES" generate "$SCENARIO" --evtx-mb "$BUSY_MB" --scale-shape busy-server --seed "$SEED" --dir -o "$1" >/dev/null
+}
 gen_typical() { "$SAMPLES" generate "$SCENARIO" --evtx-mb "$TYPICAL_MB" --seed "$SEED" -o "$1" >/dev/null; }
 gen_tickets() { generate_tickets "$SAMPLES" "$BATCH_TICKETS" "$1" "$BATCH_NOISE"; }
 
 BIG_DIR=$DATA/$SCENARIO-${BIG_MB}mb-seed$SEED-dir
 BIG_ZIP=$DATA/$SCENARIO-${BIG_MB}mb-seed$SEED-zip
 TYP_ZIP=$DATA/$SCENARIO-${TYPICAL_MB}mb-seed$SEED-zip
+BUSY_DIR=$DATA/$SCENARIO-busy-server-${BUSY_MB}mb-seed$SEED-dir
 TICKETS=$DATA/batch-$BATCH_TICKETS-noise$BATCH_NOISE
 
 EXPECTED=$("$SAMPLES" list | awk -v s="$SCENARIO" '$1 == s {print $2}')
@@ -199,27 +208,31 @@ if r.get("top_cause") != sys.argv[2]:
 EOF
 }
 
+# events_kept FILE: the events the report's hosts kept, summed.
+events_kept() {
+    python3 -c 'import json, sys; print(sum(h.get("events", 0) for h in json.load(open(sys.argv[1])).get("hosts", [])))' "$1"
+}
+
 # --- single ticket: rdpdiag analyze against evtx_dump -----------------------------------------
 
-part_analyze() {
-    ensure_data "$BIG_DIR" "$SCENARIO --evtx-mb $BIG_MB --seed $SEED --dir" gen_big_dir
-    ensure_data "$BIG_ZIP" "$SCENARIO --evtx-mb $BIG_MB --seed $SEED" gen_big_zip
-    ensure_data "$TYP_ZIP" "$SCENARIO --evtx-mb $TYPICAL_MB --seed $SEED" gen_typical
-
-    local files=() by_size=() f
-    mapfile -t files < <(find "$BIG_DIR" -type f -name '*.evtx' | sort)
-    mapfile -t by_size < <(find "$BIG_DIR" -type f -name '*.evtx' -printf '%s\t%p\n' | sort -rn | cut -f2-)
-    [ "${#files[@]}" -gt 0 ] || die "no .evtx files under $BIG_DIR"
+# describe_data DIR PREFIX: the .evtx files of DIR into the global arrays FILES (by name) and
+# BY_SIZE (largest first); their count, bytes, records and largest file into the meta, keys
+# prefixed with PREFIX.
+describe_data() {
+    local dir=$1 p=$2 f
+    mapfile -t FILES < <(find "$dir" -type f -name '*.evtx' | sort)
+    mapfile -t BY_SIZE < <(find "$dir" -type f -name '*.evtx' -printf '%s\t%p\n' | sort -rn | cut -f2-)
+    [ "${#FILES[@]}" -gt 0 ] || die "no .evtx files under $dir"
     local bytes largest
-    bytes=$(find "$BIG_DIR" -type f -name '*.evtx' -printf '%s\n' | awk '{s += $1} END {print s}')
-    largest=$(find "$BIG_DIR" -type f -name '*.evtx' -printf '%s\t%P\n' | sort -rn | head -n 1)
+    bytes=$(find "$dir" -type f -name '*.evtx' -printf '%s\n' | awk '{s += $1} END {print s}')
+    largest=$(find "$dir" -type f -name '*.evtx' -printf '%s\t%P\n' | sort -rn | head -n 1)
 
     # Records: what evtx_dump prints, one JSON line per record, counted once per data set.
-    if [ ! -s "$BIG_DIR.records" ]; then
+    if [ ! -s "$dir.records" ]; then
         echo "counting the records (evtx_dump -o jsonl | wc -l)..." >&2
         local total=0 n
         : >"$RUNS/count.log"
-        for f in "${files[@]}"; do
+        for f in "${FILES[@]}"; do
             n=$("$EVTX_DUMP" -t "$THREADS" -o jsonl "$f" 2>>"$RUNS/count.log" | wc -l) ||
                 die "evtx_dump failed on $f (log: $RUNS/count.log)"
             total=$((total + n))
@@ -227,10 +240,57 @@ part_analyze() {
         if [ -s "$RUNS/count.log" ]; then
             echo "warning: evtx_dump reported problems while counting (see $RUNS/count.log)" >&2
         fi
-        echo "$total" >"$BIG_DIR.records"
+        echo "$total" >"$dir.records"
     fi
     local records
-    records=$(cat "$BIG_DIR.records")
+    records=$(cat "$dir.records")
+    meta "${p}files" "${#FILES[@]}"
+    meta "${p}bytes" "$bytes"
+    meta "${p}records" "$records"
+    meta "${p}largest_bytes" "${largest%%$'\t'*}"
+    meta "${p}largest_name" "${largest#*$'\t'}"
+    echo "$dir: ${#FILES[@]} .evtx files, $bytes bytes, $records records;" \
+        "largest ${largest#*$'\t'} (${largest%%$'\t'*} bytes)" >&2
+}
+
+# The steps every shape has, on the folders in FILES / BY_SIZE; LABEL is the shape's prefix.
+step_evtx_seq_of() { # PREFIX ROUND
+    # One file after another, THREADS worker threads each.
+    timed "${1}evtx-seq" "$2" 0 bash -c \
+        'exe=$1 t=$2; shift 2; for f; do "$exe" -t "$t" -o jsonl "$f" || exit; done' \
+        evtx-seq "$EVTX_DUMP" "$THREADS" "${FILES[@]}"
+}
+step_evtx_par_of() { # PREFIX ROUND
+    # THREADS processes of one thread each, largest file first.
+    timed "${1}evtx-par" "$2" 0 bash -c \
+        'exe=$1 p=$2; shift 2; printf "%s\0" "$@" | xargs -0 -n 1 -P "$p" "$exe" -t 1 -o jsonl' \
+        evtx-par "$EVTX_DUMP" "$THREADS" "${BY_SIZE[@]}"
+}
+step_floor_of() { # PREFIX ROUND
+    # No record looked at: read, BLAKE3 and chunk CRCs of the same files, same threads.
+    timed "${1}floor" "$2" 0 env RAYON_NUM_THREADS="$THREADS" "$FLOOR" "${BY_SIZE[@]}"
+}
+
+# run_rounds STEP...: ROUNDS rounds of the steps, every other round in reverse order.
+run_rounds() {
+    local steps=("$@") r i
+    for ((r = 1; r <= ROUNDS; r++)); do
+        echo "round $r of $ROUNDS:" >&2
+        if ((r % 2)); then
+            for ((i = 0; i < ${#steps[@]}; i++)); do "${steps[i]}" "$r"; done
+        else # every other round in reverse order, so neither tool always runs first
+            for ((i = ${#steps[@]} - 1; i >= 0; i--)); do "${steps[i]}" "$r"; done
+        fi
+    done
+}
+
+part_analyze() {
+    ensure_data "$BIG_DIR" "$SCENARIO --evtx-mb $BIG_MB --seed $SEED --dir" gen_big_dir
+    ensure_data "$BIG_ZIP" "$SCENARIO --evtx-mb $BIG_MB --seed $SEED" gen_big_zip
+    ensure_data "$TYP_ZIP" "$SCENARIO --evtx-mb $TYPICAL_MB --seed $SEED" gen_typical
+
+    meta big_mb "$BIG_MB"
+    describe_data "$BIG_DIR" big_
     local typ_bytes
     typ_bytes=$(python3 - "$TYP_ZIP"/*.zip <<'EOF'
 import sys, zipfile
@@ -239,47 +299,34 @@ print(sum(i.file_size for p in sys.argv[1:] for i in zipfile.ZipFile(p).infolist
 EOF
     )
 
-    meta big_mb "$BIG_MB"
-    meta big_files "${#files[@]}"
-    meta big_bytes "$bytes"
-    meta big_records "$records"
-    meta largest_bytes "${largest%%$'\t'*}"
-    meta largest_name "${largest#*$'\t'}"
     meta typical_mb "$TYPICAL_MB"
     meta typical_bytes "$typ_bytes"
-    echo "big ticket: ${#files[@]} .evtx files, $bytes bytes, $records records;" \
-        "largest ${largest#*$'\t'} (${largest%%$'\t'*} bytes)" >&2
 
     echo "warming the page cache..." >&2
-    cat "${files[@]}" "$BIG_ZIP"/*.zip "$TYP_ZIP"/*.zip >/dev/null
+    cat "${FILES[@]}" "$BIG_ZIP"/*.zip "$TYP_ZIP"/*.zip >/dev/null
 
     local rdp=(env RAYON_NUM_THREADS="$THREADS" "$RDPDIAG" analyze --format json)
     step_rdpdiag_dir() {
         timed rdpdiag-dir "$1" 0 "${rdp[@]}" -o "$RUNS/report-dir.json" \
             "$BIG_DIR/$SCENARIO-client" "$BIG_DIR/$SCENARIO-server"
         check_report "$RUNS/report-dir.json"
+        KEPT=$(events_kept "$RUNS/report-dir.json")
     }
     step_rdpdiag_zip() {
         timed rdpdiag-zip "$1" 0 "${rdp[@]}" -o "$RUNS/report-zip.json" \
             "$BIG_ZIP/$SCENARIO-client.zip" "$BIG_ZIP/$SCENARIO-server.zip"
         check_report "$RUNS/report-zip.json"
     }
-    step_evtx_seq() {
-        # One file after another, THREADS worker threads each.
-        timed evtx-seq "$1" 0 bash -c \
-            'exe=$1 t=$2; shift 2; for f; do "$exe" -t "$t" -o jsonl "$f" || exit; done' \
-            evtx-seq "$EVTX_DUMP" "$THREADS" "${files[@]}"
+    step_rdpdiag_all() {
+        # Issue 18's filter and second phase off: what analyze did before, same run.
+        timed rdpdiag-all "$1" 0 "${rdp[@]}" --keep-every-network-logon -o "$RUNS/report-dir-all.json" \
+            "$BIG_DIR/$SCENARIO-client" "$BIG_DIR/$SCENARIO-server"
+        check_report "$RUNS/report-dir-all.json"
+        KEPT_ALL=$(events_kept "$RUNS/report-dir-all.json")
     }
-    step_evtx_par() {
-        # THREADS processes of one thread each, largest file first.
-        timed evtx-par "$1" 0 bash -c \
-            'exe=$1 p=$2; shift 2; printf "%s\0" "$@" | xargs -0 -n 1 -P "$p" "$exe" -t 1 -o jsonl' \
-            evtx-par "$EVTX_DUMP" "$THREADS" "${by_size[@]}"
-    }
-    step_floor() {
-        # No record looked at: read, BLAKE3 and chunk CRCs of the same files, same threads.
-        timed floor "$1" 0 env RAYON_NUM_THREADS="$THREADS" "$FLOOR" "${by_size[@]}"
-    }
+    step_evtx_seq() { step_evtx_seq_of "" "$1"; }
+    step_evtx_par() { step_evtx_par_of "" "$1"; }
+    step_floor() { step_floor_of "" "$1"; }
     step_typical() {
         local i
         for ((i = 1; i <= TYPICAL_REPS; i++)); do
@@ -288,16 +335,45 @@ EOF
             check_report "$RUNS/report-typical.json"
         done
     }
-    local steps=(step_rdpdiag_dir step_evtx_seq step_evtx_par step_floor step_rdpdiag_zip step_typical)
-    local r i
-    for ((r = 1; r <= ROUNDS; r++)); do
-        echo "single ticket, round $r of $ROUNDS:" >&2
-        if ((r % 2)); then
-            for ((i = 0; i < ${#steps[@]}; i++)); do "${steps[i]}" "$r"; done
-        else # every other round in reverse order, so neither tool always runs first
-            for ((i = ${#steps[@]} - 1; i >= 0; i--)); do "${steps[i]}" "$r"; done
-        fi
-    done
+    echo "single ticket ($SCENARIO, --evtx-mb $BIG_MB):" >&2
+    KEPT="?" KEPT_ALL="?"
+    run_rounds step_rdpdiag_dir step_evtx_seq step_evtx_par step_floor step_rdpdiag_zip step_typical step_rdpdiag_all
+    meta big_kept "$KEPT"
+    meta big_kept_all "$KEPT_ALL"
+}
+
+# --- busy server: Security full of network logons (issue 18) --------------------------------
+
+part_busy() {
+    ensure_data "$BUSY_DIR" "$SCENARIO --evtx-mb $BUSY_MB --scale-shape busy-server --seed $SEED --dir" gen_busy_dir
+    meta busy_mb "$BUSY_MB"
+    describe_data "$BUSY_DIR" busy_
+    echo "warming the page cache..." >&2
+    cat "${FILES[@]}" >/dev/null
+
+    local rdp=(env RAYON_NUM_THREADS="$THREADS" "$RDPDIAG" analyze --format json)
+    step_busy_rdpdiag() {
+        timed busy:rdpdiag-dir "$1" 0 "${rdp[@]}" -o "$RUNS/report-busy.json" \
+            "$BUSY_DIR/$SCENARIO-client" "$BUSY_DIR/$SCENARIO-server"
+        check_report "$RUNS/report-busy.json"
+        KEPT=$(events_kept "$RUNS/report-busy.json")
+    }
+    step_busy_unfiltered() {
+        # Issue 18's filter and second phase off (every network logon kept): the "before",
+        # same binary, same run.
+        timed busy:rdpdiag-all "$1" 0 "${rdp[@]}" --keep-every-network-logon -o "$RUNS/report-busy-all.json" \
+            "$BUSY_DIR/$SCENARIO-client" "$BUSY_DIR/$SCENARIO-server"
+        check_report "$RUNS/report-busy-all.json"
+        KEPT_ALL=$(events_kept "$RUNS/report-busy-all.json")
+    }
+    step_busy_evtx_seq() { step_evtx_seq_of busy: "$1"; }
+    step_busy_evtx_par() { step_evtx_par_of busy: "$1"; }
+    step_busy_floor() { step_floor_of busy: "$1"; }
+    echo "busy server ($SCENARIO, --evtx-mb $BUSY_MB --scale-shape busy-server):" >&2
+    KEPT="?" KEPT_ALL="?"
+    run_rounds step_busy_rdpdiag step_busy_evtx_seq step_busy_evtx_par step_busy_floor step_busy_unfiltered
+    meta busy_kept "$KEPT"
+    meta busy_kept_all "$KEPT_ALL"
 }
 
 # --- batch: tickets/s at 1 and 2 jobs -------------------------------------------------------
@@ -331,8 +407,9 @@ loadavg() { awk '{print $1}' /proc/loadavg; }
 meta load_start "$(loadavg)"
 case $PART in
 analyze) part_analyze ;;
+busy) part_busy ;;
 batch) part_batch ;;
-all) part_analyze; part_batch ;;
+all) part_analyze; part_busy; part_batch ;;
 esac
 
 # --- results --------------------------------------------------------------------------------

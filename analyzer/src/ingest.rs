@@ -30,6 +30,9 @@ pub struct IngestOptions {
     pub limits: Limits,
     /// Which records to keep.
     pub interest: Interest,
+    /// Keep every network logon (4624 type 3), not only those from addresses the RDP
+    /// channels and the hosts show (issue 18's filter off; for comparisons and debugging).
+    pub keep_every_network_logon: bool,
 }
 
 /// Where a host name or role came from.
@@ -148,15 +151,43 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
         }
     }
     work.sort_by_key(|&(i, j, size)| (std::cmp::Reverse(size), i, j));
-    let results: Vec<(usize, ArtifactReport, Vec<Event>, Option<FactItem>)> = work
-        .par_iter()
-        .filter_map(|&(i, j, _)| {
-            let input = opened.get(i)?.as_ref().ok()?;
-            let entry = input.entries.get(j)?;
-            let (report, events, fact) = process_entry(input, entry, opts);
-            Some((i, report, events, fact))
-        })
-        .collect();
+    let run = |work: &[(usize, usize, u64)],
+               opts: &IngestOptions|
+     -> Vec<(usize, ArtifactReport, Vec<Event>, Option<FactItem>)> {
+        work.par_iter()
+            .filter_map(|&(i, j, _)| {
+                let input = opened.get(i)?.as_ref().ok()?;
+                let entry = input.entries.get(j)?;
+                let (report, events, fact) = process_entry(input, entry, opts);
+                Some((i, report, events, fact))
+            })
+            .collect()
+    };
+    // Two phases (issue 18): the big general logs (Security, System, Application) last, once
+    // the RDP channels and the command outputs have shown where RDP connections came from, so
+    // that a busy server's network logons from elsewhere are skipped unbuilt. System and
+    // Application go with Security so that the second phase has more than one big file to
+    // share the cores with. Each phase reads its files in parallel, and each file's chunks.
+    let filter_logons = !opts.keep_every_network_logon && opts.interest.logon_addresses_apply();
+    let results = if filter_logons {
+        let (general, rest): (Vec<_>, Vec<_>) = work.iter().partition(|&&(i, j, _)| {
+            opened
+                .get(i)
+                .and_then(|o| o.as_ref().ok())
+                .and_then(|o| o.entries.get(j))
+                .is_some_and(is_general_log)
+        });
+        let mut results = run(&rest, opts);
+        let addresses = logon_addresses(&opened, &results);
+        let general_opts = IngestOptions {
+            interest: opts.interest.clone().with_logon_addresses(addresses),
+            ..opts.clone()
+        };
+        results.extend(run(&general, &general_opts));
+        results
+    } else {
+        run(&work, opts)
+    };
 
     // Events stay in their per-file vectors until the one copy into their input's.
     type Slot = (Vec<ArtifactReport>, Vec<Vec<Event>>, Vec<FactItem>);
@@ -251,6 +282,97 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
         facts: all_facts,
         addresses: all_addresses,
     }
+}
+
+/// The general logs read in the second phase: Security (whose network logons are filtered),
+/// System and Application. Known by the manifest's channel, or by the file name (our bundles'
+/// `Security.evtx`, MSRD-Collect's `HOST_Security.evtx`, a hand-made zip's). A log not
+/// recognised is read in the first phase, unfiltered.
+fn is_general_log(entry: &PlannedEntry) -> bool {
+    const GENERAL: [&str; 3] = ["Security", "System", "Application"];
+    let listed = entry
+        .listed
+        .as_ref()
+        .and_then(|l| l.channel.as_deref())
+        .is_some_and(|c| GENERAL.iter().any(|g| c.eq_ignore_ascii_case(g)));
+    let name = entry
+        .path
+        .rsplit('/')
+        .next()
+        .unwrap_or(&entry.path)
+        .to_ascii_lowercase();
+    listed
+        || GENERAL
+            .iter()
+            .any(|g| name.ends_with(&format!("{}.evtx", g.to_ascii_lowercase())))
+}
+
+/// RdpCoreTS / RCM operational channels: the server's record of RDP connections.
+const RDP_SERVER_CHANNELS: [&str; 2] = [
+    "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational",
+    "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+];
+
+/// The addresses a kept network logon may come from, from what the first phase read: every
+/// client address an RDP channel names and every host's own addresses (`ipconfig`, the
+/// manifest). `None` (keep every logon) when no server RDP channel was read: then where RDP
+/// came from is unknown, and unknown is never "from nowhere".
+fn logon_addresses(
+    opened: &[Result<OpenedInput, input::InputError>],
+    results: &[(usize, ArtifactReport, Vec<Event>, Option<FactItem>)],
+) -> Option<evtx_ingest::LogonAddresses> {
+    let rdp_read = results.iter().any(|(_, report, ..)| {
+        report.evtx.as_ref().is_some_and(|s| {
+            s.channels
+                .iter()
+                .any(|(c, n)| *n > 0 && RDP_SERVER_CHANNELS.iter().any(|r| r.eq_ignore_ascii_case(c)))
+        })
+    });
+    if !rdp_read {
+        return None;
+    }
+    let mut set = evtx_ingest::LogonAddresses::default();
+    for o in opened.iter().flatten() {
+        for a in o.manifest.iter().flat_map(|m| m.host.addresses.iter()) {
+            set.insert(a);
+        }
+    }
+    for (_, _, events, fact) in results {
+        if let Some((_, ContentKind::Text(rdpdiag_schemas::domain::TextFormat::Ipconfig), bytes)) = fact {
+            for a in crate::host_addresses::ipconfig_addresses(bytes) {
+                set.insert(&a);
+            }
+        }
+        for e in events {
+            if let Some(address) = client_address(e) {
+                set.insert(&address);
+            }
+        }
+    }
+    Some(set)
+}
+
+/// The client address an RDP-side event names (field guide 3.3-3.4; the same fields the
+/// correlation reads, `correlate::connection`): RdpCoreTS 131 `ClientIP` and 140 `IPString`,
+/// RCM 1149 `Param3`, LSM 21/22/24/25 `Address`, RD Gateway `IpAddress`.
+fn client_address(e: &Event) -> Option<String> {
+    let c = e.channel.to_ascii_lowercase();
+    let field = if c.contains("rdpcorets") {
+        match e.event_id {
+            131 => "ClientIP",
+            140 => "IPString",
+            _ => return None,
+        }
+    } else if c.contains("remoteconnectionmanager") && e.event_id == 1149 {
+        "Param3"
+    } else if c.contains("localsessionmanager") {
+        "Address"
+    } else if c.contains("terminalservices-gateway") {
+        "IpAddress"
+    } else {
+        return None;
+    };
+    e.field(field).and_then(|v| v.as_text())
 }
 
 /// The order of an input's events: time, then artifact, then record id. The key is unique

@@ -153,6 +153,11 @@ enum RulesCommand {
 struct AnalyzeArgs {
     /// Inputs (see `inspect`), or a ticket folder of them.
     paths: Vec<PathBuf>,
+    /// Keep every network logon (Security 4624 type 3), not only those from addresses the RDP
+    /// channels and the hosts show: the same diagnosis, slower on a busy server (for
+    /// comparisons and the benchmark).
+    #[arg(long, hide = true)]
+    keep_every_network_logon: bool,
     /// Inputs to treat as the client, whatever they look like.
     #[arg(long)]
     client: Vec<PathBuf>,
@@ -338,6 +343,10 @@ fn run() -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--since {s} is after --until {u}");
             }
             let opts = AnalyzeOptions {
+                ingest: rdpdiag::ingest::IngestOptions {
+                    keep_every_network_logon: args.keep_every_network_logon,
+                    ..Default::default()
+                },
                 force_client: args.client,
                 force_server: args.server,
                 diagnose: rdpdiag::diagnose::DiagnoseOptions {
@@ -345,7 +354,6 @@ fn run() -> anyhow::Result<ExitCode> {
                     since: args.since,
                     until: args.until,
                 },
-                ..AnalyzeOptions::default()
             };
             let a = analyze(&paths, &cat, &opts);
             write_out(args.output.as_ref(), &report::render(&a.report, args.format))?;
@@ -462,6 +470,7 @@ fn run() -> anyhow::Result<ExitCode> {
                 } else {
                     Interest::default()
                 },
+                keep_every_network_logon: false,
             };
             let report = inspect(&args.paths, &opts);
             let text = match args.format {

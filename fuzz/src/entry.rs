@@ -517,6 +517,7 @@ fn analyse_paths(paths: &[PathBuf]) {
         ingest: IngestOptions {
             limits: fuzz_limits(),
             interest: Interest::default(),
+            keep_every_network_logon: false,
         },
         ..AnalyzeOptions::default()
     };

@@ -1,13 +1,15 @@
 //! Which records the rules and the timeline need: a table, not scattered `if`s.
 //!
-//! Two questions are asked of it. Before a record is rendered, [`Interest::may_want`] looks at
-//! only the channel and event id (read straight from the record's substitution values, see
-//! [`super::layout`]); everything it rejects is skipped unrendered. After rendering,
-//! [`Interest::matches`] applies the whole rule, including provider and payload conditions.
+//! Two questions are asked of it. Before a record is built, its plan for the channel and event
+//! id (`Interest::plan`, read straight from the record's substitution values by `binxml/`)
+//! says whether any rule can want it (`IdPlan::may_want`, then the raw-byte hints and payload
+//! conditions); everything it rejects is skipped unbuilt. After decoding, [`Interest::matches`]
+//! applies the whole rule, including provider and payload conditions.
 //! Channel and provider names compare ASCII case-insensitively, as Windows does.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::model::Event;
 
@@ -313,6 +315,110 @@ pub struct WantedEvent {
     pub why: String,
 }
 
+/// Security 4624, the logon the address filter looks at (Microsoft
+/// https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/auditing/event-4624).
+pub const LOGON_EVENT_ID: u32 = 4624;
+/// 4624 logon types kept only from an address RDP showed: 3 Network (a file share, WinRM or
+/// monitoring logon, most of a member server's Security log; with NLA, RDP's own
+/// authentication). 10 RemoteInteractive and 7 Unlock are RDP's and always kept (same page).
+pub const LOGON_TYPES_BY_ADDRESS: &[u64] = &[3];
+/// 4624's `Data Name` of the logon's source address (same page: "Source Network Address").
+pub const LOGON_ADDRESS_FIELD: &str = "IpAddress";
+
+/// The addresses a network logon must come from to be kept (issue 18): what the RDP
+/// channels and the hosts show (RdpCoreTS 131 `ClientIP`, 140 `IPString`, RCM 1149
+/// `Param3`, LSM `Address`, RD Gateway `IpAddress`, the hosts' own addresses). A 4624 of
+/// type 3 from anywhere else cannot be an RDP connection's and is skipped before it is built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogonAddresses {
+    /// Normalized addresses ([`normalize_address`]); looked up once per network logon.
+    addresses: HashSet<String, foldhash::fast::RandomState>,
+}
+
+impl LogonAddresses {
+    /// Adds an address as an event or `ipconfig` writes it (`ip`, `ip:port`, `[v6]:port`,
+    /// `::ffff:v4`); blanks and `-` add nothing.
+    pub fn insert(&mut self, text: &str) {
+        let a = normalize_address(text);
+        if !a.is_empty() && a != "-" {
+            self.addresses.insert(a);
+        }
+    }
+
+    /// How many distinct addresses.
+    pub fn len(&self) -> usize {
+        self.addresses.len()
+    }
+
+    /// Whether no address is known.
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty()
+    }
+
+    /// [`LogonAddresses::keeps`] on UTF-16LE text as a record stores it (up to a NUL): a
+    /// plain IPv4 address is looked up without building a string; anything else is decoded.
+    pub fn keeps_utf16(&self, bytes: &[u8]) -> bool {
+        let mut buf = [0u8; 15]; // "255.255.255.255"
+        let mut n = 0;
+        for unit in bytes.chunks_exact(2) {
+            let c = u16::from_le_bytes([unit[0], unit[1]]);
+            if c == 0 {
+                break;
+            }
+            match u8::try_from(c) {
+                Ok(b) if (b.is_ascii_digit() || b == b'.') && n < buf.len() => {
+                    buf[n] = b;
+                    n += 1;
+                }
+                _ => return self.keeps(&decode_utf16_lossy(bytes)),
+            }
+        }
+        match std::str::from_utf8(&buf[..n]) {
+            Ok(v4) if !v4.is_empty() => v4.starts_with("127.") || self.addresses.contains(v4),
+            _ => self.keeps(&decode_utf16_lossy(bytes)),
+        }
+    }
+
+    /// Whether a logon from `text` (4624 `IpAddress`) may matter. No address (`-`, blank:
+    /// the logon came with none), loopback (a local tunnel or proxy in front of RDP) and an
+    /// address of the set are kept; only a real address outside the set is dropped.
+    pub fn keeps(&self, text: &str) -> bool {
+        let a = normalize_address(text);
+        a.is_empty() || a == "-" || a == "::1" || a.starts_with("127.") || self.addresses.contains(&a)
+    }
+}
+
+/// UTF-16LE up to the first NUL, unpaired surrogates replaced.
+fn decode_utf16_lossy(bytes: &[u8]) -> String {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|u| u16::from_le_bytes([u[0], u[1]]))
+        .take_while(|&u| u != 0);
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+/// An address as text compared: no port, no brackets, no IPv4-mapped prefix, no IPv6 zone,
+/// lower case.
+pub fn normalize_address(text: &str) -> String {
+    let t = text.trim();
+    let t = if let Some(rest) = t.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        match t.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => host,
+            _ => t,
+        }
+    };
+    let t = t.split('%').next().unwrap_or(t);
+    let lower = t.to_ascii_lowercase();
+    match lower.strip_prefix("::ffff:") {
+        Some(v4) if v4.contains('.') => v4.to_string(),
+        _ => lower,
+    }
+}
+
 /// The interest filter built from a rule table.
 #[derive(Debug, Clone)]
 pub struct Interest {
@@ -321,6 +427,8 @@ pub struct Interest {
     by_channel: HashMap<String, Vec<usize>>,
     /// Keep every record (for debugging and for the reference in tests).
     everything: bool,
+    /// Network logons kept only from these addresses ([`Interest::with_logon_addresses`]).
+    logon_addresses: Option<Arc<LogonAddresses>>,
 }
 
 impl Default for Interest {
@@ -343,6 +451,7 @@ impl Interest {
             rules,
             by_channel,
             everything: false,
+            logon_addresses: None,
         }
     }
 
@@ -396,7 +505,62 @@ impl Interest {
             rules: Vec::new(),
             by_channel: HashMap::new(),
             everything: true,
+            logon_addresses: None,
         }
+    }
+
+    /// This filter, keeping Security 4624 of the [`LOGON_TYPES_BY_ADDRESS`] only from
+    /// `addresses` (issue 18: a busy server's network logons). Applies only while the one line
+    /// for Security 4624 is the table's logon-type condition: a `--rules DIR` rule that names
+    /// 4624 gets every 4624, as before. `None` takes the filter off.
+    pub fn with_logon_addresses(mut self, addresses: Option<LogonAddresses>) -> Self {
+        self.logon_addresses = addresses.map(Arc::new);
+        self
+    }
+
+    /// Whether an address filter set on this table would apply (see
+    /// [`Interest::with_logon_addresses`]).
+    pub fn logon_addresses_apply(&self) -> bool {
+        self.logon_filter_applies()
+    }
+
+    /// The address filter on network logons, when one is set and applies.
+    pub fn logon_addresses(&self) -> Option<&LogonAddresses> {
+        let set = self.logon_addresses.as_deref()?;
+        self.logon_filter_applies().then_some(set)
+    }
+
+    /// Whether the Security 4624 lines are exactly one logon-type condition (the table's).
+    fn logon_filter_applies(&self) -> bool {
+        if self.everything {
+            return false;
+        }
+        let lines: Vec<&InterestRule> = self
+            .rules_for("Security")
+            .filter(|r| r.has_id(LOGON_EVENT_ID))
+            .collect();
+        matches!(lines.as_slice(), [r] if matches!(r.condition, Condition::DataIn { field: "LogonType", .. }))
+    }
+
+    /// Whether the address filter drops this rendered event (a 4624 of a filtered type from
+    /// an address outside the set).
+    fn logon_dropped(&self, ev: &Event) -> bool {
+        let Some(set) = self.logon_addresses() else {
+            return false;
+        };
+        if ev.event_id != LOGON_EVENT_ID || !ev.channel.eq_ignore_ascii_case("Security") {
+            return false;
+        }
+        let by_address = ev
+            .field("LogonType")
+            .and_then(|v| v.as_text())
+            .and_then(|t| crate::model::parse_number(&t))
+            .is_some_and(|n| LOGON_TYPES_BY_ADDRESS.contains(&n));
+        by_address
+            && ev
+                .field(LOGON_ADDRESS_FIELD)
+                .and_then(|v| v.as_text())
+                .is_some_and(|a| !set.keeps(&a))
     }
 
     /// The rules of this filter.
@@ -437,7 +601,7 @@ impl Interest {
 
     /// The whole rule, on a rendered record.
     pub fn matches(&self, ev: &Event) -> bool {
-        self.everything || self.rules_for(&ev.channel).any(|r| r.matches(ev))
+        self.everything || (self.rules_for(&ev.channel).any(|r| r.matches(ev)) && !self.logon_dropped(ev))
     }
 
     /// What the rules say about one channel and event id: worked out once per chunk and
@@ -449,6 +613,7 @@ impl Interest {
                 rules: Vec::new(),
                 raw_hints: None,
                 data_condition: None,
+                logon_addresses: None,
             };
         }
         let rules: Vec<usize> = self
@@ -471,22 +636,28 @@ impl Interest {
             },
             _ => None,
         };
+        let logon_addresses = (event_id == LOGON_EVENT_ID && channel.eq_ignore_ascii_case("Security"))
+            .then(|| self.logon_addresses.clone())
+            .flatten()
+            .filter(|_| self.logon_filter_applies());
         IdPlan {
             everything: false,
             rules,
             raw_hints,
             data_condition,
+            logon_addresses,
         }
     }
 
     /// [`Interest::matches`] for an event of the channel and id `plan` was made for.
     pub(crate) fn matches_planned(&self, plan: &IdPlan, ev: &Event) -> bool {
         plan.everything
-            || plan
+            || (plan
                 .rules
                 .iter()
                 .filter_map(|&i| self.rules.get(i))
                 .any(|r| r.matches(ev))
+                && !(plan.logon_addresses.is_some() && self.logon_dropped(ev)))
     }
 }
 
@@ -501,6 +672,9 @@ pub(crate) struct IdPlan {
     /// The payload condition to check before decoding: only when the one rule for this
     /// channel and id is a [`Condition::DataIn`].
     pub(crate) data_condition: Option<(&'static str, &'static [u64])>,
+    /// Security 4624 with the address filter on: a logon of the [`LOGON_TYPES_BY_ADDRESS`]
+    /// is kept only when its [`LOGON_ADDRESS_FIELD`] passes [`LogonAddresses::keeps`].
+    pub(crate) logon_addresses: Option<Arc<LogonAddresses>>,
 }
 
 impl IdPlan {
@@ -579,6 +753,99 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn logon_addresses_compare_without_port_brackets_or_mapping() {
+        let mut set = LogonAddresses::default();
+        set.insert("10.30.8.156:50112"); // RdpCoreTS 131 ClientIP
+        set.insert("[FE80::1%12]:3389");
+        set.insert("-");
+        set.insert("  ");
+        assert_eq!(set.len(), 2);
+        assert!(set.keeps("10.30.8.156"));
+        assert!(set.keeps("::ffff:10.30.8.156"));
+        assert!(set.keeps("fe80::1"));
+        assert!(!set.keeps("10.50.1.20"));
+        assert!(!set.keeps("::ffff:10.50.1.20"));
+        // No address and loopback are not "from elsewhere".
+        for kept in ["-", "", "127.0.0.1", "::1", "[::1]:0"] {
+            assert!(set.keeps(kept), "{kept:?}");
+        }
+        // The same answers from a record's UTF-16 (NUL-terminated or not).
+        let utf16 = |t: &str, nul: bool| -> Vec<u8> {
+            let mut v: Vec<u8> = t.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            if nul {
+                v.extend([0, 0, b'x', 0]);
+            }
+            v
+        };
+        for text in [
+            "10.30.8.156",
+            "::ffff:10.30.8.156",
+            "FE80::1",
+            "10.50.1.20",
+            "-",
+            "",
+            "127.0.0.1",
+            "::1",
+            "1.2.3.4.5.6.7.8.9",
+        ] {
+            for nul in [false, true] {
+                assert_eq!(
+                    set.keeps_utf16(&utf16(text, nul)),
+                    set.keeps(text),
+                    "{text:?} {nul}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_address_filter_drops_only_foreign_network_logons() {
+        use crate::model::FieldValue;
+        let mut set = LogonAddresses::default();
+        set.insert("10.30.8.156");
+        let filtered = Interest::default().with_logon_addresses(Some(set));
+        assert!(filtered.logon_addresses().is_some());
+        let logon = |logon_type: u64, ip: &str| Event {
+            input: Arc::from("server.zip"),
+            artifact: Arc::from("evtx/Security.evtx"),
+            record_id: 1,
+            time_utc: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            host: Arc::from("SRV"),
+            channel: Arc::from("Security"),
+            provider: Arc::from("Microsoft-Windows-Security-Auditing"),
+            source_name: None,
+            event_id: LOGON_EVENT_ID,
+            qualifiers: None,
+            level: None,
+            activity_id: None,
+            process_id: None,
+            user_sid: None,
+            fields: vec![
+                (Arc::from("LogonType"), FieldValue::UInt(logon_type)),
+                (Arc::from("IpAddress"), FieldValue::Str(ip.into())),
+            ],
+        };
+        assert!(filtered.matches(&logon(3, "10.30.8.156")));
+        assert!(!filtered.matches(&logon(3, "10.50.0.12")));
+        assert!(filtered.matches(&logon(3, "-")));
+        assert!(filtered.matches(&logon(10, "10.50.0.12")));
+        assert!(filtered.matches(&logon(7, "10.50.0.12")));
+        assert!(!filtered.matches(&logon(5, "-")));
+        assert!(Interest::default().matches(&logon(3, "10.50.0.12")));
+        // A --rules DIR rule that names 4624 wants every one: the filter steps aside.
+        let wider = Interest::default()
+            .with_events([WantedEvent {
+                channel: "Security".into(),
+                provider: None,
+                ids: vec![LOGON_EVENT_ID],
+                why: "test".into(),
+            }])
+            .with_logon_addresses(Some(LogonAddresses::default()));
+        assert!(wider.logon_addresses().is_none());
+        assert!(wider.matches(&logon(3, "10.50.0.12")));
     }
 
     #[test]

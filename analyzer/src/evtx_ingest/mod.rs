@@ -45,7 +45,7 @@ use chrono::{DateTime, Utc};
 use evtx::err::EvtxError;
 use evtx::{EvtxChunkData, EvtxFileHeader, ParserSettings};
 
-pub use interest::{Condition, Interest, InterestRule, WantedEvent};
+pub use interest::{Condition, Interest, InterestRule, LogonAddresses, WantedEvent};
 pub use json_tree::Provenance;
 
 use crate::model::{Event, EvtxStats, Location, Problem, Severity};
@@ -547,7 +547,7 @@ fn decode_chunk(chunk: &EvtxChunkData, ctx: &ChunkContext<'_>, c: &mut Collector
             && plan.raw_ok(raw_bytes)
             && match plan.data_condition {
                 Some((field, values)) => match rec.data_number(field, &mut templates) {
-                    Some(Some(n)) => values.contains(&n),
+                    Some(Some(n)) => values.contains(&n) && logon_address_ok(plan, &rec, n, &mut templates),
                     Some(None) => false,
                     None => true,
                 },
@@ -595,6 +595,33 @@ fn decode_chunk(chunk: &EvtxChunkData, ctx: &ChunkContext<'_>, c: &mut Collector
         CrateWork::None
     } else {
         CrateWork::Records(left)
+    }
+}
+
+/// The address filter on network logons, before the record is built: false only when the
+/// plan filters by address, the logon type `logon_type` is one it filters, and the record's
+/// address is readable and outside the set (what cannot be read here is decided after
+/// decoding, by [`Interest::matches_planned`]).
+fn logon_address_ok(
+    plan: &interest::IdPlan,
+    rec: &binxml::Record<'_>,
+    logon_type: u64,
+    templates: &mut binxml::ChunkTemplates<'_>,
+) -> bool {
+    let Some(set) = &plan.logon_addresses else {
+        return true;
+    };
+    if !interest::LOGON_TYPES_BY_ADDRESS.contains(&logon_type) {
+        return true;
+    }
+    // Read from the value's UTF-16 without building a string (one look-up per network logon).
+    let keeps = |t: u8, b: &[u8]| match t {
+        binxml::value::ty::STRING => Some(set.keeps_utf16(b)),
+        _ => None,
+    };
+    match rec.data_value(interest::LOGON_ADDRESS_FIELD, templates, keeps) {
+        Some(Some(keep)) => keep,
+        Some(None) | None => true,
     }
 }
 

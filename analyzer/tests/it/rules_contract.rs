@@ -519,3 +519,101 @@ fn each_attempt_is_judged_against_the_port_it_connected_to() {
     assert_eq!(attempt_target_port(None), None);
     assert_eq!(attempt_target_port(Some("rds01:notaport")), None);
 }
+
+/// The report as JSON without the kept-event counts (`hosts[].events`), the one thing the
+/// network-logon filter is meant to change.
+fn report_without_counts(a: &rdpdiag::analyze::Analysis) -> (serde_json::Value, Vec<u64>) {
+    let mut v = serde_json::to_value(&a.report).unwrap();
+    let mut counts = Vec::new();
+    if let Some(hosts) = v.get_mut("hosts").and_then(|h| h.as_array_mut()) {
+        for h in hosts {
+            if let Some(n) = h.as_object_mut().and_then(|o| o.remove("events")) {
+                counts.push(n.as_u64().unwrap());
+            }
+        }
+    }
+    (v, counts)
+}
+
+/// Analyses `paths` with the network-logon filter (issue 18) and without it: the reports must
+/// be the same but for the kept-event counts. Returns the kept events (with, without).
+fn same_report_with_and_without_the_logon_filter(paths: &[PathBuf], label: &str) -> (u64, u64) {
+    let catalog = Catalog::embedded().unwrap();
+    let filtered = analyze(paths, &catalog, &AnalyzeOptions::default());
+    let every = AnalyzeOptions {
+        ingest: rdpdiag::ingest::IngestOptions {
+            keep_every_network_logon: true,
+            ..Default::default()
+        },
+        ..AnalyzeOptions::default()
+    };
+    let unfiltered = analyze(paths, &catalog, &every);
+    let (a, kept_a) = report_without_counts(&filtered);
+    let (b, kept_b) = report_without_counts(&unfiltered);
+    assert_eq!(a, b, "{label}: the network-logon filter changed the report");
+    assert!(
+        kept_a.iter().zip(&kept_b).all(|(x, y)| x <= y),
+        "{label}: the filter kept more events ({kept_a:?} vs {kept_b:?})"
+    );
+    (kept_a.iter().sum(), kept_b.iter().sum())
+}
+
+#[test]
+fn the_network_logon_filter_changes_no_diagnosis() {
+    // Every committed sample (each scenario once or more; our bundles, MSRD-Collect and
+    // hand-made zips), client and server together.
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/bundles");
+    let mut names: Vec<String> = std::fs::read_dir(&samples)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".zip"))
+        .collect();
+    names.sort();
+    let mut pairs = 0;
+    for client in &names {
+        // `<scenario>-client.zip`, `-client-logs.zip`, `-client-MSRD-Results-<host>-<stamp>.zip`
+        // (a scenario's own name may hold "-client": `outdated-client`).
+        let Some((scenario, rest)) = client.rsplit_once("-client") else {
+            continue;
+        };
+        if !(rest == ".zip" || rest == "-logs.zip" || rest.starts_with("-MSRD-Results")) {
+            continue;
+        }
+        // MSRD-Collect names carry the host and time: the server's is found by its prefix.
+        let server_prefix = if rest.starts_with("-MSRD-Results") {
+            format!("{scenario}-server-MSRD-Results")
+        } else {
+            format!("{scenario}-server{rest}")
+        };
+        let server = names
+            .iter()
+            .find(|n| n.starts_with(&server_prefix) && (rest.starts_with("-MSRD") || **n == server_prefix))
+            .unwrap_or_else(|| panic!("no server bundle for {client}"));
+        same_report_with_and_without_the_logon_filter(&[samples.join(client), samples.join(server)], client);
+        pairs += 1;
+    }
+    assert!(pairs >= 25, "committed sample pairs: {pairs}");
+
+    // Busy servers (Security full of network logons from hundreds of addresses), where the
+    // filter has work: the scenarios whose rules read Security (4625 by the client's
+    // address, WFP drops) and the benchmark's.
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "cert-key-unreadable",
+        "credentials-rejected",
+        "nla-credssp-mismatch",
+    ] {
+        let opts = GenerateOptions {
+            seed: 11,
+            evtx_mb: Some(2),
+            scale_shape: rdpdiag_samples::scenario::ScaleShape::BusyServer,
+            ..GenerateOptions::default()
+        };
+        let g = generate(find(name).unwrap(), &opts, dir.path()).unwrap();
+        let (kept, every) = same_report_with_and_without_the_logon_filter(&[g.client, g.server], name);
+        assert!(
+            kept * 4 < every,
+            "{name}: the busy server's network logons were not filtered ({kept} of {every} kept)"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use rdpdiag_samples::committed::committed_set;
-use rdpdiag_samples::scenario::{self, GenerateOptions, Layout, Packaging, TimeZoneOpt};
+use rdpdiag_samples::scenario::{self, GenerateOptions, Layout, Packaging, ScaleShape, TimeZoneOpt};
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +72,11 @@ struct GenerateArgs {
     /// Scale mode for benchmarks: about this many MB of EVTX per ticket.
     #[arg(long)]
     evtx_mb: Option<u64>,
+    /// Scale mode's kind of ticket: ticket (the benchmark's: Security 55%, System 15%, RDP
+    /// channels most of the rest) or busy-server (Security ~92%: network logons and 4688
+    /// process creations; System ~5.5%: SCM 7036).
+    #[arg(long, default_value = "ticket")]
+    scale_shape: ScaleShape,
     /// Put hostile strings (script tags, attribute breakers, bidi overrides, NUL, lone
     /// surrogates) into every free-text field, for testing what renders reports.
     #[arg(long)]
@@ -152,6 +157,7 @@ fn main() -> Result<()> {
                 layout: a.layout,
                 packaging: if a.dir { Packaging::Dir } else { Packaging::Zip },
                 evtx_mb: a.evtx_mb,
+                scale_shape: a.scale_shape,
                 hostile_strings: a.hostile_strings,
                 without_traps: a.without_traps,
                 locale: rdpdiag_samples::text::Locale::parse(&a.locale)

@@ -42,6 +42,41 @@ impl Layout {
     }
 }
 
+/// What a scale-mode ticket (`--evtx-mb`) looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaleShape {
+    /// The benchmark ticket: Security 55%, System 15%, Application 10%, RDP channels most of
+    /// the rest (service logons, SCM, other users' RDP connections).
+    #[default]
+    Ticket,
+    /// A busy member server: Security about 92% of the bytes, mostly network logons (4624
+    /// LogonType 2/3/5 from 250 addresses and 400 accounts, 4634, 4672) and 4688 process
+    /// creations with command lines; System about 5.5%, mostly SCM 7036 (issue 18's measured
+    /// server ticket: Security 277 MB of 293 MB, System 16 MB).
+    BusyServer,
+}
+
+impl ScaleShape {
+    /// Name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScaleShape::Ticket => "ticket",
+            ScaleShape::BusyServer => "busy-server",
+        }
+    }
+}
+
+impl std::str::FromStr for ScaleShape {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ticket" => Ok(ScaleShape::Ticket),
+            "busy-server" => Ok(ScaleShape::BusyServer),
+            _ => Err(format!("unknown scale shape {s:?} (ticket, busy-server)")),
+        }
+    }
+}
+
 impl std::str::FromStr for Layout {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -93,6 +128,8 @@ pub struct GenerateOptions {
     pub packaging: Packaging,
     /// Scale mode: write about this many MB of EVTX per ticket (benchmarks; not committed).
     pub evtx_mb: Option<u64>,
+    /// Scale mode: which kind of ticket the bytes make up (ignored without `evtx_mb`).
+    pub scale_shape: ScaleShape,
     /// Put hostile strings (script tags, attribute breakers, bidi overrides, NUL, lone
     /// surrogates ...) into every free-text field: for testing the reports ([`super::hostile`]).
     pub hostile_strings: bool,
@@ -121,6 +158,7 @@ impl Default for GenerateOptions {
             layout: Layout::Bundle,
             packaging: Packaging::Zip,
             evtx_mb: None,
+            scale_shape: ScaleShape::Ticket,
             hostile_strings: false,
             without_traps: false,
             locale: crate::text::Locale::En,
@@ -176,6 +214,20 @@ struct LogSpec {
     /// Share of the host's noise (normal mode) or of the ticket's EVTX bytes (scale mode), %.
     share: u64,
     scale_share: u64,
+    /// Busy-server shape ([`ScaleShape::BusyServer`]): noise family and share of the ticket's
+    /// EVTX bytes, per mille.
+    busy_noise: NoiseKind,
+    busy_permille: u64,
+}
+
+impl LogSpec {
+    /// Noise family and share of the ticket's EVTX bytes (per mille) in scale mode.
+    fn scale(&self, shape: ScaleShape) -> (NoiseKind, u64) {
+        match shape {
+            ScaleShape::Ticket => (self.noise, self.scale_share * 10),
+            ScaleShape::BusyServer => (self.busy_noise, self.busy_permille),
+        }
+    }
 }
 
 const CLIENT_LOGS: &[LogSpec] = &[
@@ -186,6 +238,8 @@ const CLIENT_LOGS: &[LogSpec] = &[
         noise: NoiseKind::None,
         share: 0,
         scale_share: 1,
+        busy_noise: NoiseKind::None,
+        busy_permille: 2,
     },
     LogSpec {
         channel: "System",
@@ -194,6 +248,8 @@ const CLIENT_LOGS: &[LogSpec] = &[
         noise: NoiseKind::System,
         share: 60,
         scale_share: 3,
+        busy_noise: NoiseKind::System,
+        busy_permille: 4,
     },
     LogSpec {
         channel: "Application",
@@ -202,6 +258,8 @@ const CLIENT_LOGS: &[LogSpec] = &[
         noise: NoiseKind::Application,
         share: 40,
         scale_share: 2,
+        busy_noise: NoiseKind::Application,
+        busy_permille: 2,
     },
 ];
 
@@ -213,6 +271,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::RdpTraffic,
         share: 0,
         scale_share: 9,
+        busy_noise: NoiseKind::RdpTraffic,
+        busy_permille: 8,
     },
     LogSpec {
         channel: RCM_OPERATIONAL.channel,
@@ -221,6 +281,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::RdpTraffic,
         share: 0,
         scale_share: 5,
+        busy_noise: NoiseKind::RdpTraffic,
+        busy_permille: 4,
     },
     LogSpec {
         channel: RCM_ADMIN.channel,
@@ -229,6 +291,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::None,
         share: 0,
         scale_share: 0,
+        busy_noise: NoiseKind::None,
+        busy_permille: 0,
     },
     LogSpec {
         channel: LSM.channel,
@@ -237,6 +301,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::None,
         share: 0,
         scale_share: 0,
+        busy_noise: NoiseKind::None,
+        busy_permille: 0,
     },
     LogSpec {
         channel: "System",
@@ -245,6 +311,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::System,
         share: 30,
         scale_share: 15,
+        busy_noise: NoiseKind::BusySystem,
+        busy_permille: 55,
     },
     LogSpec {
         channel: "Application",
@@ -253,6 +321,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::Application,
         share: 20,
         scale_share: 10,
+        busy_noise: NoiseKind::Application,
+        busy_permille: 5,
     },
     LogSpec {
         channel: "Security",
@@ -261,6 +331,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::Security,
         share: 50,
         scale_share: 55,
+        busy_noise: NoiseKind::BusySecurity,
+        busy_permille: 920,
     },
     LogSpec {
         channel: CAPI2.channel,
@@ -269,6 +341,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::None,
         share: 0,
         scale_share: 0,
+        busy_noise: NoiseKind::None,
+        busy_permille: 0,
     },
     LogSpec {
         channel: FIREWALL.channel,
@@ -277,6 +351,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::None,
         share: 0,
         scale_share: 0,
+        busy_noise: NoiseKind::None,
+        busy_permille: 0,
     },
     LogSpec {
         channel: GATEWAY.channel,
@@ -285,6 +361,8 @@ const SERVER_LOGS: &[LogSpec] = &[
         noise: NoiseKind::None,
         share: 0,
         scale_share: 0,
+        busy_noise: NoiseKind::None,
+        busy_permille: 0,
     },
 ];
 
@@ -469,7 +547,12 @@ fn write_host(
 
     for log in logs {
         let planted = host.events.iter().any(|e| e.channel == log.channel);
-        let noisy = log.noise != NoiseKind::None && (opts.evtx_mb.is_some() || log.share > 0);
+        // Scale mode picks the noise family and byte share by the ticket's shape.
+        let (noise_kind, permille) = match opts.evtx_mb {
+            Some(_) => log.scale(opts.scale_shape),
+            None => (log.noise, 0),
+        };
+        let noisy = noise_kind != NoiseKind::None && (opts.evtx_mb.is_some() || log.share > 0);
         // Optional channels (CAPI2 is off by default, Firewall is rarely collected) appear only
         // when something was logged there, as on a real machine.
         if !planted
@@ -480,27 +563,27 @@ fn write_host(
         }
         let count = match opts.evtx_mb {
             Some(mb) => {
-                let target = mb * 1_000_000 * log.scale_share / 100;
-                target / bytes_per_unit(log.noise, &host.computer, since, log.channel).max(1)
+                let target = mb * 1_000_000 * permille / 1000;
+                target / bytes_per_unit(noise_kind, &host.computer, since, log.channel).max(1)
             }
             None => opts.noise * log.share / 100,
         };
         // RdpCoreTS and RCM share one traffic stream so their halves of a connection agree.
         let noise_rng = Rng::new(
             rng.fork("noise").next_u64()
-                ^ super::world::fnv(if log.noise == NoiseKind::RdpTraffic {
+                ^ super::world::fnv(if noise_kind == NoiseKind::RdpTraffic {
                     "rdp"
                 } else {
                     log.channel
                 }),
         );
-        let count = if log.noise == NoiseKind::RdpTraffic && opts.evtx_mb.is_none() {
+        let count = if noise_kind == NoiseKind::RdpTraffic && opts.evtx_mb.is_none() {
             0
         } else {
             count
         };
         let noise = NoiseStream::new(
-            log.noise,
+            noise_kind,
             noise_rng,
             &host.computer,
             since,

@@ -18,6 +18,7 @@ pub mod world;
 
 pub use catalog::{ScenarioKind, ScenarioSpec, catalog, find};
 pub use layout::{
-    GenerateError, GenerateOptions, Generated, Layout, Packaging, TimeZoneOpt, generate, readme_table,
+    GenerateError, GenerateOptions, Generated, Layout, Packaging, ScaleShape, TimeZoneOpt, generate,
+    readme_table,
 };
 pub use world::{AttemptTruth, Planted, World, WorldOptions};

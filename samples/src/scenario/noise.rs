@@ -34,6 +34,12 @@ pub enum NoiseKind {
     Security,
     /// Other RDP clients connecting and logging on normally (scale mode only).
     RdpTraffic,
+    /// A busy member server's Security log (scale mode, busy-server shape): network, service
+    /// and console logons from hundreds of addresses and accounts (4624 with 4672 and 4634)
+    /// and process creations with command lines (4688).
+    BusySecurity,
+    /// A busy server's System log (scale mode, busy-server shape): mostly SCM 7036.
+    BusySystem,
     /// Nothing.
     None,
 }
@@ -336,10 +342,249 @@ impl NoiseStream {
                 z.activity(a).user(SID_NETWORK_SERVICE);
                 vec![x, y, z]
             }
+            NoiseKind::BusySecurity => self.busy_security(t, r),
+            NoiseKind::BusySystem => {
+                // SCM 7036 about ordinary services, four in five batches; the rest as System.
+                if r < 80 {
+                    let svc = *self.rng.pick(SERVICES);
+                    let state = if self.rng.chance(0.5) {
+                        "running"
+                    } else {
+                        "stopped"
+                    };
+                    let mut e = self.ev(
+                        &SCM,
+                        7036,
+                        t,
+                        named(&[
+                            ("param1", s(svc)),
+                            ("param2", s(state)),
+                            ("Binary", Value::Binary(vec![0x77, 0, 0x75, 0, 0x61, 0, 0x75, 0])),
+                        ]),
+                    );
+                    e.qualifiers(16384).pid(740);
+                    vec![e]
+                } else {
+                    let saved = self.kind;
+                    self.kind = NoiseKind::System;
+                    let batch = self.make(t);
+                    self.kind = saved;
+                    batch
+                }
+            }
             NoiseKind::None => vec![],
         }
     }
+
+    /// One batch of a busy member server's Security log. Field lists and order as Windows
+    /// Server 2016+ writes them: 4624 version 2, 4634, 4672, 4688 version 2 (Microsoft
+    /// https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/auditing/event-4624,
+    /// .../event-4634, .../event-4672, .../event-4688); tasks 12544 Logon, 12545 Logoff,
+    /// 12548 Special Logon, 13312 Process Creation (inference: the values exported Security
+    /// XML carries for these ids).
+    fn busy_security(&mut self, t: DateTime<Utc>, r: u64) -> Vec<Event> {
+        let logon_id = self.rng.range(0x10000, 0xfffffff);
+        let user = self.rng.range(0, BUSY_ACCOUNTS - 1);
+        let account = format!("user{user:03}");
+        let account_sid = format!("S-1-5-21-1004336348-1177238915-682003330-{}", 2000 + user);
+        if r < 55 {
+            // Network logons (file shares, WinRM, monitoring) 70%, service logons 20%,
+            // console (interactive) 10%. Never 10 or 7, never from an RDP client's address.
+            let kind = self.rng.range(0, 99);
+            let (logon_type, target_sid, target_user, target_domain, ip, port, process, package) =
+                if kind < 70 {
+                    let host = self.rng.range(0, BUSY_ADDRESSES - 1);
+                    (
+                        3u32,
+                        account_sid.clone(),
+                        account.clone(),
+                        "CORP",
+                        format!("10.50.{}.{}", host / 100, host % 100 + 10),
+                        format!("{}", self.rng.range(49_700, 65_000)),
+                        "-",
+                        if self.rng.chance(0.8) { "Kerberos" } else { "NTLM" },
+                    )
+                } else if kind < 90 {
+                    (
+                        5,
+                        SID_SYSTEM.to_string(),
+                        "SYSTEM".to_string(),
+                        "NT AUTHORITY",
+                        "-".to_string(),
+                        "-".to_string(),
+                        r"C:\Windows\System32\services.exe",
+                        "Negotiate",
+                    )
+                } else {
+                    (
+                        2,
+                        account_sid.clone(),
+                        account.clone(),
+                        "CORP",
+                        "127.0.0.1".to_string(),
+                        "0".to_string(),
+                        r"C:\Windows\System32\svchost.exe",
+                        "Negotiate",
+                    )
+                };
+            let logon_guid = activity_guid(&mut self.rng);
+            let mut a = self.ev(
+                &SECURITY,
+                4624,
+                t,
+                named(&[
+                    (
+                        "SubjectUserSid",
+                        sid(if logon_type == 3 { "S-1-0-0" } else { SID_SYSTEM }),
+                    ),
+                    ("SubjectUserName", s(if logon_type == 3 { "-" } else { "SRV$" })),
+                    ("SubjectDomainName", s(if logon_type == 3 { "-" } else { "CORP" })),
+                    (
+                        "SubjectLogonId",
+                        Value::HexInt64(if logon_type == 3 { 0 } else { 0x3e7 }),
+                    ),
+                    ("TargetUserSid", sid(&target_sid)),
+                    ("TargetUserName", s(&target_user)),
+                    ("TargetDomainName", s(target_domain)),
+                    ("TargetLogonId", Value::HexInt64(logon_id)),
+                    ("LogonType", Value::UInt32(logon_type)),
+                    (
+                        "LogonProcessName",
+                        s(if package == "Kerberos" {
+                            "Kerberos"
+                        } else {
+                            "NtLmSsp "
+                        }),
+                    ),
+                    ("AuthenticationPackageName", s(package)),
+                    ("WorkstationName", s("-")),
+                    ("LogonGuid", Value::Guid(logon_guid)),
+                    ("TransmittedServices", s("-")),
+                    (
+                        "LmPackageName",
+                        s(if package == "NTLM" { "NTLM V2" } else { "-" }),
+                    ),
+                    (
+                        "KeyLength",
+                        Value::UInt32(if package == "NTLM" { 128 } else { 0 }),
+                    ),
+                    (
+                        "ProcessId",
+                        Value::HexInt64(if logon_type == 3 { 0 } else { 0x2d0 }),
+                    ),
+                    ("ProcessName", s(process)),
+                    ("IpAddress", s(&ip)),
+                    ("IpPort", s(&port)),
+                    ("ImpersonationLevel", s("%%1833")),
+                    ("RestrictedAdminMode", s("-")),
+                    ("TargetOutboundUserName", s("-")),
+                    ("TargetOutboundDomainName", s("-")),
+                    ("VirtualAccount", s("%%1843")),
+                    ("TargetLinkedLogonId", Value::HexInt64(0)),
+                    ("ElevatedToken", s("%%1842")),
+                ]),
+            );
+            a.version(2).level(0).task_opcode(12544, 0);
+            let mut batch = vec![a];
+            // Administrators and services get special privileges (4672) at logon.
+            if logon_type == 5 || user.is_multiple_of(10) {
+                let mut b = self.ev(
+                    &SECURITY,
+                    4672,
+                    t,
+                    named(&[
+                        ("SubjectUserSid", sid(&target_sid)),
+                        ("SubjectUserName", s(&target_user)),
+                        ("SubjectDomainName", s(target_domain)),
+                        ("SubjectLogonId", Value::HexInt64(logon_id)),
+                        ("PrivilegeList", s("SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeDebugPrivilege")),
+                    ]),
+                );
+                b.level(0).task_opcode(12548, 0);
+                batch.push(b);
+            }
+            // Network sessions end within seconds (the share access is done).
+            let logoff = t + Duration::milliseconds(self.rng.range(200, 20_000) as i64);
+            let mut c = self.ev(
+                &SECURITY,
+                4634,
+                logoff,
+                named(&[
+                    ("TargetUserSid", sid(&target_sid)),
+                    ("TargetUserName", s(&target_user)),
+                    ("TargetDomainName", s(target_domain)),
+                    ("TargetLogonId", Value::HexInt64(logon_id)),
+                    ("LogonType", Value::UInt32(logon_type)),
+                ]),
+            );
+            c.level(0).task_opcode(12545, 0);
+            batch.push(c);
+            batch
+        } else {
+            let (image, command) = *self.rng.pick(BUSY_COMMANDS);
+            let (new_pid, parent_pid) = (self.rng.range(0x100, 0xffff), self.rng.range(0x100, 0xffff));
+            let command_line = format!("{command} {}", self.rng.range(1, 99_999));
+            let mut e = self.ev(
+                &SECURITY,
+                4688,
+                t,
+                named(&[
+                    ("SubjectUserSid", sid(SID_SYSTEM)),
+                    ("SubjectUserName", s("SRV$")),
+                    ("SubjectDomainName", s("CORP")),
+                    ("SubjectLogonId", Value::HexInt64(0x3e7)),
+                    ("NewProcessId", Value::HexInt64(new_pid)),
+                    ("NewProcessName", s(image)),
+                    ("TokenElevationType", s("%%1936")),
+                    ("ProcessId", Value::HexInt64(parent_pid)),
+                    ("CommandLine", s(&command_line)),
+                    ("TargetUserSid", sid("S-1-0-0")),
+                    ("TargetUserName", s("-")),
+                    ("TargetDomainName", s("-")),
+                    ("TargetLogonId", Value::HexInt64(0)),
+                    ("ParentProcessName", s(r"C:\Windows\System32\services.exe")),
+                    ("MandatoryLabel", sid("S-1-16-16384")),
+                ]),
+            );
+            e.version(2).level(0).task_opcode(13312, 0);
+            vec![e]
+        }
+    }
 }
+
+/// Distinct accounts and client addresses of the busy server's network logons (issue 18's
+/// measured server: about 400 accounts, 250 addresses).
+const BUSY_ACCOUNTS: u64 = 400;
+const BUSY_ADDRESSES: u64 = 250;
+
+/// Processes a busy server starts all day, with their command lines (the number appended
+/// varies them).
+const BUSY_COMMANDS: &[(&str, &str)] = &[
+    (
+        r"C:\Windows\System32\wbem\WmiPrvSE.exe",
+        r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding",
+    ),
+    (
+        r"C:\Windows\System32\conhost.exe",
+        r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1",
+    ),
+    (
+        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+        r"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File C:\ProgramData\Monitoring\collect-counters.ps1 -Interval",
+    ),
+    (
+        r"C:\Windows\System32\svchost.exe",
+        r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule -ServiceInstance",
+    ),
+    (
+        r"C:\Program Files\Backup Agent\agent.exe",
+        r#""C:\Program Files\Backup Agent\agent.exe" --job incremental --target \\backup01\vault --session"#,
+    ),
+    (
+        r"C:\Windows\System32\cmd.exe",
+        r#"C:\Windows\system32\cmd.exe /c "C:\Scripts\rotate-logs.cmd" D:\Logs\IIS --keep-days"#,
+    ),
+];
 
 fn sid(text: &str) -> Value {
     Value::Sid(Sid::parse(text).unwrap_or(Sid {

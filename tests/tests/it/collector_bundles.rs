@@ -437,7 +437,10 @@ fn redacted_volume_bundle_hides_names_in_text() {
     );
     // The registry is read before anything else is written, so the names only it tells are
     // redacted in every event log and text too (collect.rs orders the steps so).
-    let first_events = m.artifacts.iter().position(|a| a.kind == ArtifactKind::RedactedEvents);
+    let first_events = m
+        .artifacts
+        .iter()
+        .position(|a| a.kind == ArtifactKind::RedactedEvents);
     let last_registry = m
         .artifacts
         .iter()

@@ -404,6 +404,17 @@ impl<'c> Record<'c> {
     /// A named `<Data>` of an `EventData` payload as a number, without building the event:
     /// `Some(None)` when the record has no such field, `None` when not readable here.
     pub(crate) fn data_number(&self, name: &str, templates: &mut ChunkTemplates<'_>) -> Option<Option<u64>> {
+        self.data_value(name, templates, value::number)
+    }
+
+    /// A named `<Data>` read from its substitution value by `read`: `None` when the record's
+    /// shape or the value is not one this module reads, `Some(None)` when the field is absent.
+    pub(crate) fn data_value<T>(
+        &self,
+        name: &str,
+        templates: &mut ChunkTemplates<'_>,
+        read: impl Fn(u8, &[u8]) -> Option<T>,
+    ) -> Option<Option<T>> {
         let (inst, root) = match (&self.shape.payload, self.nested(templates)?) {
             (Payload::Nested { user_data: false, .. }, Some((inst, root))) => (inst, root),
             (Payload::EventData(e), _) => (self.inst, e.clone()),
@@ -421,7 +432,7 @@ impl<'c> Record<'c> {
             return match d.text()?.as_slice() {
                 [Piece::Hole { index, .. }] => {
                     let (t, b) = val(&inst, *index)?;
-                    Some(value::number(t, b))
+                    Some(read(t, b))
                 }
                 _ => None,
             };
