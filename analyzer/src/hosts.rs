@@ -54,16 +54,7 @@ fn events_role(events: &[Event]) -> Role {
             channels.push(&e.channel);
         }
     }
-    let has = |needle: &str| channels.iter().any(|c| c.to_ascii_lowercase().contains(needle));
-    match (
-        has("rdpclient"),
-        has("rdpcorets") || has("remoteconnectionmanager"),
-    ) {
-        (true, true) => Role::Both,
-        (true, false) => Role::Client,
-        (false, true) => Role::Server,
-        _ => Role::Unknown,
-    }
+    crate::ingest::role_of_channels(channels).unwrap_or(Role::Unknown)
 }
 
 fn same_path(a: &Path, b: &str) -> bool {

@@ -307,12 +307,6 @@ fn is_general_log(entry: &PlannedEntry) -> bool {
             .any(|g| name.ends_with(&format!("{}.evtx", g.to_ascii_lowercase())))
 }
 
-/// RdpCoreTS / RCM operational channels: the server's record of RDP connections.
-const RDP_SERVER_CHANNELS: [&str; 2] = [
-    "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational",
-    "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
-];
-
 /// The addresses a kept network logon may come from, from what the first phase read: every
 /// client address an RDP channel names and every host's own addresses (`ipconfig`, the
 /// manifest). `None` (keep every logon) when no server RDP channel was read: then where RDP
@@ -325,7 +319,7 @@ fn logon_addresses(
         report.evtx.as_ref().is_some_and(|s| {
             s.channels
                 .iter()
-                .any(|(c, n)| *n > 0 && RDP_SERVER_CHANNELS.iter().any(|r| r.eq_ignore_ascii_case(c)))
+                .any(|(c, n)| *n > 0 && SERVER_CHANNELS.iter().any(|r| r.eq_ignore_ascii_case(c)))
         })
     });
     if !rdp_read {
@@ -701,29 +695,41 @@ fn infer_host(o: &OpenedInput, events: &[Vec<Event>]) -> (Option<String>, Option
     }
 }
 
+/// The channel only an RDP client writes to.
 const CLIENT_CHANNELS: &[&str] = &["Microsoft-Windows-TerminalServices-RDPClient/Operational"];
+/// The channels only an RDP server writes to.
 const SERVER_CHANNELS: &[&str] = &[
     "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational",
     "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
 ];
 
-fn infer_role(o: &OpenedInput, artifacts: &[ArtifactReport]) -> (Role, Option<Source>) {
-    if let Some(m) = &o.manifest {
-        return (m.host.role, Some(Source::Manifest));
+/// A host's role from the channels it has records in: the one channel-based role inference,
+/// used on each input's logs here and on a host's kept events by the hosts stage. `None` when
+/// neither side's channel is among them.
+pub fn role_of_channels<'a>(channels: impl IntoIterator<Item = &'a str>) -> Option<Role> {
+    let (mut client, mut server) = (false, false);
+    for c in channels {
+        client |= CLIENT_CHANNELS.iter().any(|x| x.eq_ignore_ascii_case(c));
+        server |= SERVER_CHANNELS.iter().any(|x| x.eq_ignore_ascii_case(c));
     }
-    let has = |names: &[&str]| {
-        artifacts.iter().filter_map(|a| a.evtx.as_ref()).any(|s| {
-            s.channels
-                .iter()
-                .any(|(c, n)| *n > 0 && names.iter().any(|x| x.eq_ignore_ascii_case(c)))
-        })
-    };
-    let role = match (has(CLIENT_CHANNELS), has(SERVER_CHANNELS)) {
+    match (client, server) {
         (true, true) => Some(Role::Both),
         (true, false) => Some(Role::Client),
         (false, true) => Some(Role::Server),
         (false, false) => None,
-    };
+    }
+}
+
+fn infer_role(o: &OpenedInput, artifacts: &[ArtifactReport]) -> (Role, Option<Source>) {
+    if let Some(m) = &o.manifest {
+        return (m.host.role, Some(Source::Manifest));
+    }
+    let role = role_of_channels(
+        artifacts
+            .iter()
+            .filter_map(|a| a.evtx.as_ref())
+            .flat_map(|s| s.channels.iter().filter(|(_, n)| *n > 0).map(|(c, _)| c.as_ref())),
+    );
     match (role, o.layout.kind, o.layout.msrd_role) {
         (_, LayoutKind::Msrd, Some(r)) => (r, Some(Source::MsrdNames)),
         (Some(r), _, _) => (r, Some(Source::Events)),

@@ -421,31 +421,37 @@ mod tests {
         }
     }
 
-    /// A client whose 1024 precedes the TCP accept by `delay_ms` (IPv6 tried first, or a slow
-    /// DNS answer), with the clocks' offset measured by the collector.
-    fn delayed_accept(delay_ms: i64, server_ip: &str) -> Correlation {
-        let client_channel = attempt::RDP_CLIENT_CHANNEL;
-        let client = host(
+    /// Client 10.0.0.5's one attempt to `srv`: 1024 at 0, 1026 (0x904) at `end_ms`, with the
+    /// clocks' offset measured by the collector.
+    fn client_attempt(end_ms: i64) -> Host {
+        let channel = attempt::RDP_CLIENT_CHANNEL;
+        host(
             Role::Client,
             &["10.0.0.5"],
             vec![
                 event(
-                    client_channel,
+                    channel,
                     1024,
                     0,
                     "a1",
                     vec![("Value", FieldValue::Str("srv".into()))],
                 ),
                 event(
-                    client_channel,
+                    channel,
                     1026,
-                    delay_ms + 900,
+                    end_ms,
                     "a1",
                     vec![("Value", FieldValue::UInt(2308))],
                 ),
             ],
             Some(0),
-        );
+        )
+    }
+
+    /// A client whose 1024 precedes the TCP accept by `delay_ms` (IPv6 tried first, or a slow
+    /// DNS answer), with the clocks' offset measured by the collector.
+    fn delayed_accept(delay_ms: i64, server_ip: &str) -> Correlation {
+        let client = client_attempt(delay_ms + 900);
         let ip = FieldValue::Str(format!("{server_ip}:50123"));
         let server = host(
             Role::Server,
@@ -476,28 +482,7 @@ mod tests {
 
     /// A server of `build` that logged 131 and 1149 for the client's attempt.
     fn logged_1149_on(build: Option<u32>) -> Correlation {
-        let client_channel = attempt::RDP_CLIENT_CHANNEL;
-        let client = host(
-            Role::Client,
-            &["10.0.0.5"],
-            vec![
-                event(
-                    client_channel,
-                    1024,
-                    0,
-                    "a1",
-                    vec![("Value", FieldValue::Str("srv".into()))],
-                ),
-                event(
-                    client_channel,
-                    1026,
-                    3_000,
-                    "a1",
-                    vec![("Value", FieldValue::UInt(2308))],
-                ),
-            ],
-            Some(0),
-        );
+        let client = client_attempt(3_000);
         let ip = FieldValue::Str("10.0.0.5:50123".into());
         let mut server = host(
             Role::Server,

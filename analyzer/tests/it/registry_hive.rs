@@ -3,7 +3,7 @@
 //! replay of a dirty hive compared with the hive Windows recovered, and damaged hives.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rdpdiag::facts::HostFacts;
 use rdpdiag::input::ContentKind;
@@ -11,19 +11,7 @@ use rdpdiag::registry::RegData;
 use rdpdiag::registry::hive::{HiveContents, HiveKind, HiveOptions, read_hive};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDPDIAG_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.join("hives").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: corpus not found at {} (set RDPDIAG_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+    crate::common::corpus_with("hives")
 }
 
 fn facts_of(name: &str, bytes: &[u8]) -> HostFacts {

@@ -2,7 +2,7 @@
 //! `.reg` parsing: the real SCHANNEL export of the corpus, a round trip through the samples'
 //! `reg export` writer over every value type and wrapping case, and hostile input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rdpdiag::registry::reg_file::{self, RegOp};
@@ -10,19 +10,7 @@ use rdpdiag::registry::{RegData, Registry};
 use rdpdiag_samples::reg::{RegData as W, RegExport, RegKey, RegValue};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDPDIAG_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.join("reg").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: corpus not found at {} (set RDPDIAG_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+    crate::common::corpus_with("reg")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! UTF-8, UTF-16LE with BOM and MSRD's framed form; ETL headers of the corpus traces; and
 //! garbage, truncated and huge-line input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use rdpdiag::text_artifacts::certutil::KeyState;
@@ -16,19 +16,7 @@ use rdpdiag_samples::text::{
 };
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDPDIAG_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.join("etl").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: corpus not found at {} (set RDPDIAG_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+    crate::common::corpus_with("etl")
 }
 
 fn at(y: i32, m: u32, d: u32, h: u32, mi: u32) -> chrono::NaiveDateTime {

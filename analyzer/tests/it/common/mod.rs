@@ -7,11 +7,16 @@ use std::path::{Path, PathBuf};
 
 /// The shared corpus of real Windows files, or `None` (with the reason printed) when absent.
 pub fn corpus() -> Option<PathBuf> {
+    corpus_with("evtx")
+}
+
+/// The shared corpus when its `sub` folder is there, or `None` (with the reason printed).
+pub fn corpus_with(sub: &str) -> Option<PathBuf> {
     let dir = match std::env::var_os("RDPDIAG_CORPUS") {
         Some(d) => PathBuf::from(d),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
     };
-    if dir.join("evtx").is_dir() {
+    if dir.join(sub).is_dir() {
         Some(dir)
     } else {
         eprintln!(
