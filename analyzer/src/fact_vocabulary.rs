@@ -241,7 +241,7 @@ pub const FACTS: &[FactDef] = &[
     },
     FactDef {
         path: "derived.vpn_adapter_connected",
-        meaning: "a connected IP interface belongs to a VPN adapter (GlobalProtect, AnyConnect, FortiClient, OpenVPN TAP, WireGuard, Windows' own WAN Miniport), from Get-NetIPInterface",
+        meaning: "a connected IP interface belongs to a VPN adapter (GlobalProtect, AnyConnect, FortiClient, OpenVPN TAP, WireGuard, Windows' own WAN Miniport), from Get-NetIPInterface; true or unknown, never false (the list of VPN products is not complete)",
         derive: vpn_adapter_connected,
     },
     FactDef {
@@ -841,30 +841,17 @@ fn connected_interfaces(f: &HostFacts) -> impl Iterator<Item = &crate::facts::Ne
 }
 
 fn vpn_adapter_connected(f: &HostFacts, _: &DeriveContext) -> Option<Derived> {
-    if f.net_interfaces.is_empty() {
-        return None;
-    }
     let is_vpn = |i: &crate::facts::NetInterfaceFact| {
         i.interface.description.as_deref().is_some_and(|d| {
             let d = d.to_ascii_lowercase();
             VPN_ADAPTERS.iter().any(|v| d.contains(v))
         })
     };
-    if let Some(vpn) = connected_interfaces(f).find(|i| is_vpn(i)) {
-        return Some(Derived::new(json!(true), vec![vpn.source.clone()]));
-    }
-    // Unknown is never "no": an interface whose state or adapter was not read may be the VPN.
-    let unsure = f.net_interfaces.iter().any(|i| {
-        i.interface.connected.is_none()
-            || (i.interface.connected == Some(true) && i.interface.description.is_none() && !is_loopback(i))
-    });
-    if unsure {
-        return None;
-    }
-    Some(Derived::new(
-        json!(false),
-        vec![f.net_interfaces[0].source.clone()],
-    ))
+    // True or unknown, never false: the list of VPN products is not complete, so a connected
+    // adapter it does not name may still be a tunnel (unknown is never "no").
+    connected_interfaces(f)
+        .find(|i| is_vpn(i))
+        .map(|vpn| Derived::new(json!(true), vec![vpn.source.clone()]))
 }
 
 fn is_loopback(i: &crate::facts::NetInterfaceFact) -> bool {
