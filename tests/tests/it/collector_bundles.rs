@@ -436,7 +436,7 @@ fn redacted_volume_bundle_hides_names_in_text() {
         "trace folder is the user's token"
     );
     // The registry is read before anything else is written, so the names only it tells are
-    // redacted in every event log and text too (collect.rs orders the steps so).
+    // redacted in every event log and text too (collector/src/collect/mod.rs orders them so).
     let first_events = m
         .artifacts
         .iter()
