@@ -48,7 +48,24 @@ enum Parsed {
     Etl(EtlHeader),
     Trace(TraceEvents),
     Skipped(String),
-    Failed(String, String),
+    /// What the artifact was read as, and why it could not be (with the line that showed it).
+    Failed {
+        what: String,
+        line: Option<u64>,
+        message: String,
+    },
+}
+
+impl Parsed {
+    /// A parser's error; the line it names stays a number.
+    fn failed(what: &str, e: &TextError) -> Parsed {
+        let (line, message) = text_error(e);
+        Parsed::Failed {
+            what: what.to_string(),
+            line,
+            message,
+        }
+    }
 }
 
 /// Hive transaction logs are named `<hive>.LOG`, `.LOG1`, `.LOG2`.
@@ -134,7 +151,7 @@ impl HostFacts {
                 match kind {
                     ContentKind::Reg => match reg_file::parse(bytes) {
                         Ok(r) => Parsed::Reg(r),
-                        Err(e) => Parsed::Failed("reg export".into(), e.to_string()),
+                        Err(e) => Parsed::failed("reg export", &e),
                     },
                     ContentKind::Hive => {
                         let logs: Vec<&[u8]> = logs_of
@@ -143,21 +160,25 @@ impl HostFacts {
                             .unwrap_or_default();
                         match read_hive_for_facts(bytes, &logs, name) {
                             Ok(h) => Parsed::Hive(Box::new(h)),
-                            Err(e) => Parsed::Failed("hive".into(), e),
+                            Err(message) => Parsed::Failed {
+                                what: "hive".into(),
+                                line: None,
+                                message,
+                            },
                         }
                     }
                     ContentKind::Text(format) => parse_text(*format, bytes, order),
                     ContentKind::Json => match json_artifacts::parse(bytes) {
                         Ok(j) => Parsed::Json(j),
-                        Err(e) => Parsed::Failed("json".into(), e.to_string()),
+                        Err(e) => Parsed::failed("json", &e),
                     },
                     ContentKind::Etl => match etl_header::parse(bytes) {
                         Ok(h) => Parsed::Etl(h),
-                        Err(e) => Parsed::Failed("etl".into(), e.to_string()),
+                        Err(e) => Parsed::failed("etl", &e),
                     },
                     ContentKind::TraceXml | ContentKind::TraceCsv => match tracerpt::parse(bytes) {
                         Ok(t) => Parsed::Trace(t),
-                        Err(e) => Parsed::Failed("tracerpt conversion".into(), e.to_string()),
+                        Err(e) => Parsed::failed("tracerpt conversion", &e),
                     },
                     ContentKind::Evtx | ContentKind::RedactedEvents => {
                         Parsed::Skipped("event log (read by the EVTX stage)".into())
@@ -278,16 +299,7 @@ impl HostFacts {
 }
 
 fn parse_text(format: TextFormat, bytes: &[u8], order: Option<DateOrder>) -> Parsed {
-    let fail = |what: &str, e: TextError| {
-        let (line, msg) = text_error(&e);
-        Parsed::Failed(
-            what.to_string(),
-            match line {
-                Some(l) => format!("line {l}: {msg}"),
-                None => msg,
-            },
-        )
-    };
+    let fail = |what: &str, e: TextError| Parsed::failed(what, &e);
     match format {
         TextFormat::CertutilStore => {
             certutil::parse_in(bytes, order).map_or_else(|e| fail("certutil", e), Parsed::Certutil)
@@ -597,16 +609,9 @@ impl Builder<'_> {
                 });
             }
             Parsed::Skipped(why) => f.used(name, why, false),
-            Parsed::Failed(what, why) => {
+            Parsed::Failed { what, line, message } => {
                 f.used(name, what.clone(), false);
-                let (line, msg) = match why.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
-                    Some((n, m)) => match n.parse::<u64>() {
-                        Ok(n) => (Some(n), m.to_string()),
-                        Err(_) => (None, why.clone()),
-                    },
-                    None => (None, why.clone()),
-                };
-                f.problem(Severity::Error, name, line, format!("{what}: {msg}"));
+                f.problem(Severity::Error, name, line, format!("{what}: {message}"));
             }
         }
     }
