@@ -10,7 +10,7 @@ use rdpdiag_schemas::report::ReportProblem;
 use serde::Serialize;
 
 use crate::ingest::Ingest;
-use crate::model::Event;
+use crate::model::{Event, Location, Problem};
 
 /// Everything known about one host of a ticket.
 #[derive(Debug, Clone, Serialize)]
@@ -82,11 +82,12 @@ pub fn hosts(ing: &mut Ingest, force_client: &[PathBuf], force_server: &[PathBuf
         }
         for a in &rep.artifacts {
             for p in &a.problems {
+                let (location, message) = artifact_problem_words(&a.path, p);
                 problems.push(ReportProblem {
                     input: rep.input.clone(),
-                    location: format!("{} {}", a.path, p.location).trim().to_string(),
+                    location,
                     severity: p.severity.to_string(),
-                    message: p.message.clone(),
+                    message,
                 });
             }
         }
@@ -164,5 +165,21 @@ pub fn hosts(ing: &mut Ingest, force_client: &[PathBuf], force_server: &[PathBuf
         client,
         server,
         problems,
+    }
+}
+
+/// The report's words for where an artifact's problem is and what it is. A text line keeps the
+/// wording reports have always had (`<artifact> offset 0x<line>`, the message after
+/// `line <line>: `) so that reports stay byte-identical; `inspect` says `line <line>`.
+fn artifact_problem_words(artifact: &str, p: &Problem) -> (String, String) {
+    match p.location {
+        Location::Line { line } => (
+            format!("{artifact} offset {line:#x}").trim().to_string(),
+            format!("line {line}: {}", p.message),
+        ),
+        _ => (
+            format!("{artifact} {}", p.location).trim().to_string(),
+            p.message.clone(),
+        ),
     }
 }

@@ -445,22 +445,11 @@ fn facts_of(items: &[FactItem], artifacts: &mut [ArtifactReport], culture: Optio
         }
         for p in facts.problems.iter().filter(|p| *p.artifact == *a.path) {
             let location = match p.line {
-                Some(l) => Location::Record {
-                    chunk: None,
-                    record_id: None,
-                    offset: Some(l),
-                },
+                Some(line) => Location::Line { line },
                 None => Location::Whole,
             };
-            let message = match p.line {
-                Some(l) => format!("line {l}: {}", p.message),
-                None => p.message.clone(),
-            };
-            a.problems.push(Problem {
-                severity: p.severity,
-                location,
-                message,
-            });
+            a.problems
+                .push(Problem::at(p.severity, location, p.message.clone()));
         }
     }
     facts

@@ -180,6 +180,11 @@ pub enum Location {
         #[serde(skip_serializing_if = "Option::is_none")]
         offset: Option<u64>,
     },
+    /// One line of a text artifact (a command output, a `.reg` export).
+    Line {
+        /// 1-based line number in the decoded text.
+        line: u64,
+    },
 }
 
 impl fmt::Display for Location {
@@ -208,6 +213,7 @@ impl fmt::Display for Location {
                 }
                 f.write_str(&parts.join(", "))
             }
+            Location::Line { line } => write!(f, "line {line}"),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The registry keys and values the analyzer reads: what `--redact` keeps of registry hives and
 //! `reg export` files (the collector cannot depend on the analyzer, so the list lives here).
 //!
-//! The analyzer reads hives through this list (`analyzer/src/facts.rs`, `hive_include`), and a
-//! test there fails when `facts.rs` names a registry path the list does not keep; the
+//! The analyzer reads hives through this list (`analyzer/src/facts/registry.rs`, `hive_include`),
+//! and a test there fails when the facts name a registry path the list does not keep; the
 //! redacted-bundles test checks that reduced bundles give the same facts and diagnosis.
 //! Paths are relative to the hive root. A segment `CurrentControlSet` matches `ControlSetNNN`
 //! too (hives store the numbered sets, `reg export` prints `CurrentControlSet`).
@@ -85,7 +85,7 @@ const fn subtree(hive: RegistryHive, path: &'static str) -> KeyInterest {
 
 use RegistryHive::{NtUser, Software, System};
 
-/// Every key the analyzer reads (the facts of `analyzer/src/facts.rs`; the value names in
+/// Every key the analyzer reads (the facts of `analyzer/src/facts/registry.rs`; the value names in
 /// `Named` are the ones it reads there).
 pub const REGISTRY_INTEREST: &[KeyInterest] = &[
     // `Current` names the control set `CurrentControlSet` stands for.

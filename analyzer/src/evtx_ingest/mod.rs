@@ -452,7 +452,8 @@ fn finish(mut c: Collector) -> EvtxOutput {
         .chunks_in_file
         .saturating_sub(c.out.stats.chunks_read + c.out.stats.chunks_failed);
     c.out.problems.sort_by_key(|p| match p.location {
-        Location::Whole | Location::Entry { .. } => (0, 0),
+        // An EVTX file has no text lines; `Line` sorts with the file-wide problems.
+        Location::Whole | Location::Entry { .. } | Location::Line { .. } => (0, 0),
         Location::Chunk { chunk } => (1, chunk),
         Location::Record { chunk, .. } => (1, chunk.unwrap_or(u64::MAX)),
     });

@@ -67,14 +67,24 @@ fn the_redaction_keeps_every_event_the_analyzer_reads() {
 }
 
 /// The collector keeps, under `--redact`, only the registry keys and values of
-/// `rdpdiag_schemas::registry_interest`; every registry path `facts.rs` reads (its `*_KEY`
-/// constants and the paths it builds from them with `format!`) and every value it reads from a
-/// key whose values are filtered must be kept. Read from the source, so a new read that the
-/// list lacks fails here.
+/// `rdpdiag_schemas::registry_interest`; every registry path the facts read (the `*_KEY`
+/// constants of `facts/registry.rs` and the paths built from them with `format!`) and every
+/// value read from a key whose values are filtered must be kept. Read from the source of the
+/// whole `facts` module (its `use` statements left out: a re-export names a constant without
+/// reading it), so a new read that the list lacks fails here, whichever file it is in.
 #[test]
 fn the_redaction_keeps_every_registry_key_the_analyzer_reads() {
     use rdpdiag_schemas::registry_interest::{Keep, ValueFilter, keep_full_path};
-    let src = include_str!("../../src/facts.rs");
+    let files = [
+        include_str!("../../src/facts/mod.rs"),
+        include_str!("../../src/facts/build.rs"),
+        include_str!("../../src/facts/registry.rs"),
+    ];
+    let src = &without_use_statements(&files.concat());
+    assert!(
+        src.contains("fn derive_listeners"),
+        "the registry derivations moved; include their file here"
+    );
     // `pub const NAME: &str =` then `r"HK..."` on the same or the next line.
     let mut consts: Vec<(String, String)> = Vec::new();
     let mut pending: Option<String> = None;
@@ -126,7 +136,7 @@ fn the_redaction_keeps_every_registry_key_the_analyzer_reads() {
     for p in &paths {
         assert!(
             matches!(keep_full_path(p), Keep::Key(_)),
-            "facts.rs reads {p}, which --redact does not keep (schemas/src/registry_interest.rs)"
+            "the facts read {p}, which --redact does not keep (schemas/src/registry_interest.rs)"
         );
     }
     // Values read from keys whose values are filtered: `fact_*(reg, NAME, "Value")`, and in a
@@ -156,8 +166,27 @@ fn the_redaction_keeps_every_registry_key_the_analyzer_reads() {
         for v in &read {
             assert!(
                 filter.keeps(v),
-                "facts.rs reads {path}\\{v}, which --redact does not keep (schemas/src/registry_interest.rs)"
+                "the facts read {path}\\{v}, which --redact does not keep (schemas/src/registry_interest.rs)"
             );
         }
     }
+}
+
+/// `src` without its `use` statements (which may span lines, up to their `;`).
+fn without_use_statements(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut in_use = false;
+    for line in src.lines() {
+        let t = line.trim_start();
+        if !in_use && (t.starts_with("use ") || t.starts_with("pub use ")) {
+            in_use = true;
+        }
+        if in_use {
+            in_use = !line.trim_end().ends_with(';');
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
