@@ -91,29 +91,34 @@ impl NoiseStream {
         base_event(src, id, t, &self.computer, 4 + 4 * (id as u32 % 300), payload)
     }
 
+    /// SCM 7036: an ordinary service entered the running or stopped state.
+    fn scm_7036(&mut self, t: DateTime<Utc>) -> Event {
+        let svc = *self.rng.pick(SERVICES);
+        let state = if self.rng.chance(0.5) {
+            "running"
+        } else {
+            "stopped"
+        };
+        let mut e = self.ev(
+            &SCM,
+            7036,
+            t,
+            named(&[
+                ("param1", s(svc)),
+                ("param2", s(state)),
+                ("Binary", Value::Binary(vec![0x77, 0, 0x75, 0, 0x61, 0, 0x75, 0])),
+            ]),
+        );
+        e.qualifiers(16384).pid(740);
+        e
+    }
+
     fn make(&mut self, t: DateTime<Utc>) -> Vec<Event> {
         let r = self.rng.range(0, 99);
         match self.kind {
             NoiseKind::System => {
                 if r < 55 {
-                    let svc = *self.rng.pick(SERVICES);
-                    let state = if self.rng.chance(0.5) {
-                        "running"
-                    } else {
-                        "stopped"
-                    };
-                    let mut e = self.ev(
-                        &SCM,
-                        7036,
-                        t,
-                        named(&[
-                            ("param1", s(svc)),
-                            ("param2", s(state)),
-                            ("Binary", Value::Binary(vec![0x77, 0, 0x75, 0, 0x61, 0, 0x75, 0])),
-                        ]),
-                    );
-                    e.qualifiers(16384).pid(740);
-                    vec![e]
+                    vec![self.scm_7036(t)]
                 } else if r < 70 {
                     let (keys, pages) = (self.rng.range(1, 900) as u32, self.rng.range(1, 400) as u32);
                     let mut e = self.ev(
@@ -346,24 +351,7 @@ impl NoiseStream {
             NoiseKind::BusySystem => {
                 // SCM 7036 about ordinary services, four in five batches; the rest as System.
                 if r < 80 {
-                    let svc = *self.rng.pick(SERVICES);
-                    let state = if self.rng.chance(0.5) {
-                        "running"
-                    } else {
-                        "stopped"
-                    };
-                    let mut e = self.ev(
-                        &SCM,
-                        7036,
-                        t,
-                        named(&[
-                            ("param1", s(svc)),
-                            ("param2", s(state)),
-                            ("Binary", Value::Binary(vec![0x77, 0, 0x75, 0, 0x61, 0, 0x75, 0])),
-                        ]),
-                    );
-                    e.qualifiers(16384).pid(740);
-                    vec![e]
+                    vec![self.scm_7036(t)]
                 } else {
                     let saved = self.kind;
                     self.kind = NoiseKind::System;
