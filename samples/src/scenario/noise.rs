@@ -6,10 +6,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::host::{
-    EventExt, SID_NETWORK_SERVICE, SID_SYSTEM, activity_guid, base_event, event_xml, named, s,
+    EventExt, Logon4624, LogonAccount, SID_NETWORK_SERVICE, SID_SYSTEM, ZERO_GUID, activity_guid, base_event,
+    event_xml, named, s, sid_value,
 };
 use super::providers::*;
-use crate::evtx::{Event, Payload, Sid, Value};
+use crate::evtx::{Event, Payload, Value};
 use crate::rng::Rng;
 
 const SERVICES: &[&str] = &[
@@ -217,55 +218,38 @@ impl NoiseStream {
             NoiseKind::Security => {
                 let logon_id = self.rng.range(0x10000, 0xfffffff);
                 if r < 50 {
-                    let mut a = self.ev(
-                        &SECURITY,
-                        4624,
-                        t,
-                        named(&[
-                            ("SubjectUserSid", sid(SID_SYSTEM)),
-                            ("SubjectUserName", s("WKS$")),
-                            ("SubjectDomainName", s("CORP")),
-                            ("SubjectLogonId", Value::HexInt64(0x3e7)),
-                            ("TargetUserSid", sid(SID_SYSTEM)),
-                            ("TargetUserName", s("SYSTEM")),
-                            ("TargetDomainName", s("NT AUTHORITY")),
-                            ("TargetLogonId", Value::HexInt64(0x3e7)),
-                            ("LogonType", Value::UInt32(5)),
-                            ("LogonProcessName", s("Advapi  ")),
-                            ("AuthenticationPackageName", s("Negotiate")),
-                            ("WorkstationName", s("-")),
-                            (
-                                "LogonGuid",
-                                Value::Guid(crate::evtx::Guid {
-                                    d1: 0,
-                                    d2: 0,
-                                    d3: 0,
-                                    d4: [0; 8],
-                                }),
-                            ),
-                            ("TransmittedServices", s("-")),
-                            ("LmPackageName", s("-")),
-                            ("KeyLength", Value::UInt32(0)),
-                            ("ProcessId", Value::HexInt64(0x2d0)),
-                            ("ProcessName", s(r"C:\Windows\System32\services.exe")),
-                            ("IpAddress", s("-")),
-                            ("IpPort", s("-")),
-                            ("ImpersonationLevel", s("%%1833")),
-                            ("RestrictedAdminMode", s("-")),
-                            ("TargetOutboundUserName", s("-")),
-                            ("TargetOutboundDomainName", s("-")),
-                            ("VirtualAccount", s("%%1843")),
-                            ("TargetLinkedLogonId", Value::HexInt64(0)),
-                            ("ElevatedToken", s("%%1842")),
-                        ]),
-                    );
+                    let logon = Logon4624 {
+                        subject: LogonAccount {
+                            sid: SID_SYSTEM,
+                            name: "WKS$",
+                            domain: "CORP",
+                            logon_id: 0x3e7,
+                        },
+                        target: LogonAccount {
+                            sid: SID_SYSTEM,
+                            name: "SYSTEM",
+                            domain: "NT AUTHORITY",
+                            logon_id: 0x3e7,
+                        },
+                        logon_type: 5,
+                        logon_process: "Advapi  ",
+                        package: "Negotiate",
+                        workstation: "-",
+                        logon_guid: ZERO_GUID,
+                        process_id: 0x2d0,
+                        process_name: r"C:\Windows\System32\services.exe",
+                        ip: "-",
+                        port: "-",
+                        restricted_admin: "-",
+                    };
+                    let mut a = self.ev(&SECURITY, 4624, t, logon.payload());
                     a.version(2).level(0).task_opcode(12544, 0);
                     let mut b = self.ev(
                         &SECURITY,
                         4672,
                         t,
                         named(&[
-                            ("SubjectUserSid", sid(SID_SYSTEM)),
+                            ("SubjectUserSid", sid_value(SID_SYSTEM)),
                             ("SubjectUserName", s("SYSTEM")),
                             ("SubjectDomainName", s("NT AUTHORITY")),
                             ("SubjectLogonId", Value::HexInt64(0x3e7)),
@@ -280,7 +264,7 @@ impl NoiseStream {
                         4634,
                         t,
                         named(&[
-                            ("TargetUserSid", sid(SID_NETWORK_SERVICE)),
+                            ("TargetUserSid", sid_value(SID_NETWORK_SERVICE)),
                             ("TargetUserName", s("NETWORK SERVICE")),
                             ("TargetDomainName", s("NT AUTHORITY")),
                             ("TargetLogonId", Value::HexInt64(logon_id)),
@@ -297,8 +281,11 @@ impl NoiseStream {
                         named(&[
                             ("TargetUserName", s("Administrator")),
                             ("TargetDomainName", s("BUILTIN")),
-                            ("TargetSid", sid("S-1-5-21-1004336348-1177238915-682003330-500")),
-                            ("SubjectUserSid", sid(SID_SYSTEM)),
+                            (
+                                "TargetSid",
+                                sid_value("S-1-5-21-1004336348-1177238915-682003330-500"),
+                            ),
+                            ("SubjectUserSid", sid_value(SID_SYSTEM)),
                             ("SubjectUserName", s("SYSTEM")),
                             ("SubjectDomainName", s("NT AUTHORITY")),
                             ("SubjectLogonId", Value::HexInt64(0x3e7)),
@@ -416,62 +403,45 @@ impl NoiseStream {
                     )
                 };
             let logon_guid = activity_guid(&mut self.rng);
-            let mut a = self.ev(
-                &SECURITY,
-                4624,
-                t,
-                named(&[
-                    (
-                        "SubjectUserSid",
-                        sid(if logon_type == 3 { "S-1-0-0" } else { SID_SYSTEM }),
-                    ),
-                    ("SubjectUserName", s(if logon_type == 3 { "-" } else { "SRV$" })),
-                    ("SubjectDomainName", s(if logon_type == 3 { "-" } else { "CORP" })),
-                    (
-                        "SubjectLogonId",
-                        Value::HexInt64(if logon_type == 3 { 0 } else { 0x3e7 }),
-                    ),
-                    ("TargetUserSid", sid(&target_sid)),
-                    ("TargetUserName", s(&target_user)),
-                    ("TargetDomainName", s(target_domain)),
-                    ("TargetLogonId", Value::HexInt64(logon_id)),
-                    ("LogonType", Value::UInt32(logon_type)),
-                    (
-                        "LogonProcessName",
-                        s(if package == "Kerberos" {
-                            "Kerberos"
-                        } else {
-                            "NtLmSsp "
-                        }),
-                    ),
-                    ("AuthenticationPackageName", s(package)),
-                    ("WorkstationName", s("-")),
-                    ("LogonGuid", Value::Guid(logon_guid)),
-                    ("TransmittedServices", s("-")),
-                    (
-                        "LmPackageName",
-                        s(if package == "NTLM" { "NTLM V2" } else { "-" }),
-                    ),
-                    (
-                        "KeyLength",
-                        Value::UInt32(if package == "NTLM" { 128 } else { 0 }),
-                    ),
-                    (
-                        "ProcessId",
-                        Value::HexInt64(if logon_type == 3 { 0 } else { 0x2d0 }),
-                    ),
-                    ("ProcessName", s(process)),
-                    ("IpAddress", s(&ip)),
-                    ("IpPort", s(&port)),
-                    ("ImpersonationLevel", s("%%1833")),
-                    ("RestrictedAdminMode", s("-")),
-                    ("TargetOutboundUserName", s("-")),
-                    ("TargetOutboundDomainName", s("-")),
-                    ("VirtualAccount", s("%%1843")),
-                    ("TargetLinkedLogonId", Value::HexInt64(0)),
-                    ("ElevatedToken", s("%%1842")),
-                ]),
-            );
+            let network = logon_type == 3;
+            let logon = Logon4624 {
+                subject: if network {
+                    LogonAccount {
+                        sid: "S-1-0-0",
+                        name: "-",
+                        domain: "-",
+                        logon_id: 0,
+                    }
+                } else {
+                    LogonAccount {
+                        sid: SID_SYSTEM,
+                        name: "SRV$",
+                        domain: "CORP",
+                        logon_id: 0x3e7,
+                    }
+                },
+                target: LogonAccount {
+                    sid: &target_sid,
+                    name: &target_user,
+                    domain: target_domain,
+                    logon_id,
+                },
+                logon_type,
+                logon_process: if package == "Kerberos" {
+                    "Kerberos"
+                } else {
+                    "NtLmSsp "
+                },
+                package,
+                workstation: "-",
+                logon_guid,
+                process_id: if network { 0 } else { 0x2d0 },
+                process_name: process,
+                ip: &ip,
+                port: &port,
+                restricted_admin: "-",
+            };
+            let mut a = self.ev(&SECURITY, 4624, t, logon.payload());
             a.version(2).level(0).task_opcode(12544, 0);
             let mut batch = vec![a];
             // Administrators and services get special privileges (4672) at logon.
@@ -481,7 +451,7 @@ impl NoiseStream {
                     4672,
                     t,
                     named(&[
-                        ("SubjectUserSid", sid(&target_sid)),
+                        ("SubjectUserSid", sid_value(&target_sid)),
                         ("SubjectUserName", s(&target_user)),
                         ("SubjectDomainName", s(target_domain)),
                         ("SubjectLogonId", Value::HexInt64(logon_id)),
@@ -498,7 +468,7 @@ impl NoiseStream {
                 4634,
                 logoff,
                 named(&[
-                    ("TargetUserSid", sid(&target_sid)),
+                    ("TargetUserSid", sid_value(&target_sid)),
                     ("TargetUserName", s(&target_user)),
                     ("TargetDomainName", s(target_domain)),
                     ("TargetLogonId", Value::HexInt64(logon_id)),
@@ -517,7 +487,7 @@ impl NoiseStream {
                 4688,
                 t,
                 named(&[
-                    ("SubjectUserSid", sid(SID_SYSTEM)),
+                    ("SubjectUserSid", sid_value(SID_SYSTEM)),
                     ("SubjectUserName", s("SRV$")),
                     ("SubjectDomainName", s("CORP")),
                     ("SubjectLogonId", Value::HexInt64(0x3e7)),
@@ -526,12 +496,12 @@ impl NoiseStream {
                     ("TokenElevationType", s("%%1936")),
                     ("ProcessId", Value::HexInt64(parent_pid)),
                     ("CommandLine", s(&command_line)),
-                    ("TargetUserSid", sid("S-1-0-0")),
+                    ("TargetUserSid", sid_value("S-1-0-0")),
                     ("TargetUserName", s("-")),
                     ("TargetDomainName", s("-")),
                     ("TargetLogonId", Value::HexInt64(0)),
                     ("ParentProcessName", s(r"C:\Windows\System32\services.exe")),
-                    ("MandatoryLabel", sid("S-1-16-16384")),
+                    ("MandatoryLabel", sid_value("S-1-16-16384")),
                 ]),
             );
             e.version(2).level(0).task_opcode(13312, 0);
@@ -573,14 +543,6 @@ const BUSY_COMMANDS: &[(&str, &str)] = &[
         r#"C:\Windows\system32\cmd.exe /c "C:\Scripts\rotate-logs.cmd" D:\Logs\IIS --keep-days"#,
     ),
 ];
-
-fn sid(text: &str) -> Value {
-    Value::Sid(Sid::parse(text).unwrap_or(Sid {
-        revision: 1,
-        authority: 0,
-        sub_authorities: vec![0],
-    }))
-}
 
 impl Iterator for NoiseStream {
     type Item = Event;

@@ -12,7 +12,8 @@ use rdpdiag_schemas::{Role, RootCauseId};
 use super::catalog::{ScenarioKind, ScenarioSpec};
 use super::config::{ClientConfig, OsVersion, ProfileEntry, ServerConfig, default_rdp_rule_strings};
 use super::host::{
-    EventExt, HostSim, SID_NETWORK_SERVICE, SID_SYSTEM, activity_guid, client_triple, event_xml, named, s,
+    EventExt, HostSim, Logon4624, LogonAccount, SID_NETWORK_SERVICE, SID_SYSTEM, ZERO_GUID, activity_guid,
+    client_triple, event_xml, named, s, sid_value,
 };
 use super::providers::*;
 use crate::evtx::{Element, Guid, Payload, Value};
@@ -757,81 +758,47 @@ impl World {
         process: &str,
         package: &str,
     ) {
-        let sid = self.server.user_sid.clone();
-        let data = [
-            (
-                "SubjectUserSid",
-                Value::Sid(sid_or_null(if logon_type == 10 { SID_SYSTEM } else { "S-1-0-0" })),
-            ),
-            (
-                "SubjectUserName",
-                s(if logon_type == 10 {
-                    &self.server.short_name
-                } else {
-                    "-"
-                }),
-            ),
-            (
-                "SubjectDomainName",
-                s(if logon_type == 10 { "CORP" } else { "-" }),
-            ),
-            (
-                "SubjectLogonId",
-                Value::HexInt64(if logon_type == 10 { 0x3e7 } else { 0 }),
-            ),
-            ("TargetUserSid", Value::Sid(sid_or_null(&sid))),
-            ("TargetUserName", s(&self.server.user_name)),
-            ("TargetDomainName", s(&self.server.domain)),
-            ("TargetLogonId", Value::HexInt64(logon_id)),
-            ("LogonType", Value::UInt32(logon_type)),
-            ("LogonProcessName", s(process)),
-            ("AuthenticationPackageName", s(package)),
-            ("WorkstationName", s(&self.client.short_name)),
-            (
-                "LogonGuid",
-                Value::Guid(Guid {
-                    d1: 0,
-                    d2: 0,
-                    d3: 0,
-                    d4: [0; 8],
-                }),
-            ),
-            ("TransmittedServices", s("-")),
-            (
-                "LmPackageName",
-                s(if package == "NTLM" { "NTLM V2" } else { "-" }),
-            ),
-            (
-                "KeyLength",
-                Value::UInt32(if package == "NTLM" { 128 } else { 0 }),
-            ),
-            (
-                "ProcessId",
-                Value::HexInt64(if logon_type == 10 { 0x2a8 } else { 0 }),
-            ),
-            (
-                "ProcessName",
-                s(if logon_type == 10 {
-                    r"C:\Windows\System32\svchost.exe"
-                } else {
-                    "-"
-                }),
-            ),
-            ("IpAddress", s(ip)),
-            ("IpPort", s("0")),
-            ("ImpersonationLevel", s("%%1833")),
-            (
-                "RestrictedAdminMode",
-                s(if logon_type == 10 { "%%1843" } else { "-" }),
-            ),
-            ("TargetOutboundUserName", s("-")),
-            ("TargetOutboundDomainName", s("-")),
-            ("VirtualAccount", s("%%1843")),
-            ("TargetLinkedLogonId", Value::HexInt64(0)),
-            ("ElevatedToken", s("%%1842")),
-        ];
+        let remote = logon_type == 10;
+        let payload = Logon4624 {
+            subject: if remote {
+                LogonAccount {
+                    sid: SID_SYSTEM,
+                    name: &self.server.short_name,
+                    domain: "CORP",
+                    logon_id: 0x3e7,
+                }
+            } else {
+                LogonAccount {
+                    sid: "S-1-0-0",
+                    name: "-",
+                    domain: "-",
+                    logon_id: 0,
+                }
+            },
+            target: LogonAccount {
+                sid: &self.server.user_sid,
+                name: &self.server.user_name,
+                domain: &self.server.domain,
+                logon_id,
+            },
+            logon_type,
+            logon_process: process,
+            package,
+            workstation: &self.client.short_name,
+            logon_guid: ZERO_GUID,
+            process_id: if remote { 0x2a8 } else { 0 },
+            process_name: if remote {
+                r"C:\Windows\System32\svchost.exe"
+            } else {
+                "-"
+            },
+            ip,
+            port: "0",
+            restricted_admin: if remote { "%%1843" } else { "-" },
+        }
+        .payload();
         self.server
-            .log(&SECURITY, 4624, t, named(&data))
+            .log(&SECURITY, 4624, t, payload)
             .version(2)
             .level(0)
             .task_opcode(12544, 0)
@@ -840,11 +807,11 @@ impl World {
 
     fn security_failed_logon(&mut self, t: DateTime<Utc>, ip: &str, user: &str, status: u32, sub: u32) {
         let data = [
-            ("SubjectUserSid", Value::Sid(sid_or_null("S-1-0-0"))),
+            ("SubjectUserSid", sid_value("S-1-0-0")),
             ("SubjectUserName", s("-")),
             ("SubjectDomainName", s("-")),
             ("SubjectLogonId", Value::HexInt64(0)),
-            ("TargetUserSid", Value::Sid(sid_or_null("S-1-0-0"))),
+            ("TargetUserSid", sid_value("S-1-0-0")),
             ("TargetUserName", s(user)),
             ("TargetDomainName", s(&self.server.domain)),
             ("Status", Value::HexInt32(status)),
@@ -1336,14 +1303,6 @@ impl World {
 
 fn net_ms(rng: &mut Rng) -> Duration {
     ms(rng.range(2, 25) as i64)
-}
-
-fn sid_or_null(s: &str) -> crate::evtx::Sid {
-    crate::evtx::Sid::parse(s).unwrap_or(crate::evtx::Sid {
-        revision: 1,
-        authority: 0,
-        sub_authorities: vec![0],
-    })
 }
 
 /// FNV-1a of a name, to give each scenario its own stream for the same seed.

@@ -8,10 +8,11 @@
 //! `World::apply_cause_config`). `fail_cert_key_unreadable`: the events of one failed attempt
 //! (called by `World::attempt`).
 
-use super::super::{World, ms, sid_or_null};
+use super::super::{World, ms};
 use super::Stage;
 use crate::evtx::{Guid, Payload, Value};
 use crate::rng::Rng;
+use crate::scenario::host::sid_value;
 use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, named, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
@@ -81,7 +82,7 @@ impl World {
                 5058,
                 t - ms(2),
                 named(&[
-                    ("SubjectUserSid", Value::Sid(sid_or_null(SID_NETWORK_SERVICE))),
+                    ("SubjectUserSid", sid_value(SID_NETWORK_SERVICE)),
                     ("SubjectUserName", s(&format!("{}$", self.server.short_name))),
                     ("SubjectDomainName", s("CORP")),
                     ("SubjectLogonId", Value::HexInt64(0x3e4)),

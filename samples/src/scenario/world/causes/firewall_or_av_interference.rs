@@ -7,10 +7,11 @@
 //! `World::apply_cause_config`). `fail_firewall_or_av_interference`: the events of one failed attempt
 //! (called by `World::attempt`).
 
-use super::super::{World, ms, sid_or_null};
+use super::super::{World, ms};
 use super::Stage;
 use crate::evtx::Value;
 use crate::rng::Rng;
+use crate::scenario::host::sid_value;
 use crate::scenario::host::{EventExt, SID_SYSTEM, named, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
@@ -69,7 +70,7 @@ impl World {
                     ("EdgeTraversal", Value::UInt32(0)),
                     ("LooseSourceMapped", Value::UInt32(0)),
                     ("SecurityOptions", Value::UInt32(0)),
-                    ("ModifyingUser", Value::Sid(sid_or_null(SID_SYSTEM))),
+                    ("ModifyingUser", sid_value(SID_SYSTEM)),
                     (
                         "ModifyingApplication",
                         s(r"C:\Program Files\Contoso\Endpoint Protection\cepsvc.exe"),
@@ -115,8 +116,8 @@ impl World {
                         ("FilterRTID", Value::UInt64(rng.range(60_000, 90_000))),
                         ("LayerName", s("%%14610")),
                         ("LayerRTID", Value::UInt64(44)),
-                        ("RemoteUserID", Value::Sid(sid_or_null("S-1-0-0"))),
-                        ("RemoteMachineID", Value::Sid(sid_or_null("S-1-0-0"))),
+                        ("RemoteUserID", sid_value("S-1-0-0")),
+                        ("RemoteMachineID", sid_value("S-1-0-0")),
                     ]),
                 )
                 .level(0)
