@@ -648,6 +648,27 @@ impl World {
     }
 
     /// The server tears a connection down: 226 (ErrorCode) -> 72 OnDisconnected -> 102 -> 103.
+    /// RdpCoreTS 139: the security layer of the connection failed with `code` (warning,
+    /// NETWORK SERVICE, the connection's ActivityID).
+    pub(in crate::scenario::world) fn security_layer_failed(
+        &mut self,
+        t: DateTime<Utc>,
+        sact: Guid,
+        code: u32,
+    ) {
+        let ip = self.client.ip.clone();
+        self.server
+            .log(
+                &RDPCORETS,
+                139,
+                t,
+                named(&[("ResultCode", Value::HexInt32(code)), ("IPString", s(&ip))]),
+            )
+            .level(3)
+            .activity(sact)
+            .user(SID_NETWORK_SERVICE);
+    }
+
     fn server_teardown(&mut self, t: DateTime<Utc>, sact: Guid, error: u32, reason: u32) {
         let ns = SID_NETWORK_SERVICE;
         self.server

@@ -10,9 +10,9 @@
 
 use super::super::{CertFact, World, hex_upper, ms, thumb};
 use super::Stage;
-use crate::evtx::{Guid, Payload, Value};
+use crate::evtx::{Guid, Payload};
 use crate::rng::Rng;
-use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, named, s};
+use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
 
@@ -111,19 +111,7 @@ impl World {
             "server",
             "System Schannel 36870 ErrorCode 0x8009030E (no credentials) within 100 ms of each 131/261",
         );
-        self.server
-            .log(
-                &RDPCORETS,
-                139,
-                t + ms(1),
-                named(&[
-                    ("ResultCode", Value::HexInt32(0x8009_030E)),
-                    ("IPString", s(&self.client.ip.clone())),
-                ]),
-            )
-            .level(3)
-            .activity(sact)
-            .user(SID_NETWORK_SERVICE);
+        self.security_layer_failed(t + ms(1), sact, 0x8009_030E);
         self.server_teardown(t + ms(3), sact, 0x8009_030E, 4);
         t - ts + ms(rng.range(5, 40) as i64)
     }

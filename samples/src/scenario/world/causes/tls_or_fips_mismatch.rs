@@ -12,7 +12,7 @@ use super::Stage;
 use crate::evtx::{Guid, Value};
 use crate::rng::Rng;
 use crate::scenario::config::ProtocolSwitch;
-use crate::scenario::host::{EventExt, SID_NETWORK_SERVICE, SID_SYSTEM, named, s};
+use crate::scenario::host::{EventExt, SID_SYSTEM, named, s};
 use crate::scenario::providers::*;
 use chrono::{DateTime, Duration, Utc};
 
@@ -81,19 +81,7 @@ impl World {
             .level(2)
             .user(SID_SYSTEM)
             .pid(pid + 4);
-        self.server
-            .log(
-                &RDPCORETS,
-                139,
-                t + ms(1),
-                named(&[
-                    ("ResultCode", Value::HexInt32(0x8009_0331)),
-                    ("IPString", s(&self.client.ip.clone())),
-                ]),
-            )
-            .level(3)
-            .activity(sact)
-            .user(SID_NETWORK_SERVICE);
+        self.security_layer_failed(t + ms(1), sact, 0x8009_0331);
         self.server_teardown(t + ms(3), sact, 0x8009_0331, 4);
         let after = t - ts + ms(rng.range(5, 30) as i64);
         self.client
