@@ -26,11 +26,10 @@ pub struct ServerConnection {
     pub accept: DateTime<Utc>,
     /// Client address as `ip:port` (131 ClientIP), when logged.
     pub client_ip: Option<String>,
-    /// RCM 1149 for this connection.
-    pub authenticated: bool,
-    /// When its first 1149 was logged: what happens once the user is logged on (profile load)
-    /// is timed from it, not from the accept (audit section 1, profile row).
-    #[serde(skip)]
+    /// When its first RCM 1149 was logged (`None`: never authenticated). What happens once the
+    /// user is logged on (profile load) is timed from it, not from the accept (audit section 1,
+    /// profile row). Serialized as the `authenticated` flag.
+    #[serde(rename = "authenticated", serialize_with = "serialize_is_some")]
     pub authenticated_at: Option<DateTime<Utc>>,
     /// Last event of the connection.
     pub end: DateTime<Utc>,
@@ -38,6 +37,17 @@ pub struct ServerConnection {
     pub records: Vec<u64>,
     /// Event ids seen, in order.
     pub event_ids: Vec<u32>,
+}
+
+impl ServerConnection {
+    /// Whether RCM 1149 was logged for this connection.
+    pub fn authenticated(&self) -> bool {
+        self.authenticated_at.is_some()
+    }
+}
+
+fn serialize_is_some<S: serde::Serializer>(v: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(v.is_some())
 }
 
 /// What kind of server event saw a client address.
@@ -222,7 +232,6 @@ fn build_connections(
                     activity_id: e.activity_id.as_deref().map(str::to_ascii_lowercase),
                     accept: e.time_utc,
                     client_ip: e.field_text("ClientIP"),
-                    authenticated: false,
                     authenticated_at: None,
                     end: e.time_utc,
                     // Room for a connection's usual events (131, 261, 1149, ...): no regrowth.
@@ -266,7 +275,6 @@ fn build_connections(
             c.event_ids.push(e.event_id);
             c.end = c.end.max(e.time_utc);
             if is(e, RCM_CHANNEL, 1149) {
-                c.authenticated = true;
                 c.authenticated_at.get_or_insert(e.time_utc);
             }
         }
@@ -346,7 +354,7 @@ pub fn merge_sightings(connections: &[ServerConnection], others: Vec<Sighting>) 
             time: c.accept,
             ip: ip_only(c.client_ip.as_deref()?),
             kind: SightingKind::Accept,
-            outcome: Some(((c.end - c.accept).num_milliseconds(), c.authenticated)),
+            outcome: Some(((c.end - c.accept).num_milliseconds(), c.authenticated())),
         })
     });
     let mut out: Vec<Sighting> = Vec::with_capacity(connections.len() + others.len());
@@ -389,8 +397,7 @@ mod tests {
             activity_id: None,
             accept: at(accept_ms),
             client_ip: ip,
-            authenticated: accept_ms % 2 == 0,
-            authenticated_at: None,
+            authenticated_at: (accept_ms % 2 == 0).then(|| at(accept_ms + 700)),
             end: at(accept_ms + 1500),
             records: Vec::new(),
             event_ids: Vec::new(),
@@ -431,8 +438,8 @@ mod tests {
 
     fn conn_key(c: &ServerConnection) -> String {
         format!(
-            "{:?} {} {:?} {} {} {:?} {:?}",
-            c.activity_id, c.accept, c.client_ip, c.authenticated, c.end, c.records, c.event_ids
+            "{:?} {} {:?} {:?} {} {:?} {:?}",
+            c.activity_id, c.accept, c.client_ip, c.authenticated_at, c.end, c.records, c.event_ids
         )
     }
 
@@ -505,7 +512,7 @@ mod tests {
                         time: c.accept,
                         ip: ip_only(c.client_ip.as_deref()?),
                         kind: SightingKind::Accept,
-                        outcome: Some(((c.end - c.accept).num_milliseconds(), c.authenticated)),
+                        outcome: Some(((c.end - c.accept).num_milliseconds(), c.authenticated())),
                     })
                 })
                 .collect();

@@ -174,7 +174,7 @@ pub const MAX_SERVER_ONLY_ATTEMPTS: usize = 200;
 /// such connections there were in all.
 fn server_only_attempts(connections: &[ServerConnection]) -> (Vec<(usize, ClientAttempt)>, usize) {
     let failed: Vec<usize> = (0..connections.len())
-        .filter(|&i| !connections[i].authenticated)
+        .filter(|&i| !connections[i].authenticated())
         .collect();
     let total = failed.len();
     let keep = &failed[total.saturating_sub(MAX_SERVER_ONLY_ATTEMPTS)..];
@@ -320,7 +320,7 @@ pub fn correlate(client: Option<&Host>, server: Option<&Host>) -> Correlation {
             }
             _ => None,
         };
-        let authenticated = a.logged_on || (conn.is_some_and(|c| c.authenticated) && rcm_1149_proves_logon);
+        let authenticated = a.logged_on || (conn.is_some_and(|c| c.authenticated()) && rcm_1149_proves_logon);
         paired.push(PairedAttempt {
             attempt: a,
             connection,
@@ -377,7 +377,6 @@ mod tests {
             activity_id: None,
             accept,
             client_ip: ip.map(|i| format!("{i}:50000")),
-            authenticated: false,
             authenticated_at: None,
             end: accept,
             records: Vec::new(),

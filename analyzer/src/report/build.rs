@@ -75,10 +75,10 @@ fn server_summary(server: &Host, corr: &Correlation) -> Option<ReportServerSumma
         return None;
     }
     let failed: Vec<&crate::correlate::ServerConnection> =
-        conns.iter().filter(|c| !c.authenticated).collect();
-    let last_success = conns.iter().filter(|c| c.authenticated).map(|c| c.accept).max();
+        conns.iter().filter(|c| !c.authenticated()).collect();
+    let last_success = conns.iter().filter(|c| c.authenticated()).map(|c| c.accept).max();
     // Connections come in accept order (`server_connections`).
-    let trailing = conns.iter().rev().take_while(|c| !c.authenticated).count();
+    let trailing = conns.iter().rev().take_while(|c| !c.authenticated()).count();
     let all_failing_since = (trailing >= 3)
         .then(|| conns.get(conns.len() - trailing).map(|c| c.accept))
         .flatten();
