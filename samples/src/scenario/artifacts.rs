@@ -502,9 +502,12 @@ struct IpInterfaceListing {
     interfaces: Vec<IpInterfaceJson>,
 }
 
-/// `Get-NetIPInterface` of a host: its adapter (MTU 1500), the loopback pseudo-interface
-/// (NlMtu 4294967295 on real Windows) and, when given, a VPN adapter `(description, mtu,
-/// connected)`; each interface once per address family, as Windows lists them.
+/// `Get-NetIPInterface` of a host: its adapter (MTU 1500, Ethernet's), the loopback
+/// pseudo-interface and, when given, a VPN adapter `(description, mtu, connected)`; each
+/// interface once per address family, as Windows lists them (Microsoft's Get-NetIPInterface
+/// documentation: one MSFT_NetIPInterface per interface and family). Loopback's NlMtu of
+/// 4294967295 is what Windows prints for it (inference from outputs seen, not a documented
+/// value); the analyzer treats it as loopback by its alias as well.
 fn net_ip_interfaces_file(adapter: &str, vpn: Option<&(String, u32, bool)>) -> HostFile {
     let mut interfaces = Vec::new();
     let mut add =

@@ -1236,7 +1236,9 @@ impl World {
             }
         }
         if self.facts.client_vpn.is_none() {
-            // A VPN client installed but not connected: its adapter is listed, Disconnected.
+            // A VPN client installed but not connected: its adapter is listed, Disconnected
+            // (Get-NetIPInterface lists every interface with its ConnectionState: Microsoft's
+            // Get-NetIPInterface documentation; that home PCs often have one is an inference).
             self.facts.client_vpn = Some(("PANGP Virtual Ethernet Adapter".into(), 1400, false));
             self.plant(
                 "client",
