@@ -138,29 +138,6 @@ pub fn clock_from_w32tm(text: &str, utc_offset_minutes: Option<i32>, now: DateTi
     }
 }
 
-/// IPv4 addresses on lines that mention IPv4 in `ipconfig /all` output (any language).
-pub fn addresses_from_ipconfig(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| l.contains("IPv4")) {
-        let Some((_, value)) = line.split_once(':') else {
-            continue;
-        };
-        let candidate: String = value
-            .trim()
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        if let Ok(ip) = candidate.parse::<std::net::Ipv4Addr>()
-            && !ip.is_loopback()
-            && !ip.is_unspecified()
-            && !out.contains(&candidate)
-        {
-            out.push(candidate);
-        }
-    }
-    out
-}
-
 fn query(spec: CommandSpec, facts: &mut LiveFacts) -> Option<String> {
     let out = run(
         &spec,
@@ -401,11 +378,5 @@ mod tests {
         assert_eq!(c.sync_source.as_deref(), Some("dc01.corp.contoso.com"));
         assert_eq!(c.last_sync_utc.unwrap().to_rfc3339(), "2024-01-15T08:37:00+00:00");
         assert_eq!(c.host_utc_at_collection, now);
-    }
-
-    #[test]
-    fn ipconfig_addresses() {
-        let t = "   IPv4 Address. . . . . . . . . . . : 10.20.0.15(Preferred) \r\n   IPv4-Adresse  . . : 192.168.1.4\r\n   Subnet Mask . . : 255.255.0.0\r\n";
-        assert_eq!(addresses_from_ipconfig(t), ["10.20.0.15", "192.168.1.4"]);
     }
 }

@@ -2,7 +2,7 @@
 //! of each event log (the collector cannot depend on the analyzer, so the set lives here).
 //!
 //! It is the union of the analyzer's built-in interest table
-//! (`analyzer/src/evtx_ingest/interest.rs`, `DEFAULT_RULES`) and of the events the embedded
+//! (`analyzer/evtx/src/interest.rs`, `DEFAULT_RULES`) and of the events the embedded
 //! rule catalog names (`Catalog::wanted_events`), by channel and id only: provider and payload
 //! conditions are left to the analyzer, so this set is a superset. A test in the analyzer
 //! (`analyzer/tests/it/redacted_events.rs`) fails when either grows beyond it.

@@ -1,7 +1,7 @@
 //! The registry keys and values the analyzer reads: what `--redact` keeps of registry hives and
 //! `reg export` files (the collector cannot depend on the analyzer, so the list lives here).
 //!
-//! The analyzer reads hives through this list (`analyzer/src/facts/registry.rs`, `hive_include`),
+//! The analyzer reads hives through this list (`analyzer/ingest/src/facts/registry.rs`, `hive_include`),
 //! and a test there fails when the facts name a registry path the list does not keep; the
 //! redacted-bundles test checks that reduced bundles give the same facts and diagnosis.
 //! Paths are relative to the hive root. A segment `CurrentControlSet` matches `ControlSetNNN`
@@ -85,7 +85,7 @@ const fn subtree(hive: RegistryHive, path: &'static str) -> KeyInterest {
 
 use RegistryHive::{NtUser, Software, System};
 
-/// Every key the analyzer reads (the facts of `analyzer/src/facts/registry.rs`; the value names in
+/// Every key the analyzer reads (the facts of `analyzer/ingest/src/facts/registry.rs`; the value names in
 /// `Named` are the ones it reads there).
 pub const REGISTRY_INTEREST: &[KeyInterest] = &[
     // `Current` names the control set `CurrentControlSet` stands for.

@@ -81,7 +81,9 @@ fn the_panic_classifier_tells_our_code_from_third_party_crates() {
     assert!(entry::third_party_location(
         "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/notatin-1.0.1/src/cell_key_node.rs"
     ));
-    assert!(!entry::third_party_location("analyzer/src/registry/hive.rs"));
+    assert!(!entry::third_party_location(
+        "analyzer/artifacts/src/registry/hive.rs"
+    ));
     let bt = "   0: std::backtrace::Backtrace::force_capture\n   1: core::panicking::panic_fmt\n   2: alloc::raw_vec::capacity_overflow\n   3: <notatin::parser::Parser as core::iter::Iterator>::next\n   4: rdpdiag::registry::hive::walk\n";
     assert_eq!(entry::third_party_backtrace(bt), Some(true));
     let ours = "   0: std::backtrace::Backtrace::force_capture\n   1: core::panicking::panic_bounds_check\n   2: rdpdiag::text_artifacts::certutil::parse\n";

@@ -76,9 +76,9 @@ fn the_redaction_keeps_every_event_the_analyzer_reads() {
 fn the_redaction_keeps_every_registry_key_the_analyzer_reads() {
     use rdpdiag_schemas::registry_interest::{Keep, ValueFilter, keep_full_path};
     let files = [
-        include_str!("../../src/facts/mod.rs"),
-        include_str!("../../src/facts/build.rs"),
-        include_str!("../../src/facts/registry.rs"),
+        include_str!("../../ingest/src/facts/mod.rs"),
+        include_str!("../../ingest/src/facts/build.rs"),
+        include_str!("../../ingest/src/facts/registry.rs"),
     ];
     let src = &without_use_statements(&files.concat());
     assert!(

@@ -264,9 +264,7 @@ impl Run {
         }
         if step.id == "ipconfig" {
             self.addresses
-                .extend(crate::live::addresses_from_ipconfig(&String::from_utf8_lossy(
-                    &bytes,
-                )));
+                .extend(rdpdiag_artifacts::host_addresses::ipconfig_addresses(&bytes));
         }
         let (status, error) = if problems.is_empty() {
             (ArtifactStatus::Ok, None)

@@ -3,7 +3,7 @@
 //! header and states, netsh labels and values, certutil labels and key lines, ipconfig and
 //! w32tm labels) and the dates (each culture's short date and time).
 //!
-//! Sources are those of the analyzer's tables (`analyzer/src/text_artifacts/locale.rs`); every
+//! Sources are those of the analyzer's tables (`analyzer/artifacts/src/text_artifacts/locale.rs`); every
 //! string not found in a source is marked "unverified" here too. Where no translation is known
 //! for a language (Japanese netsh and certutil labels), the strings written are marked
 //! unverified guesses: the analyzer does not know them, which is the point — such files must
