@@ -310,10 +310,7 @@ pub fn gather(want_client_log: bool) -> LiveFacts {
     }
     if want_client_log && f.rdp_enabled == Some(true) {
         let gli = query(
-            CommandSpec::new(
-                "wevtutil",
-                ["gli", "Microsoft-Windows-TerminalServices-RDPClient/Operational"],
-            ),
+            CommandSpec::new("wevtutil", ["gli", rdpdiag_schemas::channels::RDP_CLIENT]),
             &mut f,
         );
         f.client_log_records = gli.and_then(|t| {

@@ -11,6 +11,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rdpdiag_schemas::channels::{
+    APPLICATION, CAPI2, FIREWALL, GATEWAY, LSM_OPERATIONAL, RCM_ADMIN, RCM_OPERATIONAL, RDP_CLIENT,
+    RDPCORECDV, RDPCORETS, SECURITY, SESSION_BROKER, SESSION_BROKER_CLIENT, SYSTEM,
+};
 use rdpdiag_schemas::domain::TextFormat;
 use rdpdiag_schemas::{ArtifactKind, Role};
 
@@ -63,25 +67,26 @@ pub struct LogRow {
     pub opt_in: bool,
 }
 
-/// Event logs: the channels the analyzer reads (field guide 2, 3).
+/// Event logs: the channels the analyzer reads (field guide 2, 3; every one of
+/// `rdpdiag_schemas::channels::ALL`).
 #[rustfmt::skip]
 pub const EVENT_LOGS: &[LogRow] = &[
-    LogRow { channel: "Microsoft-Windows-TerminalServices-RDPClient/Operational", short: "RDPClient-Operational", roles: Roles::Client, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational", short: "RemoteDesktopServicesRdpCoreTS-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational", short: "TerminalServicesRemoteConnectionManager-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Admin", short: "TerminalServicesRemoteConnectionManager-Admin", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", short: "TerminalServicesLocalSessionManager-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-RemoteDesktopServices-RdpCoreCDV/Operational", short: "RemoteDesktopServicesRdpCoreCDV-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall", short: "WindowsFirewall-Firewall", roles: Roles::Server, opt_in: false },
+    LogRow { channel: RDP_CLIENT, short: "RDPClient-Operational", roles: Roles::Client, opt_in: false },
+    LogRow { channel: RDPCORETS, short: "RemoteDesktopServicesRdpCoreTS-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: RCM_OPERATIONAL, short: "TerminalServicesRemoteConnectionManager-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: RCM_ADMIN, short: "TerminalServicesRemoteConnectionManager-Admin", roles: Roles::Server, opt_in: false },
+    LogRow { channel: LSM_OPERATIONAL, short: "TerminalServicesLocalSessionManager-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: RDPCORECDV, short: "RemoteDesktopServicesRdpCoreCDV-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: FIREWALL, short: "WindowsFirewall-Firewall", roles: Roles::Server, opt_in: false },
     // RD Gateway and Connection Broker roles (audit 2026-12 section 3 items 1 and 6): absent on
     // most servers, where wevtutil's "channel not found" makes the step Skipped.
-    LogRow { channel: "Microsoft-Windows-TerminalServices-Gateway/Operational", short: "TerminalServicesGateway-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-TerminalServices-SessionBroker/Operational", short: "TerminalServicesSessionBroker-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-TerminalServices-SessionBroker-Client/Operational", short: "TerminalServicesSessionBroker-Client-Operational", roles: Roles::Server, opt_in: false },
-    LogRow { channel: "System", short: "System", roles: Roles::Any, opt_in: false },
-    LogRow { channel: "Application", short: "Application", roles: Roles::Any, opt_in: false },
-    LogRow { channel: "Microsoft-Windows-CAPI2/Operational", short: "CAPI2-Operational", roles: Roles::Any, opt_in: false },
-    LogRow { channel: "Security", short: "Security", roles: Roles::Any, opt_in: true },
+    LogRow { channel: GATEWAY, short: "TerminalServicesGateway-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: SESSION_BROKER, short: "TerminalServicesSessionBroker-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: SESSION_BROKER_CLIENT, short: "TerminalServicesSessionBroker-Client-Operational", roles: Roles::Server, opt_in: false },
+    LogRow { channel: SYSTEM, short: "System", roles: Roles::Any, opt_in: false },
+    LogRow { channel: APPLICATION, short: "Application", roles: Roles::Any, opt_in: false },
+    LogRow { channel: CAPI2, short: "CAPI2-Operational", roles: Roles::Any, opt_in: false },
+    LogRow { channel: SECURITY, short: "Security", roles: Roles::Any, opt_in: true },
 ];
 
 /// A registry key exported with `reg export` (live) — on a volume the hives are copied whole.
@@ -855,6 +860,15 @@ mod tests {
             probe_timeout: Duration::from_secs(5),
             skip: vec![],
         }
+    }
+
+    #[test]
+    fn the_plan_exports_every_channel_the_analyzer_reads_once() {
+        let planned: Vec<&str> = EVENT_LOGS.iter().map(|l| l.channel).collect();
+        for c in rdpdiag_schemas::channels::ALL {
+            assert_eq!(planned.iter().filter(|p| *p == c).count(), 1, "{c}");
+        }
+        assert_eq!(planned.len(), rdpdiag_schemas::channels::ALL.len());
     }
 
     #[test]

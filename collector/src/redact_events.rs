@@ -19,6 +19,7 @@ use std::io::{Read, Seek};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use evtx::{EvtxParser, ParserSettings};
+use rdpdiag_schemas::channels::{RCM_OPERATIONAL, RDP_CLIENT};
 use rdpdiag_schemas::event_interest::{payload_condition, wanted};
 use serde_json::{Map, Value};
 
@@ -76,9 +77,6 @@ const HOST_FIELDS: &[&str] = &[
     "ComputerName",
     "ServerName",
 ];
-
-const RDPCLIENT: &str = "Microsoft-Windows-TerminalServices-RDPClient/Operational";
-const RCM_OPERATIONAL: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
 
 /// Reads an EVTX file and returns its wanted records, redacted.
 pub fn redact_evtx<R: Read + Seek>(
@@ -303,7 +301,9 @@ fn redact_leaf(key: &str, parent: &str, ctx: &Ctx<'_>, s: &str, r: &Redactor, co
     }
     // RDP client: 1024/1025/1102 `Value` is the server as the user typed it, 1027 the domain,
     // 1029 a hash of the user name; 1026 `Value` is the numeric reason (field guide 2.1).
-    if ctx.channel.eq_ignore_ascii_case(RDPCLIENT) && key == "Value" && !s.bytes().all(|b| b.is_ascii_digit())
+    if ctx.channel.eq_ignore_ascii_case(RDP_CLIENT)
+        && key == "Value"
+        && !s.bytes().all(|b| b.is_ascii_digit())
     {
         if ctx.event_id == 1029 {
             return user(counts);
@@ -374,10 +374,10 @@ mod tests {
         assert_eq!(x["Param2"], r.domain_token("CONTOSO"));
         assert_eq!(x["Param3"], r.token(Category::Ip, "192.168.7.9"));
         let mut connect = json!({"EventData": {"Name": "Server Name", "Value": "rds01.contoso.com"}});
-        redact_event(&mut connect, &ctx(RDPCLIENT, 1024), &r, &mut c);
+        redact_event(&mut connect, &ctx(RDP_CLIENT, 1024), &r, &mut c);
         assert_eq!(connect["EventData"]["Value"], r.host_token("rds01.contoso.com"));
         let mut reason = json!({"EventData": {"Name": "Disconnect reason", "Value": "2308"}});
-        redact_event(&mut reason, &ctx(RDPCLIENT, 1026), &r, &mut c);
+        redact_event(&mut reason, &ctx(RDP_CLIENT, 1026), &r, &mut c);
         assert_eq!(reason["EventData"]["Value"], "2308");
     }
 }

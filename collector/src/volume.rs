@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
+use rdpdiag_schemas::channels;
 use rdpdiag_schemas::manifest::{OsInfo, TimeZoneInfo};
 
 use crate::hive::{Hive, current_control_set};
@@ -365,12 +366,11 @@ impl VolumeLayout {
                 .and_then(|p| evtx_has_records(&p))
                 .unwrap_or(false)
         };
-        let client = has("Microsoft-Windows-TerminalServices-RDPClient/Operational")
+        let client = has(channels::RDP_CLIENT)
             || !find_traces(&self.users_root(), &[], DateTime::<Utc>::MIN_UTC)
                 .0
                 .is_empty();
-        let server = has("Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational")
-            || has("Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational");
+        let server = has(channels::RCM_OPERATIONAL) || has(channels::RDPCORETS);
         (client, server)
     }
 }

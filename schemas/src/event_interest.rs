@@ -7,7 +7,12 @@
 //! conditions are left to the analyzer, so this set is a superset. A test in the analyzer
 //! (`analyzer/tests/it/redacted_events.rs`) fails when either grows beyond it.
 
-/// Channel name (as `<Channel>` writes it) and inclusive event id ranges.
+use crate::channels::{
+    APPLICATION, CAPI2, FIREWALL, GATEWAY, LSM_OPERATIONAL, RCM_ADMIN, RCM_OPERATIONAL, RDP_CLIENT,
+    RDPCORECDV, RDPCORETS, SECURITY, SESSION_BROKER, SESSION_BROKER_CLIENT, SYSTEM,
+};
+
+/// Channel name (as `<Channel>` writes it, one of [`crate::channels`]) and inclusive event id ranges.
 pub type ChannelInterest = (&'static str, &'static [(u32, u32)]);
 
 /// RemoteConnectionManager ids the analyzer reads (Operational and Admin); its interest table
@@ -24,12 +29,12 @@ pub const RCM_IDS: &[(u32, u32)] = &[
 /// Every channel and event id range the analyzer can use (field guide sections 2 and 3).
 pub const EVENT_INTEREST: &[ChannelInterest] = &[
     (
-        "Microsoft-Windows-TerminalServices-RDPClient/Operational",
+        RDP_CLIENT,
         // 138: a rule names it without a channel (the vocabulary's channels x its ids).
         &[(138, 138), (226, 226), (1024, 1029), (1102, 1106)],
     ),
     (
-        "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational",
+        RDPCORETS,
         &[
             (65, 66),
             (72, 72),
@@ -48,16 +53,10 @@ pub const EVENT_INTEREST: &[ChannelInterest] = &[
             (36888, 36888),
         ],
     ),
+    (RCM_OPERATIONAL, RCM_IDS),
+    (RCM_ADMIN, RCM_IDS),
     (
-        "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
-        RCM_IDS,
-    ),
-    (
-        "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Admin",
-        RCM_IDS,
-    ),
-    (
-        "System",
+        SYSTEM,
         &[
             // 139/140: named by a rule without a channel.
             (139, 140),
@@ -76,12 +75,9 @@ pub const EVENT_INTEREST: &[ChannelInterest] = &[
             (36867, 36888),
         ],
     ),
+    (LSM_OPERATIONAL, &[(21, 25), (39, 40)]),
     (
-        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
-        &[(21, 25), (39, 40)],
-    ),
-    (
-        "Security",
+        SECURITY,
         &[
             (4624, 4625),
             (4778, 4779),
@@ -93,28 +89,16 @@ pub const EVENT_INTEREST: &[ChannelInterest] = &[
         ],
     ),
     // Application Error 1000 (rdp-service-crash); User Profiles Service 1500-1552.
-    ("Application", &[(1000, 1000), (1500, 1552)]),
+    (APPLICATION, &[(1000, 1000), (1500, 1552)]),
+    (GATEWAY, &[(200, 200), (203, 203), (300, 300), (302, 304)]),
+    (SESSION_BROKER, &[(2056, 2056)]),
+    (SESSION_BROKER_CLIENT, &[(1296, 1296)]),
+    (CAPI2, &[(70, 70)]),
     (
-        "Microsoft-Windows-TerminalServices-Gateway/Operational",
-        &[(200, 200), (203, 203), (300, 300), (302, 304)],
-    ),
-    (
-        "Microsoft-Windows-TerminalServices-SessionBroker/Operational",
-        &[(2056, 2056)],
-    ),
-    (
-        "Microsoft-Windows-TerminalServices-SessionBroker-Client/Operational",
-        &[(1296, 1296)],
-    ),
-    ("Microsoft-Windows-CAPI2/Operational", &[(70, 70)]),
-    (
-        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",
+        FIREWALL,
         &[(2003, 2006), (2052, 2052), (2071, 2071), (2073, 2073)],
     ),
-    (
-        "Microsoft-Windows-RemoteDesktopServices-RdpCoreCDV/Operational",
-        &[(135, 135), (226, 226)],
-    ),
+    (RDPCORECDV, &[(135, 135), (226, 226)]),
 ];
 
 /// A payload condition the analyzer puts on a record before it keeps it: a named `<Data>`
@@ -136,7 +120,7 @@ pub struct PayloadCondition {
 /// Security 4624: RDP logons only (10 RemoteInteractive, 3 network for NLA, 7 reconnect); the
 /// analyzer's interest table gives the reason (service and batch logons say nothing of RDP).
 pub const PAYLOAD_CONDITIONS: &[PayloadCondition] = &[PayloadCondition {
-    channel: "Security",
+    channel: SECURITY,
     event_id: 4624,
     field: "LogonType",
     values: &[3, 7, 10],

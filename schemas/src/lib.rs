@@ -2,6 +2,7 @@
 //!
 //! - [`manifest`]: bundle manifest v1 (`manifest.json` at the root of a bundle zip).
 //! - [`domain`]: names shared by every crate: host roles, artifact kinds, root-cause ids.
+//! - [`channels`]: the event log channel names the collector and the analyzer read, spelled once.
 //! - [`event_interest`]: the event log records the analyzer can use (what `--redact` keeps).
 //! - [`registry_interest`]: the registry keys the analyzer reads (what `--redact` keeps of hives
 //!   and `reg export`s).
@@ -15,6 +16,7 @@
 //! generated from them (see [`json_schemas`]) and a test fails when they are stale.
 #![forbid(unsafe_code)]
 
+pub mod channels;
 pub mod codes;
 pub mod domain;
 pub mod event_interest;

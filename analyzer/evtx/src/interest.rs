@@ -11,6 +11,11 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use rdpdiag_schemas::channels::{
+    APPLICATION, CAPI2, FIREWALL, LSM_OPERATIONAL, RCM_ADMIN, RCM_OPERATIONAL, RCM_PROVIDER, RDP_CLIENT,
+    RDPCORECDV, RDPCORETS, SECURITY, SYSTEM,
+};
+
 use crate::model::Event;
 
 /// An extra condition a rule puts on a rendered record.
@@ -140,16 +145,6 @@ fn contains_ignore_case(hay: &[u8], needle: &str) -> bool {
     })
 }
 
-const RDPCLIENT: &str = "Microsoft-Windows-TerminalServices-RDPClient/Operational";
-const RDPCORETS: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational";
-const RCM_OPERATIONAL: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
-const RCM_ADMIN: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Admin";
-const LSM_OPERATIONAL: &str = "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";
-const CAPI2: &str = "Microsoft-Windows-CAPI2/Operational";
-const FIREWALL: &str = "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall";
-const RDPCORECDV: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreCDV/Operational";
-const RCM_PROVIDER: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager";
-
 /// Listener 258/259/261/262, 1006, 1035/1036, certificate 105x-107x, 1149 (one list with what
 /// `--redact` keeps).
 use rdpdiag_schemas::event_interest::RCM_IDS;
@@ -157,7 +152,7 @@ use rdpdiag_schemas::event_interest::RCM_IDS;
 /// The records the rules and timeline need (field guide sections 2 and 3).
 pub const DEFAULT_RULES: &[InterestRule] = &[
     InterestRule {
-        channel: Cow::Borrowed(RDPCLIENT),
+        channel: Cow::Borrowed(RDP_CLIENT),
         provider: None,
         ids: Cow::Borrowed(&[(226, 226), (1024, 1029), (1102, 1106)]),
         condition: Condition::Always,
@@ -204,7 +199,7 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         why: Cow::Borrowed("1006 too many incomplete connections, certificate events (3.2)"),
     },
     InterestRule {
-        channel: Cow::Borrowed("System"),
+        channel: Cow::Borrowed(SYSTEM),
         provider: Some(Cow::Borrowed(RCM_PROVIDER)),
         ids: Cow::Borrowed(&[(1050, 1073)]),
         condition: Condition::SourceName("TermService"),
@@ -212,7 +207,7 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         why: Cow::Borrowed("classic TermService certificate events 1050-1073 (3.2)"),
     },
     InterestRule {
-        channel: Cow::Borrowed("System"),
+        channel: Cow::Borrowed(SYSTEM),
         provider: Some(Cow::Borrowed("Schannel")),
         ids: Cow::Borrowed(&[(36867, 36888)]),
         condition: Condition::Always,
@@ -220,7 +215,7 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         why: Cow::Borrowed("TLS credential, private key and handshake failures (3.6)"),
     },
     InterestRule {
-        channel: Cow::Borrowed("System"),
+        channel: Cow::Borrowed(SYSTEM),
         provider: Some(Cow::Borrowed("Service Control Manager")),
         ids: Cow::Borrowed(&[(7031, 7031), (7034, 7034), (7036, 7036)]),
         condition: Condition::ScmService {
@@ -239,7 +234,7 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         why: Cow::Borrowed("session logon/logoff/disconnect and reason codes (3.4)"),
     },
     InterestRule {
-        channel: Cow::Borrowed("Security"),
+        channel: Cow::Borrowed(SECURITY),
         provider: None,
         ids: Cow::Borrowed(&[(4624, 4624)]),
         // Service and batch logons (5, 4, 0) are most of a server's Security log and say
@@ -252,7 +247,7 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         why: Cow::Borrowed("RDP logons: LogonType 10, 3 when NLA authenticates, 7 on reconnect (3.8)"),
     },
     InterestRule {
-        channel: Cow::Borrowed("Security"),
+        channel: Cow::Borrowed(SECURITY),
         provider: None,
         ids: Cow::Borrowed(&[
             (4625, 4625),
@@ -268,7 +263,7 @@ pub const DEFAULT_RULES: &[InterestRule] = &[
         why: Cow::Borrowed("logons, RDP session audit, key file access, WFP drops and blocks (3.8)"),
     },
     InterestRule {
-        channel: Cow::Borrowed("Application"),
+        channel: Cow::Borrowed(APPLICATION),
         provider: Some(Cow::Borrowed("Microsoft-Windows-User Profiles Service")),
         ids: Cow::Borrowed(&[(1500, 1552)]),
         condition: Condition::Always,
@@ -536,7 +531,7 @@ impl Interest {
             return false;
         }
         let lines: Vec<&InterestRule> = self
-            .rules_for("Security")
+            .rules_for(SECURITY)
             .filter(|r| r.has_id(LOGON_EVENT_ID))
             .collect();
         matches!(lines.as_slice(), [r] if matches!(r.condition, Condition::DataIn { field: "LogonType", .. }))
@@ -548,7 +543,7 @@ impl Interest {
         let Some(set) = self.logon_addresses() else {
             return false;
         };
-        if ev.event_id != LOGON_EVENT_ID || !ev.channel.eq_ignore_ascii_case("Security") {
+        if ev.event_id != LOGON_EVENT_ID || !ev.channel.eq_ignore_ascii_case(SECURITY) {
             return false;
         }
         let by_address = ev
@@ -636,7 +631,7 @@ impl Interest {
             },
             _ => None,
         };
-        let logon_addresses = (event_id == LOGON_EVENT_ID && channel.eq_ignore_ascii_case("Security"))
+        let logon_addresses = (event_id == LOGON_EVENT_ID && channel.eq_ignore_ascii_case(SECURITY))
             .then(|| self.logon_addresses.clone())
             .flatten()
             .filter(|_| self.logon_filter_applies());

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use rdpdiag_schemas::Role;
+use rdpdiag_schemas::channels;
 use rdpdiag_schemas::manifest::{CollectionMode, Manifest};
 use serde::Serialize;
 
@@ -295,7 +296,7 @@ pub fn ingest(paths: &[PathBuf], opts: &IngestOptions) -> Ingest {
 /// `Security.evtx`, MSRD-Collect's `HOST_Security.evtx`, a hand-made zip's). A log not
 /// recognised is read in the first phase, unfiltered.
 fn is_general_log(entry: &PlannedEntry) -> bool {
-    const GENERAL: [&str; 3] = ["Security", "System", "Application"];
+    const GENERAL: [&str; 3] = [channels::SECURITY, channels::SYSTEM, channels::APPLICATION];
     let listed = entry
         .listed
         .as_ref()
@@ -691,12 +692,9 @@ fn infer_host(o: &OpenedInput, events: &[Vec<Event>]) -> (Option<String>, Option
 }
 
 /// The channel only an RDP client writes to.
-const CLIENT_CHANNELS: &[&str] = &["Microsoft-Windows-TerminalServices-RDPClient/Operational"];
+const CLIENT_CHANNELS: &[&str] = &[channels::RDP_CLIENT];
 /// The channels only an RDP server writes to.
-const SERVER_CHANNELS: &[&str] = &[
-    "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational",
-    "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
-];
+const SERVER_CHANNELS: &[&str] = &[channels::RDPCORETS, channels::RCM_OPERATIONAL];
 
 /// A host's role from the channels it has records in: the one channel-based role inference,
 /// used on each input's logs here and on a host's kept events by the hosts stage. `None` when

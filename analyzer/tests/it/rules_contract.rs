@@ -72,6 +72,72 @@ fn every_embedded_rule_loads_under_the_strict_checks() {
     assert!(c.rules.len() >= 11);
 }
 
+/// The channel names among `named` that are not spelled as one of `schemas`' channel
+/// constants (exactly: a channel is spelled as Windows writes it, so a rule reads as the log).
+fn not_a_channel_constant<'a>(named: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    named
+        .into_iter()
+        .filter(|c| !rdpdiag_schemas::channels::ALL.contains(c))
+        .collect()
+}
+
+/// Every `channel = "..."` written in a rule file's text, whatever key holds it.
+fn channels_written_in(text: &str) -> Vec<&str> {
+    text.split("channel = \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+#[test]
+fn every_channel_a_rule_or_the_interest_table_names_is_a_schemas_constant() {
+    // The check itself: a typo'd channel is caught, a constant in another case too.
+    assert_eq!(
+        not_a_channel_constant(channels_written_in(
+            "event = { channel = \"Microsoft-Windows-TerminalServices-RDPClient/Operatonal\", ids = [1026] }\nunless_near = { channel = \"system\", ids = [6005] }"
+        )),
+        [
+            "Microsoft-Windows-TerminalServices-RDPClient/Operatonal",
+            "system"
+        ]
+    );
+
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let bad = not_a_channel_constant(channels_written_in(&text));
+        assert!(bad.is_empty(), "{}: {bad:?}", path.display());
+    }
+    assert!(files >= 11, "{files} rule files in {}", dir.display());
+
+    // What the loaded rules make ingest read (channels they name, or the vocabulary's).
+    let (rules, errors) = rdpdiag::rules::check_dir(&dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    let wanted = Catalog { rules }.wanted_events();
+    let bad = not_a_channel_constant(wanted.iter().map(|w| w.channel.as_str()));
+    assert!(bad.is_empty(), "{bad:?}");
+
+    let interest = rdpdiag::evtx_ingest::interest::DEFAULT_RULES
+        .iter()
+        .map(|r| &*r.channel);
+    let bad = not_a_channel_constant(interest);
+    assert!(bad.is_empty(), "{bad:?}");
+    let vocabulary = rdpdiag::rules::vocabulary::EVENT_FIELDS.iter().map(|e| e.channel);
+    let bad = not_a_channel_constant(vocabulary);
+    assert!(bad.is_empty(), "{bad:?}");
+    let redacted = rdpdiag_schemas::event_interest::EVENT_INTEREST
+        .iter()
+        .map(|(c, _)| *c);
+    let bad = not_a_channel_constant(redacted);
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
 fn scenario_analysis(name: &str) -> rdpdiag::analyze::Analysis {
     let dir = tempfile::tempdir().unwrap();
     let opts = GenerateOptions {

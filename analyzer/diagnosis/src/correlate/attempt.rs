@@ -4,9 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use rdpdiag_evtx::model::Event;
-
-/// The RDP client's operational channel.
-pub const RDP_CLIENT_CHANNEL: &str = "Microsoft-Windows-TerminalServices-RDPClient/Operational";
+use rdpdiag_schemas::channels::RDP_CLIENT;
 
 /// Reasons that end a connection normally (field guide 1.7): local, by user, by server.
 pub const NORMAL_DISCONNECTS: [u32; 3] = [1, 2, 3];
@@ -79,7 +77,7 @@ pub fn client_attempts(events: &[Event]) -> Vec<ClientAttempt> {
     let mut loose: Vec<&Event> = Vec::new();
     for e in events
         .iter()
-        .filter(|e| e.channel.eq_ignore_ascii_case(RDP_CLIENT_CHANNEL))
+        .filter(|e| e.channel.eq_ignore_ascii_case(RDP_CLIENT))
     {
         match &e.activity_id {
             Some(a) => by_act.entry(a.to_ascii_lowercase()).or_default().push(e),

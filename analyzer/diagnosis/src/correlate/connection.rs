@@ -11,11 +11,7 @@ use serde::Serialize;
 
 use super::{ip_only, ip_part};
 use rdpdiag_evtx::model::{Event, FieldValue};
-
-/// RdpCoreTS operational channel.
-pub const RDPCORETS_CHANNEL: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational";
-/// RCM operational channel.
-pub const RCM_CHANNEL: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
+use rdpdiag_schemas::channels::{GATEWAY, RCM_OPERATIONAL, RDPCORETS, SECURITY};
 
 /// One inbound connection as the server logged it (server clock).
 #[derive(Debug, Clone, Serialize)]
@@ -144,7 +140,7 @@ const PARALLEL_FROM: usize = 4096;
 fn server_connections_in(events: &[Event], shards: usize, parallel_from: usize) -> Vec<ServerConnection> {
     let mut sorted: Vec<&Event> = events
         .iter()
-        .filter(|e| on_channel(e, RDPCORETS_CHANNEL) || on_channel(e, RCM_CHANNEL))
+        .filter(|e| on_channel(e, RDPCORETS) || on_channel(e, RCM_OPERATIONAL))
         .collect();
     // Host events come sorted by time already; ties across the two logs go by record id.
     if !sorted.is_sorted_by_key(|e| (e.time_utc, e.record_id)) {
@@ -168,7 +164,7 @@ fn server_connections_in(events: &[Event], shards: usize, parallel_from: usize) 
     // connections. Windows 7 events (no ActivityID) are joined by address and time across
     // activities, so they are built in one pass.
     let joined_by_address = |(e, k): (&&Event, &Option<ActivityKey<'_>>)| {
-        k.is_none() && (is(e, RDPCORETS_CHANNEL, 131) || is(e, RCM_CHANNEL, 261) || is(e, RCM_CHANNEL, 1149))
+        k.is_none() && (is(e, RDPCORETS, 131) || is(e, RCM_OPERATIONAL, 261) || is(e, RCM_OPERATIONAL, 1149))
     };
     if shards == 1 || !parallel || sorted.iter().zip(&keys).any(joined_by_address) {
         return build_connections(&sorted, &keys, None)
@@ -210,11 +206,10 @@ fn build_connections(
         // A 131 of the UDP leg (ConnType UDP) is no new connection: it joins its activity when
         // that is known and is dropped otherwise (audit 2026-12 section 2: a phantom
         // connection; whether UDP 131 shares the ActivityID is unverified).
-        let udp_131 = is(e, RDPCORETS_CHANNEL, 131)
+        let udp_131 = is(e, RDPCORETS, 131)
             && e.field_text("ConnType")
                 .is_some_and(|t| t.eq_ignore_ascii_case("UDP"));
-        let starts =
-            (is(e, RDPCORETS_CHANNEL, 131) && !udp_131) || (is(e, RCM_CHANNEL, 261) && known.is_none());
+        let starts = (is(e, RDPCORETS, 131) && !udp_131) || (is(e, RCM_OPERATIONAL, 261) && known.is_none());
         if starts {
             if let Some(i) = known {
                 // 261 after its 131, or a second 131 of one activity: same connection.
@@ -247,7 +242,7 @@ fn build_connections(
         // Windows 7 RCM events have no ActivityID: join 1149 by address and time instead.
         let idx = match &act {
             Some(_) => known,
-            None if is(e, RCM_CHANNEL, 1149) => {
+            None if is(e, RCM_OPERATIONAL, 1149) => {
                 let ip = e.field_text("Param3").map(|p| ip_only(&p));
                 // Connections are in accept order: walk back only through the last 30 s.
                 let window = out
@@ -274,16 +269,13 @@ fn build_connections(
             c.records.push(e.record_id);
             c.event_ids.push(e.event_id);
             c.end = c.end.max(e.time_utc);
-            if is(e, RCM_CHANNEL, 1149) {
+            if is(e, RCM_OPERATIONAL, 1149) {
                 c.authenticated_at.get_or_insert(e.time_utc);
             }
         }
     }
     out
 }
-
-/// RD Gateway's operational channel.
-pub const GATEWAY_CHANNEL: &str = "Microsoft-Windows-TerminalServices-Gateway/Operational";
 
 /// A WFP 5152/5156/5157 record that is not known to be UDP/ICMP or outbound: Protocol 6 (or
 /// absent) and Direction `%%14592` inbound (or absent) (Microsoft 5152 event documentation).
@@ -304,15 +296,15 @@ pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
     let mut out = Vec::new();
     for e in events {
         let field = match (&*e.channel, e.event_id) {
-            ("Security", 5152 | 5157 | 5156) => "SourceAddress",
-            ("Security", 4625) => "IpAddress",
-            (c, 140) if c.eq_ignore_ascii_case(RDPCORETS_CHANNEL) => "IPString",
-            (c, 1149) if c.eq_ignore_ascii_case(RCM_CHANNEL) => "Param3",
+            (SECURITY, 5152 | 5157 | 5156) => "SourceAddress",
+            (SECURITY, 4625) => "IpAddress",
+            (c, 140) if c.eq_ignore_ascii_case(RDPCORETS) => "IPString",
+            (c, 1149) if c.eq_ignore_ascii_case(RCM_OPERATIONAL) => "Param3",
             // RD Gateway events name the client's address (TechNet ee891388): a gateway's
             // bundle aligns with the client's clock through 200, the connection authorisation
             // (CAP) right after the credentials; the later ones (300 RAP, 302/304 the leg to
             // the resource) come up to seconds after it and would blur the alignment.
-            (c, 200) if c.eq_ignore_ascii_case(GATEWAY_CHANNEL) => "IpAddress",
+            (c, 200) if c.eq_ignore_ascii_case(GATEWAY) => "IpAddress",
             _ => continue,
         };
         let text = match e.field(field) {
@@ -326,12 +318,12 @@ pub fn event_sightings(events: &[Event]) -> Vec<Sighting> {
         // A WFP record of a UDP packet (the multitransport leg, after the credential prompt) or
         // of an outbound connection is no sighting of the TCP connection's start (audit
         // 2026-12 section 1, firewall row). Unknown protocol or direction: kept.
-        if &*e.channel == "Security" && e.event_id != 4625 && !wfp_inbound_tcp(e) {
+        if &*e.channel == SECURITY && e.event_id != 4625 && !wfp_inbound_tcp(e) {
             continue;
         }
         let ip = ip_part(&text);
         if !ip.is_empty() && ip != "-" && ip != "127.0.0.1" && ip != "::1" {
-            let kind = if &*e.channel == "Security" && e.event_id != 4625 {
+            let kind = if &*e.channel == SECURITY && e.event_id != 4625 {
                 SightingKind::Other
             } else {
                 SightingKind::AfterCredentials
@@ -405,12 +397,12 @@ mod tests {
     }
 
     const RDP: [(&str, u32); 6] = [
-        (RDPCORETS_CHANNEL, 131),
-        (RDPCORETS_CHANNEL, 129),
-        (RDPCORETS_CHANNEL, 140),
-        (RCM_CHANNEL, 261),
-        (RCM_CHANNEL, 1149),
-        (RCM_CHANNEL, 258),
+        (RDPCORETS, 131),
+        (RDPCORETS, 129),
+        (RDPCORETS, 140),
+        (RCM_OPERATIONAL, 261),
+        (RCM_OPERATIONAL, 1149),
+        (RCM_OPERATIONAL, 258),
     ];
 
     /// A server RDP event: `kind` indexes [`RDP`]; `act` picks one of a few ActivityIDs.

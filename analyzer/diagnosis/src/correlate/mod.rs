@@ -423,7 +423,7 @@ mod tests {
     /// Client 10.0.0.5's one attempt to `srv`: 1024 at 0, 1026 (0x904) at `end_ms`, with the
     /// clocks' offset measured by the collector.
     fn client_attempt(end_ms: i64) -> Host {
-        let channel = attempt::RDP_CLIENT_CHANNEL;
+        let channel = rdpdiag_schemas::channels::RDP_CLIENT;
         host(
             Role::Client,
             &["10.0.0.5"],
@@ -456,7 +456,7 @@ mod tests {
             Role::Server,
             &["10.0.0.9"],
             vec![event(
-                connection::RDPCORETS_CHANNEL,
+                rdpdiag_schemas::channels::RDPCORETS,
                 131,
                 delay_ms,
                 "s1",
@@ -488,14 +488,14 @@ mod tests {
             &["10.0.0.9"],
             vec![
                 event(
-                    connection::RDPCORETS_CHANNEL,
+                    rdpdiag_schemas::channels::RDPCORETS,
                     131,
                     200,
                     "s1",
                     vec![("ClientIP", ip)],
                 ),
                 event(
-                    connection::RCM_CHANNEL,
+                    rdpdiag_schemas::channels::RCM_OPERATIONAL,
                     1149,
                     2_500,
                     "s1",

@@ -7,6 +7,7 @@ use chrono::Duration;
 use crate::correlate::{Correlation, SkewBasis};
 use crate::diagnose::{Diagnosis, EvidenceLine, Verdict};
 use crate::hosts::{Host, Ticket};
+use rdpdiag_schemas::channels;
 use rdpdiag_schemas::report::*;
 
 fn verdict_name(v: Verdict) -> String {
@@ -176,18 +177,21 @@ fn host(h: &Host) -> ReportHost {
 }
 
 /// Channels shown on the timeline (the rest of the kept events are context for rules only).
+/// The RDP, CAPI2 and firewall logs match by a part of their name, so that every log of those
+/// providers a `--rules DIR` rule makes ingest keep (their Admin logs too) is shown.
 fn on_timeline(channel: &str, id: u32) -> bool {
     let c = channel.to_ascii_lowercase();
+    let is = |name: &str| channels::same(channel, name);
     c.contains("rdpclient")
         || c.contains("rdpcorets")
         || c.contains("remoteconnectionmanager")
         || c.contains("localsessionmanager")
         || c.contains("capi2")
         || c.contains("firewall")
-        || (c == "system" && (33000..37000).contains(&id))
-        || (c == "system" && (1050..1074).contains(&id))
-        || (c == "security" && matches!(id, 4625 | 5152 | 5157 | 5058))
-        || (c == "application" && (1500..1560).contains(&id))
+        || (is(channels::SYSTEM) && (33000..37000).contains(&id))
+        || (is(channels::SYSTEM) && (1050..1074).contains(&id))
+        || (is(channels::SECURITY) && matches!(id, 4625 | 5152 | 5157 | 5058))
+        || (is(channels::APPLICATION) && (1500..1560).contains(&id))
 }
 
 fn summary(e: &rdpdiag_evtx::model::Event) -> String {
@@ -301,7 +305,7 @@ pub fn build_report(t: &Ticket, corr: &Correlation, d: &Diagnosis) -> Report {
             for e in c
                 .events
                 .iter()
-                .filter(|e| &*e.channel == "System" && (36000..37000).contains(&e.event_id))
+                .filter(|e| &*e.channel == channels::SYSTEM && (36000..37000).contains(&e.event_id))
             {
                 let st = e.time_utc - corr.skew.offset;
                 if st >= lo && st <= hi {

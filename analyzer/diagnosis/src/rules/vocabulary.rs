@@ -10,6 +10,11 @@
 //! records of `../shared/corpus` and the generated samples and checks that every field they
 //! carry for a listed event is in the entry.
 
+use rdpdiag_schemas::channels::{
+    APPLICATION, CAPI2, FIREWALL, GATEWAY, LSM_OPERATIONAL, RCM_ADMIN, RCM_OPERATIONAL, RCM_PROVIDER,
+    RDP_CLIENT, RDPCORETS, SECURITY, SYSTEM,
+};
+
 use super::spec::EventMatch;
 
 /// The fields of one kind of event.
@@ -27,22 +32,13 @@ pub struct EventFields {
     pub source: &'static str,
 }
 
-const RDPCLIENT: &str = "Microsoft-Windows-TerminalServices-RDPClient/Operational";
-const RDPCORETS: &str = "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational";
-const RCM_OP: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
-const RCM_ADMIN: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Admin";
-const RCM_PROVIDER: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager";
-const LSM_OP: &str = "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";
-const CAPI2: &str = "Microsoft-Windows-CAPI2/Operational";
-const FIREWALL: &str = "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall";
-
 /// RCM 1149 and 261 carry their data as UserData `EventXML` leaves.
 const RCM_PARAMS: &[&str] = &["Param1", "Param2", "Param3"];
 
 /// The vocabulary.
 pub const EVENT_FIELDS: &[EventFields] = &[
     EventFields {
-        channel: RDPCLIENT,
+        channel: RDP_CLIENT,
         provider: None,
         ids: &[1024, 1025, 1026, 1027, 1028, 1029, 1102, 1103, 1104, 1105, 1106],
         fields: &[
@@ -56,7 +52,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "field guide 2.1; corpus artemis__RDPClient-1024__record.json (Name/Value/CustomLevel)",
     },
     EventFields {
-        channel: RDPCLIENT,
+        channel: RDP_CLIENT,
         provider: None,
         ids: &[226],
         fields: &[
@@ -107,14 +103,14 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "field guide 3.5 [U]",
     },
     EventFields {
-        channel: RCM_OP,
+        channel: RCM_OPERATIONAL,
         provider: None,
         ids: &[1149, 261, 258, 259, 262],
         fields: RCM_PARAMS,
         source: "corpus attacksamples__RCM-Operational__1149_1136_1155_258_261.evtx (UserData EventXML Param1-3, listenerName)",
     },
     EventFields {
-        channel: RCM_OP,
+        channel: RCM_OPERATIONAL,
         provider: None,
         ids: &[261, 258, 259, 262],
         fields: &["listenerName"],
@@ -128,14 +124,14 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "field guide 3.1: 1006 carries no data of use",
     },
     EventFields {
-        channel: RCM_OP,
+        channel: RCM_OPERATIONAL,
         provider: None,
         ids: &[1006, 1035, 1036],
         fields: &[],
         source: "field guide 3.1 [U]",
     },
     EventFields {
-        channel: "System",
+        channel: SYSTEM,
         provider: Some(RCM_PROVIDER),
         ids: &[
             1006, 1050, 1051, 1052, 1053, 1054, 1055, 1056, 1057, 1058, 1059, 1062, 1064, 1065,
@@ -144,7 +140,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "corpus evtxcrate__System__zero-data-size-event_RCM1056.evtx (unnamed Data); classic events carry param1..n",
     },
     EventFields {
-        channel: "System",
+        channel: SYSTEM,
         provider: Some("Schannel"),
         ids: &[36870, 36871],
         fields: &[
@@ -158,7 +154,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "field guide 3.6 manifest names [U: audit 2026-12 section 6, no real XML in the corpus]",
     },
     EventFields {
-        channel: "System",
+        channel: SYSTEM,
         provider: Some("Schannel"),
         ids: &[36874, 36887, 36888],
         fields: &[
@@ -171,7 +167,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "field guide 3.6 manifest names [U: audit 2026-12 section 6]",
     },
     EventFields {
-        channel: "System",
+        channel: SYSTEM,
         provider: Some("Service Control Manager"),
         ids: &[7031, 7034, 7036],
         fields: &[
@@ -180,7 +176,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "corpus pyevtx__System__SCM-RDP-services_TermDD.evtx",
     },
     EventFields {
-        channel: LSM_OP,
+        channel: LSM_OPERATIONAL,
         provider: None,
         ids: &[21, 22, 23, 24, 25, 39, 40],
         fields: &[
@@ -195,7 +191,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "corpus fukusuket__LocalSessionManager-Operational.evtx",
     },
     EventFields {
-        channel: "Security",
+        channel: SECURITY,
         provider: None,
         ids: &[4624, 4625],
         fields: &[
@@ -234,7 +230,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "corpus evtxcrate__Security__short_selected_4625-LT10_5152-3389.evtx, attacksamples__Security__4624-LT10_rdp_tunneling.evtx",
     },
     EventFields {
-        channel: "Security",
+        channel: SECURITY,
         provider: None,
         ids: &[5152, 5156, 5157],
         fields: &[
@@ -256,7 +252,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "corpus evtxcrate__Security__short_selected_4625-LT10_5152-3389.evtx",
     },
     EventFields {
-        channel: "Security",
+        channel: SECURITY,
         provider: None,
         ids: &[5058, 5061],
         fields: &[
@@ -275,7 +271,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "field guide 3.8 (5058 key file operation) [U: no real 5058 in the corpus]",
     },
     EventFields {
-        channel: "Application",
+        channel: APPLICATION,
         provider: Some("Application Error"),
         ids: &[1000],
         fields: &[
@@ -292,14 +288,14 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "unnamed Data on older builds (rdpwrap #13 text order: application, version, time stamp, module, version, time stamp, exception, offset); named fields on newer builds [U: no real record in the corpus]",
     },
     EventFields {
-        channel: "System",
+        channel: SYSTEM,
         provider: Some("TermDD"),
         ids: &[50, 56],
         fields: &["Data", "Binary"],
         source: "AskPerf \"curious case of Event ID 56\" (classic: \\Device\\Termdd, client address; NTSTATUS in the binary data) [no real record in the corpus]",
     },
     EventFields {
-        channel: "Microsoft-Windows-TerminalServices-Gateway/Operational",
+        channel: GATEWAY,
         provider: None,
         ids: &[200, 203, 300, 302, 303, 304],
         fields: &[
@@ -316,7 +312,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "TechNet ee891388 / cc727375 message inserts (user, client address, resource, protocol, error) [U: field names, no real record in the corpus]",
     },
     EventFields {
-        channel: "System",
+        channel: SYSTEM,
         provider: Some("USER32"),
         ids: &[1074],
         fields: &[
@@ -325,7 +321,7 @@ pub const EVENT_FIELDS: &[EventFields] = &[
         source: "corpus pyevtx__System__SCM-RDP-services_TermDD.evtx (USER32 1074)",
     },
     EventFields {
-        channel: "Application",
+        channel: APPLICATION,
         provider: Some("Microsoft-Windows-User Profiles Service"),
         ids: &[1500, 1502, 1505, 1508, 1511, 1515, 1518],
         fields: &["Error", "File", "Key", "Path", "Text"],
