@@ -177,8 +177,8 @@ fn host(h: &Host) -> ReportHost {
 }
 
 /// Channels shown on the timeline (the rest of the kept events are context for rules only).
-/// The RDP, CAPI2 and firewall logs match by a part of their name, so that every log of those
-/// providers a `--rules DIR` rule makes ingest keep (their Admin logs too) is shown.
+/// The RDP, CAPI2 and firewall logs match by a part of their name (any log of those providers,
+/// RCM Admin too), System, Security and Application by the whole name.
 fn on_timeline(channel: &str, id: u32) -> bool {
     let c = channel.to_ascii_lowercase();
     let is = |name: &str| channels::same(channel, name);
