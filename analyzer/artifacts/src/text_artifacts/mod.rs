@@ -421,6 +421,29 @@ pub fn date_order_of_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Opti
 mod tests {
     use super::*;
 
+    /// A parser's error keeps its line as a location and says it once: no `line N:` in the
+    /// message that a caller would prefix again.
+    #[test]
+    fn a_text_error_keeps_its_line_apart_from_its_message() {
+        let e = TextError::Line {
+            line: 4,
+            message: "not a registry file".into(),
+        };
+        assert_eq!(e.location(), Location::Line { line: 4 });
+        assert_eq!(e.message(), "not a registry file");
+        let b = TextError::Binary {
+            offset: 0x40,
+            message: "bad buffer".into(),
+        };
+        assert_eq!(b.location(), Location::Whole);
+        assert_eq!(b.message(), "at byte 0x40: bad buffer");
+        let note = ambiguous_date(9, "NotAfter \"1/2/2024\"");
+        assert_eq!((note.severity, note.line()), (Severity::Note, Some(9)));
+        assert!(is_ambiguous_date(&note));
+        let damage = Problem::at_line(Severity::Warning, 9, "date format not recognised");
+        assert!(!is_ambiguous_date(&damage));
+    }
+
     #[test]
     fn decodes_every_encoding() {
         let text = "Leap Indicator: 0(no warning)\r\n";
