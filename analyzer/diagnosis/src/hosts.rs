@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use rdpdiag_evtx::model::{Event, Location, Problem};
 use rdpdiag_ingest::Ingest;
+use rdpdiag_ingest::artifact::ArtifactReport;
 
 /// Everything known about one host of a ticket.
 #[derive(Debug, Clone, Serialize)]
@@ -82,7 +83,7 @@ pub fn hosts(ing: &mut Ingest, force_client: &[PathBuf], force_server: &[PathBuf
         }
         for a in &rep.artifacts {
             for p in &a.problems {
-                let (location, message) = artifact_problem_words(&a.path, p);
+                let (location, message) = artifact_problem_words(a, p);
                 problems.push(ReportProblem {
                     input: rep.input.clone(),
                     location,
@@ -169,17 +170,81 @@ pub fn hosts(ing: &mut Ingest, force_client: &[PathBuf], force_server: &[PathBuf
 }
 
 /// The report's words for where an artifact's problem is and what it is. A text line keeps the
-/// wording reports have always had (`<artifact> offset 0x<line>`, the message after
-/// `line <line>: `) so that reports stay byte-identical; `inspect` says `line <line>`.
-fn artifact_problem_words(artifact: &str, p: &Problem) -> (String, String) {
+/// wording reports have always had, so that reports stay byte-identical: the message after
+/// `line <line>: `, and the location `<artifact> offset 0x<line>` for a line read by the
+/// host-facts stage (command outputs, `.reg` exports) but `<artifact>` alone for a line read by
+/// the EVTX stage (a redacted-events file, `evtx` set). `inspect` says `line <line>` for both.
+fn artifact_problem_words(artifact: &ArtifactReport, p: &Problem) -> (String, String) {
+    let path = &artifact.path;
     match p.location {
+        Location::Line { line } if artifact.evtx.is_some() => {
+            (path.trim().to_string(), format!("line {line}: {}", p.message))
+        }
         Location::Line { line } => (
-            format!("{artifact} offset {line:#x}").trim().to_string(),
+            format!("{path} offset {line:#x}").trim().to_string(),
             format!("line {line}: {}", p.message),
         ),
         _ => (
-            format!("{artifact} {}", p.location).trim().to_string(),
+            format!("{path} {}", p.location).trim().to_string(),
             p.message.clone(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdpdiag_evtx::EvtxStats;
+    use rdpdiag_evtx::model::Severity;
+    use rdpdiag_ingest::artifact::Outcome;
+
+    fn artifact(path: &str, evtx: Option<EvtxStats>) -> ArtifactReport {
+        ArtifactReport {
+            path: path.into(),
+            content: None,
+            size: None,
+            sha256: None,
+            blake3: None,
+            listed: None,
+            outcome: Outcome::Parsed,
+            evtx,
+            problems: Vec::new(),
+        }
+    }
+
+    /// The report's v1 wording, which the JSON reports of committed bundles pin byte for byte.
+    #[test]
+    fn artifact_problems_keep_the_reports_wording() {
+        let reg = artifact("registry/ts.reg", None);
+        let redacted = artifact("evtx/System.redacted-events.jsonl", Some(EvtxStats::default()));
+        let bad_line = Problem::at_line(Severity::Warning, 7, "unrecognised line \"x\"");
+        assert_eq!(
+            artifact_problem_words(&reg, &bad_line),
+            (
+                "registry/ts.reg offset 0x7".to_string(),
+                "line 7: unrecognised line \"x\"".to_string()
+            )
+        );
+        let bad_record = Problem::at_line(Severity::Warning, 3, "no header_time");
+        assert_eq!(
+            artifact_problem_words(&redacted, &bad_record),
+            (
+                "evtx/System.redacted-events.jsonl".to_string(),
+                "line 3: no header_time".to_string()
+            )
+        );
+        let chunk = Problem::at(Severity::Error, Location::Chunk { chunk: 2 }, "bad magic");
+        assert_eq!(
+            artifact_problem_words(&redacted, &chunk),
+            (
+                "evtx/System.redacted-events.jsonl chunk 2".to_string(),
+                "bad magic".to_string()
+            )
+        );
+        let whole = Problem::whole(Severity::Error, "certutil: not certutil output");
+        assert_eq!(
+            artifact_problem_words(&reg, &whole).0,
+            "registry/ts.reg".to_string()
+        );
     }
 }

@@ -180,11 +180,26 @@ pub enum Location {
         #[serde(skip_serializing_if = "Option::is_none")]
         offset: Option<u64>,
     },
-    /// One line of a text artifact (a command output, a `.reg` export).
+    /// One line of a text artifact (a command output, a `.reg` export, a redacted-events file).
     Line {
         /// 1-based line number in the decoded text.
         line: u64,
     },
+}
+
+impl Location {
+    /// Line `line` when there is one, else the whole artifact.
+    pub fn line_or_whole(line: Option<u64>) -> Location {
+        line.map_or(Location::Whole, |line| Location::Line { line })
+    }
+
+    /// The 1-based line, when the location is one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            Location::Line { line } => Some(*line),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Location {
@@ -247,6 +262,16 @@ impl Problem {
             message: message.into(),
         }
     }
+
+    /// A problem at 1-based line `line` of a text artifact.
+    pub fn at_line(severity: Severity, line: u64, message: impl Into<String>) -> Self {
+        Problem::at(severity, Location::Line { line }, message)
+    }
+
+    /// The 1-based line it is at, when it is at one.
+    pub fn line(&self) -> Option<u64> {
+        self.location.line()
+    }
 }
 
 impl fmt::Display for Problem {
@@ -256,6 +281,19 @@ impl fmt::Display for Problem {
             _ => write!(f, "{}: {}: {}", self.severity, self.location, self.message),
         }
     }
+}
+
+/// A problem of one artifact (a file of an input), at its place inside it: what the host-facts
+/// stage collects from every artifact it parses, before each goes to its artifact's report.
+/// Serialised flat: `{artifact, severity, location, message}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArtifactProblem {
+    /// The artifact's path inside its input (or a pseudo-artifact such as `registry` for the
+    /// merged registry).
+    pub artifact: Arc<str>,
+    /// What, where and how bad.
+    #[serde(flatten)]
+    pub problem: Problem,
 }
 
 /// What reading one EVTX file gave, counted so the report can say what was lost and why.

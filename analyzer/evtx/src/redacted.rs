@@ -76,10 +76,9 @@ pub fn ingest_redacted(bytes: &[u8], prov: &Provenance, interest: &Interest) -> 
                 out.stats.records_failed += 1;
                 failed += 1;
                 if failed <= MAX_PROBLEMS {
-                    out.problems.push(Problem::whole(
-                        Severity::Warning,
-                        format!("line {}: {msg}", n + 1),
-                    ));
+                    // `n` counts from the header line, numbered 0.
+                    out.problems
+                        .push(Problem::at_line(Severity::Warning, n as u64 + 1, msg));
                 }
             }
         }
@@ -139,7 +138,8 @@ mod tests {
             Some("100.70.1.2")
         );
         assert_eq!(out.stats.records_failed, 1);
-        assert!(out.problems[0].message.contains("line 3"), "{:?}", out.problems);
+        assert_eq!(out.problems[0].line(), Some(3), "{:?}", out.problems);
+        assert_eq!(out.problems[0].message, "no header_time");
         let bad = ingest_redacted(b"{\"other\":1}\n", &prov, &Interest::everything());
         assert!(bad.read_error.is_some() && bad.events.is_empty());
     }

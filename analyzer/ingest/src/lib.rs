@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::artifact::{ArtifactReport, Outcome};
 use crate::facts::HostFacts;
-use rdpdiag_evtx::model::{Event, Location, Problem, Severity};
+use rdpdiag_evtx::model::{Event, Problem, Severity};
 use rdpdiag_evtx::{EvtxOutput, Interest, Provenance};
 use rdpdiag_input::content_hash::{ContentHash, ContentHasher, HashAlgo};
 use rdpdiag_input::sniff::ContentKind;
@@ -450,14 +450,13 @@ fn facts_of(items: &[FactItem], artifacts: &mut [ArtifactReport], culture: Optio
                 }
             };
         }
-        for p in facts.problems.iter().filter(|p| *p.artifact == *a.path) {
-            let location = match p.line {
-                Some(line) => Location::Line { line },
-                None => Location::Whole,
-            };
-            a.problems
-                .push(Problem::at(p.severity, location, p.message.clone()));
-        }
+        a.problems.extend(
+            facts
+                .problems
+                .iter()
+                .filter(|p| *p.artifact == *a.path)
+                .map(|p| p.problem.clone()),
+        );
     }
     facts
 }

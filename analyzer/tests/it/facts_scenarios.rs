@@ -59,7 +59,7 @@ fn facts_of(dir: &Path) -> HostFacts {
     let serious: Vec<_> = facts
         .problems
         .iter()
-        .filter(|p| p.severity >= Severity::Warning)
+        .filter(|p| p.problem.severity >= Severity::Warning)
         .collect();
     assert!(serious.is_empty(), "{}: {serious:#?}", dir.display());
     facts
@@ -486,17 +486,20 @@ fn garbage_artifacts_become_problems_with_file_and_line() {
     let err = |a: &str| {
         f.problems
             .iter()
-            .find(|p| &*p.artifact == a && p.severity == Severity::Error)
+            .find(|p| &*p.artifact == a && p.problem.severity == Severity::Error)
     };
-    assert_eq!(err("a.reg").unwrap().line, Some(2));
+    assert_eq!(err("a.reg").unwrap().problem.line(), Some(2));
     let b = f.problems.iter().find(|p| &*p.artifact == "b.reg").unwrap();
-    assert_eq!((b.severity, b.line), (Severity::Warning, Some(3)));
+    assert_eq!(
+        (b.problem.severity, b.problem.line()),
+        (Severity::Warning, Some(3))
+    );
     assert!(err("SYSTEM").is_some());
-    assert_eq!(err("c.txt").unwrap().line, Some(2));
+    assert_eq!(err("c.txt").unwrap().problem.line(), Some(2));
     for a in ["d.txt", "e.txt", "f.txt", "g.txt", "i.etl", "k.csv"] {
         assert!(err(a).is_some(), "{a}: {:?}", f.problems);
     }
-    assert_eq!(err("h.json").unwrap().line, Some(3));
+    assert_eq!(err("h.json").unwrap().problem.line(), Some(3));
     assert!(f.artifacts.iter().any(|a| &*a.artifact == "l.evtx" && !a.parsed));
     assert!(f.listeners.is_empty() && f.certificates.is_empty() && f.sockets.is_empty());
 }

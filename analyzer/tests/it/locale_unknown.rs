@@ -240,7 +240,7 @@ fn unknown_language_never_turns_into_no() {
     let lang: Vec<_> = f
         .problems
         .iter()
-        .filter(|p| p.message.contains("language not recognised"))
+        .filter(|p| p.problem.message.contains("language not recognised"))
         .collect();
     for artifact in [
         "certs/ACL-MachineKeys.txt",
@@ -248,7 +248,8 @@ fn unknown_language_never_turns_into_no() {
         "network/Netstat.txt",
     ] {
         assert!(
-            lang.iter().any(|p| &*p.artifact == artifact && p.line.is_some()),
+            lang.iter()
+                .any(|p| &*p.artifact == artifact && p.problem.line().is_some()),
             "no line-level 'language not recognised' problem for {artifact}: {:#?}",
             f.problems
         );

@@ -71,7 +71,7 @@ fn dirty_2013_system_hive_is_read_and_flagged() {
     assert_eq!(l.port_number.as_ref().map(|f| f.value), Some(3389));
     assert_eq!(l.deny_ts_connections.effective, Some(1));
     assert!(
-        facts.problems.iter().any(|p| p.message.contains("dirty")),
+        facts.problems.iter().any(|p| p.problem.message.contains("dirty")),
         "a dirty hive without logs is reported: {:?}",
         facts.problems
     );
@@ -184,7 +184,7 @@ fn damaged_hives_give_errors_or_notes_never_panics() {
     // Not a hive at all.
     assert!(read_hive(b"not a hive", &[], "x", &HiveOptions::default()).is_err());
     let f = facts_of("SYSTEM", b"regf garbage");
-    assert!(f.problems.iter().any(|p| p.message.contains("hive")));
+    assert!(f.problems.iter().any(|p| p.problem.message.contains("hive")));
 }
 
 #[test]

@@ -217,7 +217,7 @@ fn hostile_input_never_panics() {
     let open = b"Windows Registry Editor Version 5.00\r\n[HKEY_LOCAL_MACHINE\\X]\r\n\"a\"=\"never closed\r\nmore\r\n";
     let r = reg_file::parse(open).unwrap();
     assert_eq!(r.problems.len(), 1);
-    assert_eq!(r.problems[0].line, 3);
+    assert_eq!(r.problems[0].line(), Some(3));
     assert!(reg_file::parse(&[0u8, 1, 2, 3, 255, 254, 0, 0, 7, 7]).is_err());
     let err = reg_file::parse(b"\r\n\r\nhello world\r\n").unwrap_err();
     assert!(err.to_string().starts_with("line 3:"), "{err}");

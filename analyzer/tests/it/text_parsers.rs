@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use rdpdiag::text_artifacts::certutil::KeyState;
 use rdpdiag::text_artifacts::{
-    DateOrder, acl_list, certutil, etl_header, netsh_rules, netstat, tracerpt, w32tm,
+    DateOrder, acl_list, certutil, etl_header, is_ambiguous_date, netsh_rules, netstat, tracerpt, w32tm,
 };
 use rdpdiag_samples::text::{
     self as wt, AclEntry, CertificateInfo, ChainVerdict, FirewallAction, NetstatEntry, PrivateKeyState,
@@ -79,7 +79,7 @@ fn certutil_dump_every_field() {
             blind
                 .problems
                 .iter()
-                .any(|p| p.message.contains("ambiguous") && p.line > 0),
+                .any(|p| is_ambiguous_date(p) && p.line().is_some()),
             "{enc}: {:?}",
             blind.problems
         );

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::tree::{Origin, Registry, normalize_path};
 use super::{RegData, reg_type};
-use crate::text_artifacts::{LineProblem, TextError, decode_text, split_lines};
+use crate::text_artifacts::{TextError, decode_text, split_lines};
+use rdpdiag_evtx::model::{Problem, Severity};
 
 /// Errors of this parser are text errors (the file is not a `.reg` file).
 pub type RegFileError = TextError;
@@ -34,7 +35,7 @@ pub struct RegFile {
     /// Key blocks in file order.
     pub keys: Vec<RegFileKey>,
     /// Lines that could not be understood (skipped).
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// One `[KEY]` block.
@@ -125,7 +126,8 @@ pub fn parse(bytes: &[u8]) -> Result<RegFile, RegFileError> {
                     };
                     let path = normalize_path(raw);
                     if path.is_none() {
-                        file.problems.push(LineProblem::new(
+                        file.problems.push(Problem::at_line(
+                            Severity::Warning,
                             line.no,
                             format!("key {raw:?} has no known root (HKEY_LOCAL_MACHINE, HKEY_CURRENT_USER, ...): its values are skipped"),
                         ));
@@ -138,9 +140,11 @@ pub fn parse(bytes: &[u8]) -> Result<RegFile, RegFileError> {
                         values: Vec::new(),
                     });
                 }
-                _ => file
-                    .problems
-                    .push(LineProblem::new(line.no, "key line without closing `]`")),
+                _ => file.problems.push(Problem::at_line(
+                    Severity::Warning,
+                    line.no,
+                    "key line without closing `]`",
+                )),
             }
             i += 1;
             continue;
@@ -156,18 +160,24 @@ pub fn parse(bytes: &[u8]) -> Result<RegFile, RegFileError> {
                     name: v.0,
                     op: v.1,
                 }),
-                (Ok(_), Some(_)) => file.problems.push(LineProblem::new(
+                (Ok(_), Some(_)) => file.problems.push(Problem::at_line(
+                    Severity::Warning,
                     start,
                     "value under a `[-KEY]` deletion: ignored",
                 )),
-                (Ok(_), None) => file
+                (Ok(_), None) => file.problems.push(Problem::at_line(
+                    Severity::Warning,
+                    start,
+                    "value before any `[KEY]` line: ignored",
+                )),
+                (Err(msg), _) => file
                     .problems
-                    .push(LineProblem::new(start, "value before any `[KEY]` line: ignored")),
-                (Err(msg), _) => file.problems.push(LineProblem::new(start, msg)),
+                    .push(Problem::at_line(Severity::Warning, start, msg)),
             }
             continue;
         }
-        file.problems.push(LineProblem::new(
+        file.problems.push(Problem::at_line(
+            Severity::Warning,
             line.no,
             format!("unrecognised line {:?}", t.chars().take(60).collect::<String>()),
         ));
@@ -463,8 +473,8 @@ mod tests {
         let f = parse_text(
             "Windows Registry Editor Version 5.00\r\n\"orphan\"=dword:1\r\n[HKLM\\X]\r\n\"a\"=dword:xyz\r\n\"b\"=hex:1,zz\r\ngarbage\r\n[BOGUS\\Y]\r\n",
         );
-        let lines: Vec<u64> = f.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![2, 4, 5, 6, 7]);
+        let lines: Vec<Option<u64>> = f.problems.iter().map(|p| p.line()).collect();
+        assert_eq!(lines, [2, 4, 5, 6, 7].map(Some));
         assert!(parse(b"hello\r\n").is_err());
         assert!(parse(b"").is_err());
     }

@@ -17,7 +17,8 @@
 use serde::Serialize;
 
 use super::locale::{self, Principal};
-use super::{LineProblem, MAX_ITEMS, TextError, prepare};
+use super::{MAX_ITEMS, TextError, prepare};
+use rdpdiag_evtx::model::{Problem, Severity};
 
 /// The MD5-of-container-name part of the RDP self-signed key's file name (`TSSecKeySet1`).
 pub const RDP_KEY_PREFIX: &str = "f686aace6942fb7f7ceb231212eef4a4";
@@ -28,7 +29,7 @@ pub struct AclFile {
     /// Objects in file order (one per `Get-Acl` command, or one when the file has no headers).
     pub objects: Vec<AclObject>,
     /// Lines that could not be understood.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// The access rules `Get-Acl` printed for one path.
@@ -382,7 +383,8 @@ pub fn parse(bytes: &[u8]) -> Result<AclFile, TextError> {
             last.2.push_str(raw.trim());
             continue;
         }
-        file.problems.push(LineProblem::new(
+        file.problems.push(Problem::at_line(
+            Severity::Warning,
             line.no,
             "line is not a `Label : value` row of an access rule",
         ));
@@ -520,7 +522,8 @@ fn parse_icacls(bytes: &[u8]) -> Result<Option<AclFile>, TextError> {
                             entries: Vec::new(),
                             incomplete: vec![*first_line],
                         });
-                        file.problems.push(LineProblem::new(
+                        file.problems.push(Problem::at_line(
+                            Severity::Warning,
                             *first_line,
                             "could not read, language not recognised: icacls account of a one-rule object",
                         ));
@@ -610,7 +613,8 @@ fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
     let identity = get("IdentityReference");
     let access = get("AccessControlType");
     let (Some(rights), Some(identity), Some(access)) = (rights, identity, access) else {
-        file.problems.push(LineProblem::new(
+        file.problems.push(Problem::at_line(
+            Severity::Warning,
             line,
             "access rule block without FileSystemRights/RegistryRights, IdentityReference or AccessControlType",
         ));
@@ -622,7 +626,8 @@ fn flush_block(block: &mut Vec<(u64, String, String)>, file: &mut AclFile) {
     } else if access.eq_ignore_ascii_case("deny") {
         AccessType::Deny
     } else {
-        file.problems.push(LineProblem::new(
+        file.problems.push(Problem::at_line(
+            Severity::Warning,
             line,
             format!("AccessControlType {access:?} is neither Allow nor Deny"),
         ));

@@ -18,9 +18,10 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::{
-    DateOrder, Line, LineProblem, MAX_ITEMS, TextError, date_order_of_texts, parse_local_datetime_in,
+    DateOrder, Line, MAX_ITEMS, TextError, ambiguous_date, date_order_of_texts, parse_local_datetime_in,
     prepare, slashed_date_order,
 };
+use rdpdiag_evtx::model::{Problem, Severity};
 
 /// A whole certutil dump.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,7 +35,7 @@ pub struct CertutilDump {
     /// A `CertUtil: ... FAILED` line, e.g. when the store does not exist.
     pub failure: Option<String>,
     /// Lines that could not be understood.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// What certutil found about a certificate's private key.
@@ -326,9 +327,11 @@ pub fn parse_lines_in(lines: &[Line], order: Option<DateOrder>) -> Result<Certut
         } else if let Some(v) = CERT_HASH_LABELS.iter().find_map(|l| t.strip_prefix(l)) {
             match normalise_thumbprint(v) {
                 Some(h) => c.thumbprint = Some(h),
-                None => dump
-                    .problems
-                    .push(LineProblem::new(line.no, "Cert Hash(sha1) is not 20 hex bytes")),
+                None => dump.problems.push(Problem::at_line(
+                    Severity::Warning,
+                    line.no,
+                    "Cert Hash(sha1) is not 20 hex bytes",
+                )),
             }
         } else if let Some(v) = t.strip_prefix("Key Container =") {
             c.key_container = Some(v.trim().to_string());
@@ -457,13 +460,17 @@ pub fn read_dates(dump: &mut CertutilDump, order: Option<DateOrder>) {
             }
             *local = parse_local_datetime_in(text, file_order);
             if local.is_none() {
-                let why = if slashed_date_order(text).is_none() && text.contains('/') && file_order.is_none()
-                {
-                    "day/month order ambiguous without the host's culture"
-                } else {
-                    "date format not recognised"
-                };
-                problems.push(LineProblem::new(line, format!("{label} {text:?}: {why}")));
+                problems.push(
+                    if slashed_date_order(text).is_none() && text.contains('/') && file_order.is_none() {
+                        ambiguous_date(line, format!("{label} {text:?}"))
+                    } else {
+                        Problem::at_line(
+                            Severity::Warning,
+                            line,
+                            format!("{label} {text:?}: date format not recognised"),
+                        )
+                    },
+                );
             }
         }
     }

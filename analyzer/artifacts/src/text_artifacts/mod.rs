@@ -15,7 +15,7 @@
 //! without BOM, ANSI), splits them into numbered lines with caps ([`split_lines`]), removes
 //! MSRD-Collect's command frames ([`strip_msrd_frames`]), and never panics on garbage: a file
 //! that is not of its format is a [`TextError`]; a bad line inside a good file is a
-//! [`LineProblem`] in the result.
+//! [`Problem`] at that line ([`Location::Line`]) in the result.
 
 pub mod acl_list;
 pub mod certutil;
@@ -27,6 +27,7 @@ pub mod netstat;
 pub mod tracerpt;
 pub mod w32tm;
 
+use rdpdiag_evtx::model::{Location, Problem, Severity};
 use serde::Serialize;
 
 /// Longest line kept, in characters; longer lines are cut (and reported). Windows command
@@ -66,23 +67,36 @@ pub enum TextError {
     },
 }
 
-/// A problem with one line of an otherwise readable file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LineProblem {
-    /// 1-based line number (0 when it concerns the whole file).
-    pub line: u64,
-    /// What was wrong, in words a support engineer understands.
-    pub message: String,
-}
-
-impl LineProblem {
-    /// A problem at `line`.
-    pub fn new(line: u64, message: impl Into<String>) -> LineProblem {
-        LineProblem {
-            line,
-            message: message.into(),
+impl TextError {
+    /// Where in the file the error is: the line that showed it, else the whole file.
+    pub fn location(&self) -> Location {
+        match self {
+            TextError::Line { line, .. } => Location::Line { line: *line },
+            _ => Location::Whole,
         }
     }
+
+    /// What was wrong, without the line ([`TextError::location`] holds it).
+    pub fn message(&self) -> String {
+        match self {
+            TextError::Line { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The words ending every note about a date whose day/month order needs the host's culture.
+pub const AMBIGUOUS_DATE: &str = "day/month order ambiguous without the host's culture";
+
+/// A date at `line` that reads both ways (`1/2/2024`) and no culture decides: a note, not damage
+/// (the date stays unknown until the host's other dates decide the order).
+pub fn ambiguous_date(line: u64, what: impl std::fmt::Display) -> Problem {
+    Problem::at_line(Severity::Note, line, format!("{what}: {AMBIGUOUS_DATE}"))
+}
+
+/// Whether `problem` is an [`ambiguous_date`] note.
+pub fn is_ambiguous_date(problem: &Problem) -> bool {
+    problem.severity == Severity::Note && problem.message.ends_with(AMBIGUOUS_DATE)
 }
 
 /// The text encoding a file was written in.
@@ -158,12 +172,13 @@ pub struct Line {
 /// Splits text into lines (CRLF, LF, and MSRD's `LF CR LF` all end a line; a lone trailing CR is
 /// dropped), cutting lines longer than [`MAX_LINE_CHARS`] and stopping after [`MAX_LINES`]; what
 /// was cut is reported in `problems`.
-pub fn split_lines(text: &str, problems: &mut Vec<LineProblem>) -> Vec<Line> {
+pub fn split_lines(text: &str, problems: &mut Vec<Problem>) -> Vec<Line> {
     let mut out = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {
         let no = i as u64 + 1;
         if out.len() >= MAX_LINES {
-            problems.push(LineProblem::new(
+            problems.push(Problem::at_line(
+                Severity::Warning,
                 no,
                 format!("more than {MAX_LINES} lines: the rest of the file was not read"),
             ));
@@ -175,7 +190,8 @@ pub fn split_lines(text: &str, problems: &mut Vec<LineProblem>) -> Vec<Line> {
             while !raw.is_char_boundary(cut) {
                 cut -= 1;
             }
-            problems.push(LineProblem::new(
+            problems.push(Problem::at_line(
+                Severity::Warning,
                 no,
                 format!(
                     "line of {} bytes cut to {MAX_LINE_CHARS} (not command output)",
@@ -266,7 +282,7 @@ pub struct Prepared {
     /// MSRD headers found.
     pub frames: Vec<MsrdFrame>,
     /// Lines cut or dropped while splitting.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// The order of day and month in a culture's short date (`M/d/yyyy` en-US, `dd/MM/yyyy` en-GB,
@@ -404,6 +420,29 @@ pub fn date_order_of_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A parser's error keeps its line as a location and says it once: no `line N:` in the
+    /// message that a caller would prefix again.
+    #[test]
+    fn a_text_error_keeps_its_line_apart_from_its_message() {
+        let e = TextError::Line {
+            line: 4,
+            message: "not a registry file".into(),
+        };
+        assert_eq!(e.location(), Location::Line { line: 4 });
+        assert_eq!(e.message(), "not a registry file");
+        let b = TextError::Binary {
+            offset: 0x40,
+            message: "bad buffer".into(),
+        };
+        assert_eq!(b.location(), Location::Whole);
+        assert_eq!(b.message(), "at byte 0x40: bad buffer");
+        let note = ambiguous_date(9, "NotAfter \"1/2/2024\"");
+        assert_eq!((note.severity, note.line()), (Severity::Note, Some(9)));
+        assert!(is_ambiguous_date(&note));
+        let damage = Problem::at_line(Severity::Warning, 9, "date format not recognised");
+        assert!(!is_ambiguous_date(&damage));
+    }
 
     #[test]
     fn decodes_every_encoding() {

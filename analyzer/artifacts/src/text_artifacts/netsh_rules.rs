@@ -9,7 +9,8 @@
 use serde::Serialize;
 
 use super::locale::{self, NetshLabel};
-use super::{LineProblem, MAX_ITEMS, TextError, prepare};
+use super::{MAX_ITEMS, TextError, prepare};
+use rdpdiag_evtx::model::{Problem, Severity};
 
 /// A parsed rule listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,7 +20,7 @@ pub struct NetshRules {
     /// `No rules match the specified criteria.` was printed.
     pub no_rules: bool,
     /// Lines that could not be understood.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// One rule block.
@@ -85,7 +86,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
             continue;
         }
         let Some((label, value)) = t.split_once(':') else {
-            out.problems.push(LineProblem::new(
+            out.problems.push(Problem::at_line(
+                Severity::Warning,
                 line.no,
                 "line without `Label:` in a rule listing",
             ));
@@ -108,7 +110,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
         let Some(rule) = current.as_mut() else {
             unknown_before_first += 1;
             if unknown_before_first <= 20 {
-                out.problems.push(LineProblem::new(
+                out.problems.push(Problem::at_line(
+                    Severity::Warning,
                     line.no,
                     format!("`{label}:` before the first `Rule Name:` (language not recognised?)"),
                 ));
@@ -158,7 +161,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetshRules, TextError> {
         if !r.fully_read() {
             let mut what: Vec<String> = r.unread.clone();
             what.extend(r.extra.iter().take(4).map(|(l, _)| format!("label {l:?}")));
-            out.problems.push(LineProblem::new(
+            out.problems.push(Problem::at_line(
+                Severity::Warning,
                 r.line,
                 format!(
                     "could not read, language not recognised: rule {:?} ({})",

@@ -10,7 +10,8 @@
 use serde::Serialize;
 
 use super::locale::{self, TcpStateMeaning};
-use super::{LineProblem, MAX_ITEMS, TextError, prepare};
+use super::{MAX_ITEMS, TextError, prepare};
+use rdpdiag_evtx::model::{Problem, Severity};
 
 /// A parsed netstat output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,7 +19,7 @@ pub struct NetstatOutput {
     /// Rows in printed order.
     pub rows: Vec<NetstatRow>,
     /// Lines that could not be understood.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// One socket.
@@ -132,7 +133,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetstatOutput, TextError> {
             let row = match parse_row(line.no, &fields) {
                 Some(r) => r,
                 None => {
-                    out.problems.push(LineProblem::new(
+                    out.problems.push(Problem::at_line(
+                        Severity::Warning,
                         line.no,
                         "socket row without address, port or PID",
                     ));
@@ -142,7 +144,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetstatOutput, TextError> {
             if let Some(state) = &row.state
                 && locale::tcp_state(state) == TcpStateMeaning::Unrecognised
             {
-                out.problems.push(LineProblem::new(
+                out.problems.push(Problem::at_line(
+                    Severity::Warning,
                     line.no,
                     format!("could not read, language not recognised: TCP state {state:?}"),
                 ));
@@ -161,8 +164,11 @@ pub fn parse(bytes: &[u8]) -> Result<NetstatOutput, TextError> {
             if !saw_header {
                 continue;
             }
-            out.problems
-                .push(LineProblem::new(line.no, "ownership line before any socket row"));
+            out.problems.push(Problem::at_line(
+                Severity::Warning,
+                line.no,
+                "ownership line before any socket row",
+            ));
             continue;
         };
         if let Some(image) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
@@ -174,7 +180,8 @@ pub fn parse(bytes: &[u8]) -> Result<NetstatOutput, TextError> {
             last.service = Some(t.to_string());
         } else {
             // Localized header or message lines (e.g. the `-q` legend): ignored but reported.
-            out.problems.push(LineProblem::new(
+            out.problems.push(Problem::at_line(
+                Severity::Warning,
                 line.no,
                 format!("unrecognised line {:?}", truncate(t, 80)),
             ));

@@ -21,8 +21,8 @@ use quick_xml::events::Event as XmlEvent;
 use serde::Serialize;
 
 use super::etl_header::filetime_to_utc;
-use super::{LineProblem, MAX_ITEMS, TextError, decode_text, split_lines};
-use rdpdiag_evtx::model::{Event, FieldValue};
+use super::{MAX_ITEMS, TextError, decode_text, split_lines};
+use rdpdiag_evtx::model::{Event, FieldValue, Problem, Severity};
 
 /// Most fields kept per event.
 const MAX_FIELDS: usize = 256;
@@ -39,7 +39,7 @@ pub struct TraceEvents {
     /// Events beyond the cap, not kept.
     pub dropped: u64,
     /// What could not be read.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 /// One trace event.
@@ -187,7 +187,8 @@ fn parse_xml(text: &str) -> Result<TraceEvents, TextError> {
                         message: format!("not XML: {e}"),
                     });
                 }
-                out.problems.push(LineProblem::new(
+                out.problems.push(Problem::at_line(
+                    Severity::Warning,
                     line,
                     format!("XML error, rest of file not read: {e}"),
                 ));
@@ -363,7 +364,8 @@ fn parse_xml(text: &str) -> Result<TraceEvents, TextError> {
         }
     }
     if cur.is_some() {
-        out.problems.push(LineProblem::new(
+        out.problems.push(Problem::at_line(
+            Severity::Warning,
             line_counter.line_at(text.len()),
             "file ends inside an <Event>: last event incomplete",
         ));

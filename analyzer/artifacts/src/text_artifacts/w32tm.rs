@@ -9,7 +9,8 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::{DateOrder, LineProblem, TextError, parse_local_datetime_in, prepare};
+use super::{DateOrder, TextError, ambiguous_date, parse_local_datetime_in, prepare};
+use rdpdiag_evtx::model::{Problem, Severity};
 
 /// A parsed `w32tm /query /status`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,7 +34,7 @@ pub struct W32tmStatus {
     /// An error w32tm printed instead of the status (e.g. the service is not started).
     pub error: Option<String>,
     /// Lines that could not be understood.
-    pub problems: Vec<LineProblem>,
+    pub problems: Vec<Problem>,
 }
 
 impl W32tmStatus {
@@ -98,8 +99,11 @@ pub fn parse_in(bytes: &[u8], order: Option<DateOrder>) -> Result<W32tmStatus, T
             continue;
         }
         let Some((label, value)) = t.split_once(':') else {
-            s.problems
-                .push(LineProblem::new(line.no, "line without `Label:`"));
+            s.problems.push(Problem::at_line(
+                Severity::Warning,
+                line.no,
+                "line without `Label:`",
+            ));
             continue;
         };
         let value = value.trim();
@@ -114,19 +118,20 @@ pub fn parse_in(bytes: &[u8], order: Option<DateOrder>) -> Result<W32tmStatus, T
                 s.last_sync_text = Some(value.to_string());
                 s.last_sync_local = parse_local_datetime_in(value, order);
                 if s.last_sync_local.is_none() && !value.eq_ignore_ascii_case("unspecified") {
-                    s.problems.push(LineProblem::new(
-                        line.no,
+                    s.problems.push(
                         if value.contains('/')
                             && super::slashed_date_order(value).is_none()
                             && order.is_none()
                         {
-                            format!(
-                                "sync time {value:?}: day/month order ambiguous without the host's culture"
-                            )
+                            ambiguous_date(line.no, format!("sync time {value:?}"))
                         } else {
-                            format!("sync time {value:?}: date format not recognised")
+                            Problem::at_line(
+                                Severity::Warning,
+                                line.no,
+                                format!("sync time {value:?}: date format not recognised"),
+                            )
                         },
-                    ));
+                    );
                 }
             }
             "source" | "quelle" => s.source = Some(value.to_string()),
@@ -142,7 +147,8 @@ pub fn parse_in(bytes: &[u8], order: Option<DateOrder>) -> Result<W32tmStatus, T
             | "phase offset"
             | "clockrate" => {}
             _ => {
-                s.problems.push(LineProblem::new(
+                s.problems.push(Problem::at_line(
+                    Severity::Warning,
                     line.no,
                     format!(
                         "could not read, language not recognised: label {:?}",

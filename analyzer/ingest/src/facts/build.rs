@@ -10,9 +10,9 @@ use rayon::prelude::*;
 
 use super::registry::{hive_include, hive_single_keys};
 use super::{
-    AclFact, ArtifactUse, CertificateFact, ClientVersionsFact, FactProblem, FirewallRuleFact,
-    FirewallRuleOrigin, HostFacts, NetInterfaceFact, ProbeFact, Provenance, SecurityProductFact, SocketFact,
-    TimeFact, TraceEventsFact, TraceHeaderFact,
+    AclFact, ArtifactUse, CertificateFact, ClientVersionsFact, FirewallRuleFact, FirewallRuleOrigin,
+    HostFacts, NetInterfaceFact, ProbeFact, Provenance, SecurityProductFact, SocketFact, TimeFact,
+    TraceEventsFact, TraceHeaderFact,
 };
 use rdpdiag_artifacts::registry::hive::{HiveContents, HiveKind, HiveOptions, detect_kind, embedded_name};
 use rdpdiag_artifacts::registry::{RegFile, read_hive, reg_file};
@@ -27,15 +27,12 @@ use rdpdiag_artifacts::text_artifacts::netstat::{NetstatOutput, NetstatRow};
 use rdpdiag_artifacts::text_artifacts::tracerpt::TraceEvents;
 use rdpdiag_artifacts::text_artifacts::w32tm::W32tmStatus;
 use rdpdiag_artifacts::text_artifacts::{
-    DateOrder, LineProblem, TextError, acl_list, certutil, date_order_of_culture, date_order_of_texts,
-    etl_header, json_artifacts, netsh_rules, netstat, parse_local_datetime_in, tracerpt, w32tm,
+    DateOrder, TextError, acl_list, certutil, date_order_of_culture, date_order_of_texts, etl_header,
+    is_ambiguous_date, json_artifacts, netsh_rules, netstat, parse_local_datetime_in, tracerpt, w32tm,
 };
-use rdpdiag_evtx::model::Severity;
+use rdpdiag_evtx::model::{ArtifactProblem, Location, Problem, Severity};
 use rdpdiag_input::ContentKind;
 use rdpdiag_schemas::domain::TextFormat;
-
-/// The words every "ambiguous date" problem of the text parsers carries.
-const AMBIGUOUS_DATE: &str = "ambiguous without the host's culture";
 
 /// One artifact after parsing (before merging).
 enum Parsed {
@@ -50,22 +47,21 @@ enum Parsed {
     Etl(EtlHeader),
     Trace(TraceEvents),
     Skipped(String),
-    /// What the artifact was read as, and why it could not be (with the line that showed it).
+    /// What the artifact was read as, and why it could not be (at the line that showed it).
     Failed {
         what: String,
-        line: Option<u64>,
+        location: Location,
         message: String,
     },
 }
 
 impl Parsed {
-    /// A parser's error; the line it names stays a number.
+    /// A parser's error; the line it names stays a location.
     fn failed(what: &str, e: &TextError) -> Parsed {
-        let (line, message) = text_error(e);
         Parsed::Failed {
             what: what.to_string(),
-            line,
-            message,
+            location: e.location(),
+            message: e.message(),
         }
     }
 }
@@ -83,13 +79,6 @@ fn log_stem(name: &str) -> Option<&str> {
 
 fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
-}
-
-fn text_error(e: &TextError) -> (Option<u64>, String) {
-    match e {
-        TextError::Line { line, message } => (Some(*line), message.clone()),
-        other => (None, other.to_string()),
-    }
 }
 
 /// Reads a hive with the subtrees the facts need (plus the values of a few single keys).
@@ -164,7 +153,7 @@ impl HostFacts {
                             Ok(h) => Parsed::Hive(Box::new(h)),
                             Err(message) => Parsed::Failed {
                                 what: "hive".into(),
-                                line: None,
+                                location: Location::Whole,
                                 message,
                             },
                         }
@@ -247,46 +236,33 @@ impl HostFacts {
                 .and_then(|x| parse_local_datetime_in(x, Some(order)));
             t.synced = t.status.synced();
         }
-        self.problems.retain(|p| !p.message.contains(AMBIGUOUS_DATE));
+        self.problems.retain(|p| !is_ambiguous_date(&p.problem));
     }
 }
 
 impl HostFacts {
-    fn problem(
-        &mut self,
-        severity: Severity,
-        artifact: &Arc<str>,
-        line: Option<u64>,
-        message: impl Into<String>,
-    ) {
+    fn problem(&mut self, artifact: &Arc<str>, problem: Problem) {
         if self.problems.len() < 10_000 {
-            self.problems.push(FactProblem {
-                severity,
+            self.problems.push(ArtifactProblem {
                 artifact: artifact.clone(),
-                line,
-                message: message.into(),
+                problem,
             });
         }
     }
 
-    fn line_problems(&mut self, artifact: &Arc<str>, problems: &[LineProblem]) {
+    /// A parser's problems with lines of `artifact` (each with the severity its parser gave: a
+    /// date whose day/month order needs the host's culture is a note, not damage).
+    fn line_problems(&mut self, artifact: &Arc<str>, problems: &[Problem]) {
         for p in problems.iter().take(200) {
-            let line = (p.line > 0).then_some(p.line);
-            // A date whose day/month order needs the host's culture is not damage: a note
-            // (the date stays unknown).
-            let severity = if p.message.contains(AMBIGUOUS_DATE) {
-                Severity::Note
-            } else {
-                Severity::Warning
-            };
-            self.problem(severity, artifact, line, p.message.clone());
+            self.problem(artifact, p.clone());
         }
         if problems.len() > 200 {
             self.problem(
-                Severity::Warning,
                 artifact,
-                None,
-                format!("{} more line problems not listed", problems.len() - 200),
+                Problem::whole(
+                    Severity::Warning,
+                    format!("{} more line problems not listed", problems.len() - 200),
+                ),
             );
         }
     }
@@ -357,17 +333,18 @@ impl Builder<'_> {
                     mount.is_some(),
                 );
                 for n in h.notes.iter().take(50) {
-                    f.problem(Severity::Note, name, None, n.clone());
+                    f.problem(name, Problem::whole(Severity::Note, n.clone()));
                 }
                 match mount {
                     Some(m) => h.apply(&mut f.registry, name, m),
                     None => f.problem(
-                        Severity::Note,
                         name,
-                        None,
-                        format!(
-                            "hive {:?} not recognised as SYSTEM, SOFTWARE or NTUSER.DAT: not used",
-                            h.embedded_name
+                        Problem::whole(
+                            Severity::Note,
+                            format!(
+                                "hive {:?} not recognised as SYSTEM, SOFTWARE or NTUSER.DAT: not used",
+                                h.embedded_name
+                            ),
                         ),
                     ),
                 }
@@ -376,15 +353,20 @@ impl Builder<'_> {
                 f.used(name, "certutil -verifystore", true);
                 let store = d.store.as_deref().map(store_name);
                 if let Some(fail) = &d.failure {
-                    f.problem(Severity::Note, name, None, format!("certutil reported: {fail}"));
+                    f.problem(
+                        name,
+                        Problem::whole(Severity::Note, format!("certutil reported: {fail}")),
+                    );
                 }
                 for c in d.certificates {
                     if c.thumbprint.is_none() {
                         f.problem(
-                            Severity::Warning,
                             name,
-                            Some(c.line),
-                            "could not read, language not recognised: certificate without `Cert Hash(sha1)` (its presence in a store stays unknown)",
+                            Problem::at_line(
+                                Severity::Warning,
+                                c.line,
+                                "could not read, language not recognised: certificate without `Cert Hash(sha1)` (its presence in a store stays unknown)",
+                            ),
                         );
                     }
                     let source = Provenance::line(name, c.line);
@@ -402,13 +384,15 @@ impl Builder<'_> {
                 for o in a.objects {
                     for u in o.unread_rules().into_iter().take(50) {
                         f.problem(
-                            Severity::Warning,
                             name,
-                            Some(u.line),
-                            format!(
-                                "could not read, language not recognised: {} ({})",
-                                u.what,
-                                o.path.as_deref().unwrap_or("object without a path")
+                            Problem::at_line(
+                                Severity::Warning,
+                                u.line,
+                                format!(
+                                    "could not read, language not recognised: {} ({})",
+                                    u.what,
+                                    o.path.as_deref().unwrap_or("object without a path")
+                                ),
                             ),
                         );
                     }
@@ -586,12 +570,13 @@ impl Builder<'_> {
                 f.used(name, "ETL trace header", true);
                 if h.truncated() {
                     f.problem(
-                        Severity::Note,
                         name,
-                        None,
-                        format!(
-                            "trace holds {} of {} buffers written ({} stray bytes): copied while being written or cut",
-                            h.buffers_in_file, h.buffers_written, h.partial_tail_bytes
+                        Problem::whole(
+                            Severity::Note,
+                            format!(
+                                "trace holds {} of {} buffers written ({} stray bytes): copied while being written or cut",
+                                h.buffers_in_file, h.buffers_written, h.partial_tail_bytes
+                            ),
                         ),
                     );
                 }
@@ -611,9 +596,16 @@ impl Builder<'_> {
                 });
             }
             Parsed::Skipped(why) => f.used(name, why, false),
-            Parsed::Failed { what, line, message } => {
+            Parsed::Failed {
+                what,
+                location,
+                message,
+            } => {
                 f.used(name, what.clone(), false);
-                f.problem(Severity::Error, name, line, format!("{what}: {message}"));
+                f.problem(
+                    name,
+                    Problem::at(Severity::Error, location, format!("{what}: {message}")),
+                );
             }
         }
     }

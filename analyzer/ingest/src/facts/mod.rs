@@ -9,7 +9,8 @@
 //! certificate stores, MachineKeys ACLs, who listens on which port, the clock source, security
 //! products, client versions, the probe, and RDP client trace headers and events. Every fact
 //! keeps its provenance (artifact, registry key and value, or line); everything that could not
-//! be read is a [`FactProblem`] naming the artifact and line.
+//! be read is an [`ArtifactProblem`] naming the artifact and its place in it (the line of a text
+//! artifact).
 //!
 //! The work is split by job: this module holds the fact types and [`HostFacts`]' query API;
 //! `build` parses a host's artifacts (the parse dispatch by content kind) and absorbs each
@@ -30,7 +31,7 @@ use rdpdiag_artifacts::text_artifacts::json_artifacts::SecurityProduct;
 use rdpdiag_artifacts::text_artifacts::netstat::NetstatRow;
 use rdpdiag_artifacts::text_artifacts::tracerpt::TraceEvent;
 use rdpdiag_artifacts::text_artifacts::w32tm::W32tmStatus;
-use rdpdiag_evtx::model::Severity;
+use rdpdiag_evtx::model::ArtifactProblem;
 use rdpdiag_schemas::probe::{PhaseOutcomes, ProbeOutcome, ProbePhase, classify};
 
 mod build;
@@ -551,20 +552,6 @@ pub struct ArtifactUse {
     pub parsed: bool,
 }
 
-/// Something that could not be read, with its place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FactProblem {
-    /// How bad.
-    pub severity: Severity,
-    /// Artifact.
-    pub artifact: Arc<str>,
-    /// 1-based line, when it concerns one line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    /// What.
-    pub message: String,
-}
-
 /// Everything known about one host, typed. Each part is empty/`None` when no artifact told it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HostFacts {
@@ -616,7 +603,7 @@ pub struct HostFacts {
     /// What each artifact was used for.
     pub artifacts: Vec<ArtifactUse>,
     /// What could not be read.
-    pub problems: Vec<FactProblem>,
+    pub problems: Vec<ArtifactProblem>,
     /// The merged registry (for rules that need a value not modelled here; not serialised).
     #[serde(skip)]
     pub registry: Registry,

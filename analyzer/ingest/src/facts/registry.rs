@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use super::{
-    ClientSettings, Fact, FactProblem, FirewallRuleFact, FirewallRuleOrigin, HostFacts, ListenerConfig,
-    OsVersionFacts, ProfileEntry, Provenance, RegistryCertificate, SchannelSwitch, ServerEntry,
-    ServerPolicyFacts, Setting, TerminalServerFacts,
+    ClientSettings, Fact, FirewallRuleFact, FirewallRuleOrigin, HostFacts, ListenerConfig, OsVersionFacts,
+    ProfileEntry, Provenance, RegistryCertificate, SchannelSwitch, ServerEntry, ServerPolicyFacts, Setting,
+    TerminalServerFacts,
 };
 use rdpdiag_artifacts::registry::hive::HiveKind;
 use rdpdiag_artifacts::registry::{RegData, Registry, fw_rule_string, hex_upper};
 use rdpdiag_artifacts::text_artifacts::certutil::normalise_thumbprint;
-use rdpdiag_evtx::model::Severity;
+use rdpdiag_evtx::model::{ArtifactProblem, Location, Problem, Severity};
 use rdpdiag_schemas::registry_interest::{REGISTRY_INTEREST, Reach, RegistryHive};
 
 /// `HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server`.
@@ -140,11 +140,12 @@ impl HostFacts {
         self.derive_certificates(&reg);
         self.derive_server_policy(&reg);
         if reg.keys_dropped > 0 {
-            self.problems.push(FactProblem {
-                severity: Severity::Warning,
+            self.problems.push(ArtifactProblem {
                 artifact: Arc::from("registry"),
-                line: None,
-                message: format!("{} registry keys beyond the cap were not kept", reg.keys_dropped),
+                problem: Problem::whole(
+                    Severity::Warning,
+                    format!("{} registry keys beyond the cap were not kept", reg.keys_dropped),
+                ),
             });
         }
         self.registry = reg;
@@ -268,11 +269,13 @@ impl HostFacts {
                         version: Some(r.version),
                         source,
                     }),
-                    Err(e) => self.problems.push(FactProblem {
-                        severity: Severity::Warning,
+                    Err(e) => self.problems.push(ArtifactProblem {
                         artifact: v.origin.artifact.clone(),
-                        line: v.origin.line,
-                        message: format!("firewall rule {:?}: {e}", v.name),
+                        problem: Problem::at(
+                            Severity::Warning,
+                            Location::line_or_whole(v.origin.line),
+                            format!("firewall rule {:?}: {e}", v.name),
+                        ),
                     }),
                 }
             }
