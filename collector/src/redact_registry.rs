@@ -12,16 +12,15 @@
 //! `Default\MRUn` (`host[:port]`). SIDs, addresses and names are then replaced in key names
 //! and string values alike.
 
-use std::io::Cursor;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-use notatin::cell_key_node::CellKeyNode;
-use notatin::parser::Parser;
-use notatin::parser_builder::ParserBuilder;
-use rdpdiag_schemas::registry_interest::{Keep, RegistryHive, keep, keep_full_path, split_full_path};
+use rdpdiag_artifacts::registry::hive::{
+    HiveError, HiveKind, HiveOptions, kind_of_file_name, kind_of_top_level_keys, read_hive_with,
+};
+use rdpdiag_schemas::registry_interest::{
+    Keep, REGISTRY_INTEREST, Reach, RegistryHive, keep, keep_full_path, split_full_path,
+};
 
 use crate::redact::{Category, Counts, Redactor};
-use crate::reg_export::{RegData, RegExport, RegKey, RegValue, decode_export, parse_export};
+use crate::reg_export::{RegData, RegExport, RegKey, RegValue, parse_export_bytes};
 
 /// Size of a hive's base block.
 const BASE_BLOCK_LEN: usize = 4096;
@@ -113,40 +112,80 @@ impl Reduced {
 }
 
 /// Reduces a hive: `primary` with its transaction logs (`.LOG1`/`.LOG2`) replayed, `file_name`
-/// to recognise it. Not redacted yet.
+/// to recognise it. Not redacted yet. The hive is read by the analyzer's reader
+/// (`rdpdiag_artifacts::registry::hive`), walking only the keys on the list's paths.
 pub fn reduce_hive(primary: &[u8], logs: &[&[u8]], file_name: &str) -> Result<Reduced, ReduceError> {
     if primary.len() < BASE_BLOCK_LEN + 32 || !primary.starts_with(b"regf") {
         return Err(ReduceError::NotAHive(format!(
             "{file_name}: no `regf` base block and hive bin"
         )));
     }
-    let mut notes = Vec::new();
-    let parser = match build_parser(primary, logs) {
-        Ok(p) => p,
-        Err(e) if !logs.is_empty() => {
-            notes.push(format!(
-                "the transaction logs could not be applied ({e}); read without them"
-            ));
-            build_parser(primary, &[])?
+    let mut hive = None;
+    let contents = read_hive_with(primary, logs, file_name, |_, top| {
+        let found = hive_kind(file_name, top);
+        hive = found;
+        let paths = |reach: Reach| -> Vec<String> {
+            REGISTRY_INTEREST
+                .iter()
+                .filter(|e| Some(e.hive) == found && e.reach == reach)
+                .map(|e| e.path.to_string())
+                .collect()
+        };
+        // The list's subtrees and single keys are exactly the keys `keep` does not drop.
+        HiveOptions {
+            include: Some(paths(Reach::Subtree)),
+            include_keys: paths(Reach::Key),
+            // The reader counts the root key, which is not written.
+            max_keys: MAX_KEYS + 1,
         }
-        Err(e) => return Err(e),
-    };
-    let name = file_name.to_string();
-    let walked = catch_unwind(AssertUnwindSafe(move || walk(parser, &name)));
-    let (keys, keys_in, mut walk_notes) = match walked {
-        Ok(r) => r?,
-        Err(p) => return Err(ReduceError::Damaged(panic_text(p.as_ref()))),
-    };
-    notes.append(&mut walk_notes);
+    })
+    .map_err(reduce_error)?;
+    let hive = hive.ok_or_else(|| ReduceError::OtherHive(file_name.to_string()))?;
+    let mut notes = Vec::new();
+    if let Some(e) = contents.logs_error {
+        notes.push(format!(
+            "the transaction logs could not be applied ({}); read without them",
+            reduce_error(e)
+        ));
+    }
+    // The root key comes first; the list keeps none of its values.
+    let keys: Vec<RegKey> = contents
+        .keys
+        .into_iter()
+        .skip(1)
+        .map(|k| {
+            let rel: Vec<&str> = k.path.split('\\').collect();
+            let values = match keep(hive, &rel) {
+                Keep::Key(_) => k
+                    .values
+                    .into_iter()
+                    .map(|(name, data)| {
+                        if name.is_empty() {
+                            RegValue::default_value(data.into())
+                        } else {
+                            RegValue::named(name, data.into())
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            RegKey::new(format!("{}\\{}", hive.export_root(), k.path), values)
+        })
+        .collect();
+    // Past the cap the walk stops at the first key left out (and counts it as read).
+    let keys_in = keys.len() as u64 + u64::from(contents.keys_dropped > 0);
+    if contents.keys_dropped > 0 {
+        notes.push(format!(
+            "more than {MAX_KEYS} keys on the list's paths: the rest left out"
+        ));
+    }
     Ok(finish(keys, keys_in, 0, notes))
 }
 
 /// Reduces a `reg export` file (UTF-16LE or UTF-8): keys of other hives and keys and values the
 /// analyzer does not read are left out. Not redacted yet.
 pub fn reduce_reg_export(bytes: &[u8]) -> Result<Reduced, ReduceError> {
-    let text =
-        decode_export(bytes).ok_or_else(|| ReduceError::RegText("neither UTF-16LE nor UTF-8".into()))?;
-    let export = parse_export(&text).map_err(|e| ReduceError::RegText(e.to_string()))?;
+    let export = parse_export_bytes(bytes).map_err(|e| ReduceError::RegText(e.to_string()))?;
     let keys_in = export.keys.len() as u64;
     let mut kept = Vec::new();
     let mut values_dropped = 0u64;
@@ -281,144 +320,39 @@ fn add_user(r: &mut Redactor, value: &str) {
     }
 }
 
-fn build_parser(primary: &[u8], logs: &[&[u8]]) -> Result<Parser, ReduceError> {
-    let primary = primary.to_vec();
-    let logs: Vec<Vec<u8>> = logs.iter().map(|l| l.to_vec()).collect();
-    // notatin is not written for hostile input (it has `expect`s a damaged file can reach).
-    let built = catch_unwind(AssertUnwindSafe(move || {
-        let mut b = ParserBuilder::from_file(Cursor::new(primary));
-        b.recover_deleted(false);
-        for l in logs {
-            b.with_transaction_log(Cursor::new(l));
-        }
-        b.build()
-    }));
-    match built {
-        Ok(Ok(p)) => Ok(p),
-        Ok(Err(e)) => Err(ReduceError::Damaged(e.to_string())),
-        Err(p) => Err(ReduceError::Damaged(panic_text(p.as_ref()))),
-    }
-}
-
-/// Which hive: by the file name, else by the top-level keys (as the analyzer's
-/// `registry::hive::detect_kind` tells them: `Select` and `ControlSetNNN` are SYSTEM,
-/// `Microsoft` with `Classes` or `Policies` SOFTWARE, `Control Panel` or `Environment` a user's).
+/// Which of the list's hives: by the file name first (the collector named the file; `DEFAULT`
+/// is the default user's hive, not a person's), else by the top-level keys as the analyzer
+/// tells them.
 fn hive_kind(file_name: &str, top: &[String]) -> Option<RegistryHive> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-    let stem = base.split('.').next().unwrap_or_default().to_ascii_lowercase();
-    match stem.as_str() {
-        "system" => return Some(RegistryHive::System),
-        "software" => return Some(RegistryHive::Software),
-        "ntuser" => return Some(RegistryHive::NtUser),
-        "sam" | "security" | "usrclass" | "default" => return None,
-        _ => {}
-    }
-    let has = |n: &str| top.iter().any(|t| t.eq_ignore_ascii_case(n));
-    if has("Select")
-        && top
-            .iter()
-            .any(|t| t.to_ascii_lowercase().starts_with("controlset"))
+    if base
+        .split('.')
+        .next()
+        .is_some_and(|stem| stem.eq_ignore_ascii_case("default"))
     {
-        Some(RegistryHive::System)
-    } else if has("Microsoft") && (has("Classes") || has("Policies")) && !has("Control Panel") {
-        Some(RegistryHive::Software)
-    } else if has("Control Panel") || has("Environment") {
-        Some(RegistryHive::NtUser)
-    } else {
-        None
+        return None;
+    }
+    match kind_of_file_name(file_name).or_else(|| kind_of_top_level_keys(top))? {
+        HiveKind::System => Some(RegistryHive::System),
+        HiveKind::Software => Some(RegistryHive::Software),
+        HiveKind::NtUser => Some(RegistryHive::NtUser),
+        _ => None,
     }
 }
 
-/// Walks the keys on the list's paths: (keys, keys read, notes).
-fn walk(mut parser: Parser, file_name: &str) -> Result<(Vec<RegKey>, u64, Vec<String>), ReduceError> {
-    let mut notes = Vec::new();
-    let mut root = parser
-        .get_root_key()
-        .map_err(|e| ReduceError::Damaged(e.to_string()))?
-        .ok_or_else(|| ReduceError::Damaged("no root key".into()))?;
-    let top = if root.detail.number_of_sub_keys() > 0 {
-        root.read_sub_keys(&mut parser)
-    } else {
-        Vec::new()
-    };
-    let top_names: Vec<String> = top
-        .iter()
-        .filter(|k| !k.cell_state.is_deleted())
-        .map(|k| k.key_name.clone())
-        .collect();
-    let hive =
-        hive_kind(file_name, &top_names).ok_or_else(|| ReduceError::OtherHive(file_name.to_string()))?;
-    let mut keys = Vec::new();
-    let mut read = 0u64;
-    let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<(CellKeyNode, Vec<String>)> = top.into_iter().rev().map(|k| (k, Vec::new())).collect();
-    while let Some((mut node, parent)) = stack.pop() {
-        if node.cell_state.is_deleted() || !seen.insert(node.file_offset_absolute) {
-            continue;
-        }
-        let mut rel = parent;
-        rel.push(node.key_name.clone());
-        let segments: Vec<&str> = rel.iter().map(String::as_str).collect();
-        let wanted = keep(hive, &segments);
-        if wanted == Keep::Drop {
-            continue;
-        }
-        read += 1;
-        if keys.len() >= MAX_KEYS {
-            notes.push(format!(
-                "more than {MAX_KEYS} keys on the list's paths: the rest left out"
-            ));
-            break;
-        }
-        let values = match wanted {
-            Keep::Key(_) => values_of(&node),
-            _ => Vec::new(),
-        };
-        keys.push(RegKey::new(
-            format!("{}\\{}", hive.export_root(), rel.join("\\")),
-            values,
-        ));
-        if node.detail.number_of_sub_keys() > 0 {
-            for c in node.read_sub_keys(&mut parser).into_iter().rev() {
-                stack.push((c, rel.clone()));
-            }
-        }
-    }
-    Ok((keys, read, notes))
-}
-
-fn values_of(node: &CellKeyNode) -> Vec<RegValue> {
-    node.value_iter()
-        .filter(|v| !v.cell_state.is_deleted())
-        .map(|v| {
-            let raw = v.detail.data_type_raw();
-            // Device-property values carry flags in the high bits.
-            let kind = if raw > 0xFFFF { raw & 0xFFF } else { raw };
-            let bytes = v.detail.value_bytes().unwrap_or_default();
-            let name = v.detail.value_name();
-            let data = RegData::from_raw(kind, &bytes);
-            if name.is_empty() {
-                RegValue::default_value(data)
-            } else {
-                RegValue::named(name, data)
-            }
-        })
-        .collect()
-}
-
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        format!("the hive reader gave up: {s}")
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        format!("the hive reader gave up: {s}")
-    } else {
-        "the hive reader gave up".to_string()
+/// The reader's error in this module's words (the hive is then left out).
+fn reduce_error(e: HiveError) -> ReduceError {
+    match e {
+        HiveError::NotAHive(s) => ReduceError::NotAHive(s),
+        HiveError::Parse(s) => ReduceError::Damaged(s),
+        HiveError::Damaged(s) => ReduceError::Damaged(format!("the hive reader gave up: {s}")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reg_export::{decode_export, parse_export};
 
     fn reg(keys: Vec<RegKey>) -> Vec<u8> {
         RegExport::new(keys).to_utf16le_bytes()

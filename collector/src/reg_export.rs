@@ -1,5 +1,7 @@
 //! `reg export` writer: the `.reg` text Windows' `reg.exe export` (and regedit) writes, as
-//! MSRD-Collect stores it in `<C>_RegistryKeys\*.txt`.
+//! MSRD-Collect stores it in `<C>_RegistryKeys\*.txt`. Reading `.reg` text back
+//! ([`parse_export`], [`parse_export_bytes`]) is the analyzer's parser
+//! (`rdpdiag_artifacts::registry::reg_file`) with its keys and values in this module's types.
 //!
 //! Format followed (so that the analyzer is tested against what Windows really writes):
 //! - Wine's `reg export` implementation and its conformance tests (`programs/reg/export.c`,
@@ -21,29 +23,18 @@
 
 use std::fmt::Write as _;
 
+use rdpdiag_artifacts::registry::{self, RegOp, reg_file};
+use rdpdiag_artifacts::text_artifacts::{TextError, decode_text};
+
 /// Header line of every `reg export` / regedit file since Windows 2000.
 pub const REG_HEADER: &str = "Windows Registry Editor Version 5.00";
 
 /// Column count at which reg.exe breaks a hex line (Wine `MAX_HEX_CHARS`).
 const MAX_HEX_CHARS: usize = 77;
 
-/// Registry value type numbers used in `hex(N):`.
-pub mod reg_type {
-    /// REG_NONE
-    pub const NONE: u32 = 0;
-    /// REG_SZ
-    pub const SZ: u32 = 1;
-    /// REG_EXPAND_SZ
-    pub const EXPAND_SZ: u32 = 2;
-    /// REG_BINARY
-    pub const BINARY: u32 = 3;
-    /// REG_DWORD
-    pub const DWORD: u32 = 4;
-    /// REG_MULTI_SZ
-    pub const MULTI_SZ: u32 = 7;
-    /// REG_QWORD
-    pub const QWORD: u32 = 11;
-}
+/// Registry value type numbers used in `hex(N):` (the analyzer's: one table for the reader and
+/// the writer).
+pub use rdpdiag_artifacts::registry::reg_type;
 
 /// A whole `.reg` file: keys in the order they are written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -271,180 +262,102 @@ fn write_hex(out: &mut String, prefix_len: usize, kind: u32, bytes: &[u8]) {
 }
 
 /// Why a `.reg` text could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {reason}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegParseError {
-    /// 1-based line.
+    /// 1-based line; 0 when it concerns the whole file (not text).
     pub line: usize,
     /// What is wrong.
     pub reason: String,
 }
 
-impl RegData {
-    /// Typed data from a type number and raw bytes (as a hive stores them or `hex(N):` writes
-    /// them); a size that does not fit its type keeps the raw bytes.
-    pub fn from_raw(kind: u32, bytes: &[u8]) -> RegData {
-        let units = || -> Vec<u16> {
-            bytes
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect()
-        };
-        let z = || {
-            let u: Vec<u16> = units().into_iter().take_while(|&u| u != 0).collect();
-            String::from_utf16_lossy(&u)
-        };
-        match kind {
-            reg_type::SZ => RegData::Sz(z()),
-            reg_type::EXPAND_SZ => RegData::ExpandSz(z()),
-            reg_type::MULTI_SZ => {
-                let mut u = units();
-                while u.last() == Some(&0) {
-                    u.pop();
-                }
-                if u.is_empty() {
-                    RegData::MultiSz(Vec::new())
-                } else {
-                    RegData::MultiSz(u.split(|&x| x == 0).map(String::from_utf16_lossy).collect())
-                }
-            }
-            reg_type::DWORD if bytes.len() == 4 => {
-                RegData::Dword(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-            }
-            reg_type::QWORD if bytes.len() == 8 => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(bytes);
-                RegData::Qword(u64::from_le_bytes(a))
-            }
-            reg_type::BINARY => RegData::Binary(bytes.to_vec()),
-            reg_type::NONE => RegData::None(bytes.to_vec()),
-            _ => RegData::Typed {
-                kind,
-                bytes: bytes.to_vec(),
+impl std::fmt::Display for RegParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => f.write_str(&self.reason),
+            line => write!(f, "line {line}: {}", self.reason),
+        }
+    }
+}
+
+impl std::error::Error for RegParseError {}
+
+/// A hive's or a `.reg` file's value data, as the analyzer reads it, in the writer's types
+/// (REG_DWORD_BIG_ENDIAN and data whose size does not fit its type are written back raw).
+impl From<registry::RegData> for RegData {
+    fn from(data: registry::RegData) -> RegData {
+        use registry::RegData as Read;
+        match data {
+            Read::Sz(s) => RegData::Sz(s),
+            Read::ExpandSz(s) => RegData::ExpandSz(s),
+            Read::MultiSz(list) => RegData::MultiSz(list),
+            Read::Dword(v) => RegData::Dword(v),
+            Read::Qword(v) => RegData::Qword(v),
+            Read::Binary(b) => RegData::Binary(b),
+            Read::None(b) => RegData::None(b),
+            Read::DwordBigEndian(v) => RegData::Typed {
+                kind: reg_type::DWORD_BIG_ENDIAN,
+                bytes: v.to_be_bytes().to_vec(),
             },
+            Read::Other { kind, bytes } => RegData::Typed { kind, bytes },
         }
     }
 }
 
 /// Reads `.reg` text (the format [`RegExport::to_text`] writes, as `reg export` and regedit
-/// write it): `[key]` and `[-key]` blocks, `"name"=` / `@=` values as `"text"`, `dword:`,
-/// `hex:`, `hex(N):` with `\` line continuations, and `-`. Comment lines (`;`) and lines
-/// before the first key are skipped; a value line that cannot be read is an error naming it.
+/// write it) with the analyzer's parser; a line it cannot read is an error naming it (the
+/// analyzer skips such lines, a reduction leaves the whole file out).
 pub fn parse_export(text: &str) -> Result<RegExport, RegParseError> {
-    let mut keys: Vec<RegKey> = Vec::new();
-    let mut lines = text.lines().enumerate().peekable();
-    while let Some((i, raw)) = lines.next() {
-        let line = raw.trim_start_matches('\u{feff}').trim();
-        if line.is_empty() || line.starts_with(';') {
-            continue;
-        }
-        if line.starts_with('[') && line.ends_with(']') {
-            let inner = &line[1..line.len() - 1];
-            keys.push(match inner.strip_prefix('-') {
-                Some(p) => RegKey::deletion(p),
-                None => RegKey::new(inner, Vec::new()),
-            });
-            continue;
-        }
-        let Some(key) = keys.last_mut() else {
-            continue; // header line
-        };
-        let mut logical = line.to_string();
-        while logical.ends_with('\\') && is_hex_value(&logical) {
-            logical.pop();
-            match lines.next() {
-                Some((_, next)) => logical.push_str(next.trim()),
-                None => break,
-            }
-        }
-        let err = |reason: &str| RegParseError {
-            line: i + 1,
-            reason: reason.to_string(),
-        };
-        let (name, rest) = if let Some(r) = logical.strip_prefix('@') {
-            (None, r)
-        } else if logical.starts_with('"') {
-            let (n, used) = read_quoted(&logical).ok_or_else(|| err("unterminated value name"))?;
-            (Some(n), &logical[used..])
-        } else {
-            return Err(err("neither a key, a value nor a comment"));
-        };
-        let data = rest
-            .trim_start()
-            .strip_prefix('=')
-            .ok_or_else(|| err("no `=` after the value name"))?
-            .trim();
-        let data = parse_data(data).ok_or_else(|| err("unreadable value data"))?;
-        key.values.push(RegValue { name, data });
+    parse_export_bytes(text.as_bytes())
+}
+
+/// [`parse_export`] of a file's bytes (UTF-16LE with BOM as `reg export` writes, UTF-8, ANSI
+/// `REGEDIT4`; see [`decode_export`]).
+pub fn parse_export_bytes(bytes: &[u8]) -> Result<RegExport, RegParseError> {
+    let file = reg_file::parse(bytes).map_err(|e| match e {
+        TextError::Line { line, message } => RegParseError {
+            line: usize::try_from(line).unwrap_or(usize::MAX),
+            reason: message,
+        },
+        other => RegParseError {
+            line: 0,
+            reason: other.to_string(),
+        },
+    })?;
+    if let Some(p) = file.problems.first() {
+        return Err(RegParseError {
+            line: p.line().map_or(0, |l| usize::try_from(l).unwrap_or(usize::MAX)),
+            reason: p.message.clone(),
+        });
     }
+    let keys = file
+        .keys
+        .into_iter()
+        .map(|k| RegKey {
+            // The path as written: the reduction writes keys back as the export named them.
+            path: k.raw_path,
+            delete: k.delete,
+            values: k
+                .values
+                .into_iter()
+                .map(|v| RegValue {
+                    // `@` (and `""`) is the default value.
+                    name: Some(v.name).filter(|n| !n.is_empty()),
+                    data: match v.op {
+                        RegOp::Set(data) => data.into(),
+                        RegOp::Delete => RegData::Delete,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
     Ok(RegExport { keys })
 }
 
-/// Whether a (logical) value line holds hex data, whose lines continue with `\`.
-fn is_hex_value(line: &str) -> bool {
-    let after_eq = if line.starts_with('"') {
-        read_quoted(line).map(|(_, used)| &line[used..])
-    } else {
-        line.strip_prefix('@')
-    };
-    after_eq
-        .and_then(|r| r.trim_start().strip_prefix('='))
-        .is_some_and(|d| d.trim_start().starts_with("hex"))
-}
-
-/// A `"..."` string with `\\` and `\"` escapes at the start of `s`: (text, bytes used).
-fn read_quoted(s: &str) -> Option<(String, usize)> {
-    let mut out = String::new();
-    let mut chars = s.char_indices();
-    if chars.next()?.1 != '"' {
-        return None;
-    }
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?.1),
-            '"' => return Some((out, i + 1)),
-            c => out.push(c),
-        }
-    }
-    None
-}
-
-fn parse_data(d: &str) -> Option<RegData> {
-    if d == "-" {
-        return Some(RegData::Delete);
-    }
-    if d.starts_with('"') {
-        return read_quoted(d).map(|(s, _)| RegData::Sz(s));
-    }
-    if let Some(h) = d.strip_prefix("dword:") {
-        return u32::from_str_radix(h.trim(), 16).ok().map(RegData::Dword);
-    }
-    let (kind, hex) = if let Some(h) = d.strip_prefix("hex:") {
-        (reg_type::BINARY, h)
-    } else {
-        let r = d.strip_prefix("hex(")?;
-        let (k, h) = r.split_once("):")?;
-        (u32::from_str_radix(k.trim(), 16).ok()?, h)
-    };
-    let mut bytes = Vec::new();
-    for b in hex.split(',').map(str::trim).filter(|b| !b.is_empty()) {
-        bytes.push(u8::from_str_radix(b, 16).ok()?);
-    }
-    Some(RegData::from_raw(kind, &bytes))
-}
-
-/// The text of `.reg` bytes: UTF-16LE with its BOM (as `reg export` writes), UTF-8 (with or
-/// without BOM); `None` for anything else.
+/// The text of `.reg` bytes, decoded as the analyzer decodes text artifacts (UTF-16 with BOM as
+/// `reg export` writes, UTF-8 with or without BOM, UTF-16LE without BOM, else ANSI); `None`
+/// for bytes that are not text.
 pub fn decode_export(bytes: &[u8]) -> Option<String> {
-    if let Some(b) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = b
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        return Some(String::from_utf16_lossy(&units));
-    }
-    let b = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    std::str::from_utf8(b).ok().map(str::to_string)
+    decode_text(bytes).ok().map(|(text, _)| text)
 }
 
 /// BOM `FF FE` followed by the UTF-16LE code units of `text`.
@@ -485,5 +398,36 @@ mod tests {
         assert_eq!(parse_export(&decode_export(&bytes).unwrap()).unwrap(), export);
         let bad = format!("{REG_HEADER}\r\n\r\n[HKEY_CURRENT_USER\\X]\r\n\"a\"=hex:zz\r\n");
         assert_eq!(parse_export(&bad).unwrap_err().line, 4);
+    }
+
+    #[test]
+    fn data_read_by_the_analyzer_is_written_back_with_its_bytes() {
+        use rdpdiag_artifacts::registry::RegData as Read;
+        // REG_DWORD_BIG_ENDIAN and a DWORD of the wrong size keep their type and raw bytes.
+        let big = RegData::from(Read::from_raw(reg_type::DWORD_BIG_ENDIAN, &[0, 0, 1, 2]));
+        assert_eq!(
+            big,
+            RegData::Typed {
+                kind: 5,
+                bytes: vec![0, 0, 1, 2]
+            }
+        );
+        assert_eq!(
+            RegData::from(Read::from_raw(reg_type::DWORD, &[1, 2])),
+            RegData::Typed {
+                kind: 4,
+                bytes: vec![1, 2]
+            }
+        );
+        assert_eq!(
+            RegData::from(Read::from_raw(reg_type::QWORD, &1u64.to_le_bytes())),
+            RegData::Qword(1)
+        );
+        let line = RegValue::named("x", big).to_line();
+        assert_eq!(line, "\"x\"=hex(5):00,00,01,02\r\n");
+        // A whole-file error names no line.
+        let err = parse_export_bytes(&[0xFF, 0xD8, 0xFF, 0x00, 0x80]).unwrap_err();
+        assert_eq!(err.line, 0);
+        assert!(err.to_string().starts_with("not text"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
 //! The registry keys and values the analyzer reads: what `--redact` keeps of registry hives and
-//! `reg export` files (the collector cannot depend on the analyzer, so the list lives here).
+//! `reg export` files (the contract of both halves: the collector reads registry files with the
+//! analyzer's parsers in `rdpdiag-artifacts`, but which keys matter is decided here, not there).
 //!
 //! The analyzer reads hives through this list (`analyzer/ingest/src/facts/registry.rs`, `hive_include`),
 //! and a test there fails when the facts name a registry path the list does not keep; the

@@ -113,6 +113,11 @@ pub struct HiveContents {
     pub keys_dropped: u64,
     /// What `notatin` and this reader had to say (recovery steps, damaged cells).
     pub notes: Vec<String>,
+    /// Why the transaction logs given could not be applied (the hive was then read without
+    /// them, and `notes` says so); for readers that word it their own way (the collector's
+    /// `--redact`).
+    #[serde(skip)]
+    pub logs_error: Option<HiveError>,
 }
 
 /// Why a hive could not be read.
@@ -141,40 +146,49 @@ pub fn embedded_name(primary: &[u8]) -> String {
     primary.get(0x30..0x70).map(super::utf16z).unwrap_or_default()
 }
 
-/// Recognises a hive from its embedded name, its file name, and the names of its top-level keys.
-pub fn detect_kind(embedded: &str, file_name: &str, top_level: &[String]) -> HiveKind {
-    let by_name = |n: &str| {
-        let n = n.to_ascii_lowercase();
-        let base = n.rsplit(['\\', '/']).next().unwrap_or(&n).to_string();
-        let base = base.split('.').next().unwrap_or("").to_string();
-        match base.as_str() {
-            "system" => Some(HiveKind::System),
-            "software" => Some(HiveKind::Software),
-            "ntuser" => Some(HiveKind::NtUser),
-            "usrclass" => Some(HiveKind::UsrClass),
-            "sam" => Some(HiveKind::Sam),
-            "security" => Some(HiveKind::Security),
-            _ => None,
-        }
-    };
-    if let Some(k) = by_name(embedded) {
-        return k;
+/// The hive a file name names (`SYSTEM`, `software.hiv`, `C:\Users\x\NTUSER.DAT`, a cut
+/// embedded name ...): the base name before its first dot, case-insensitively.
+pub fn kind_of_file_name(name: &str) -> Option<HiveKind> {
+    let n = name.to_ascii_lowercase();
+    let base = n.rsplit(['\\', '/']).next().unwrap_or(&n);
+    match base.split('.').next().unwrap_or("") {
+        "system" => Some(HiveKind::System),
+        "software" => Some(HiveKind::Software),
+        "ntuser" => Some(HiveKind::NtUser),
+        "usrclass" => Some(HiveKind::UsrClass),
+        "sam" => Some(HiveKind::Sam),
+        "security" => Some(HiveKind::Security),
+        _ => None,
     }
+}
+
+/// The hive its top-level key names show: `Select` and `ControlSetNNN` are SYSTEM,
+/// `Microsoft` with `Classes` or `Policies` (and no `Control Panel`) SOFTWARE, `Control Panel`
+/// or `Environment` a user's NTUSER.DAT.
+pub fn kind_of_top_level_keys(top_level: &[String]) -> Option<HiveKind> {
     let has = |n: &str| top_level.iter().any(|t| t.eq_ignore_ascii_case(n));
     if has("Select")
         && top_level
             .iter()
             .any(|t| t.to_ascii_lowercase().starts_with("controlset"))
     {
-        return HiveKind::System;
+        return Some(HiveKind::System);
     }
     if has("Microsoft") && (has("Classes") || has("Policies")) && !has("Control Panel") {
-        return HiveKind::Software;
+        return Some(HiveKind::Software);
     }
     if has("Control Panel") || has("Environment") {
-        return HiveKind::NtUser;
+        return Some(HiveKind::NtUser);
     }
-    by_name(file_name).unwrap_or(HiveKind::Unknown)
+    None
+}
+
+/// Recognises a hive from its embedded name, its file name, and the names of its top-level keys.
+pub fn detect_kind(embedded: &str, file_name: &str, top_level: &[String]) -> HiveKind {
+    kind_of_file_name(embedded)
+        .or_else(|| kind_of_top_level_keys(top_level))
+        .or_else(|| kind_of_file_name(file_name))
+        .unwrap_or(HiveKind::Unknown)
 }
 
 /// Whether a key at `rel` (segments) is wanted: under a subtree pattern, or an ancestor of one,
@@ -218,6 +232,18 @@ pub fn read_hive(
     file_name: &str,
     opts: &HiveOptions,
 ) -> Result<HiveContents, HiveError> {
+    read_hive_with(primary, logs, file_name, |_, _| opts.clone())
+}
+
+/// [`read_hive`] with the options chosen once the hive is open: `options_for` gets the kind
+/// [`detect_kind`] found and the names of the top-level keys (so that a reader that tells
+/// hives apart its own way, such as the collector's `--redact`, walks only the keys it keeps).
+pub fn read_hive_with(
+    primary: &[u8],
+    logs: &[&[u8]],
+    file_name: &str,
+    options_for: impl FnOnce(HiveKind, &[String]) -> HiveOptions,
+) -> Result<HiveContents, HiveError> {
     if primary.len() < BASE_BLOCK_LEN + 32 {
         return Err(HiveError::NotAHive(format!(
             "{} bytes, shorter than a base block and one hive bin",
@@ -259,6 +285,7 @@ pub fn read_hive(
             Err(p) => Err(HiveError::Damaged(panic_text(p.as_ref()))),
         }
     };
+    let mut logs_error = None;
     let parser = if logs.is_empty() {
         if dirty {
             notes.push(
@@ -273,17 +300,21 @@ pub fn read_hive(
                 notes.push(format!(
                     "the transaction logs could not be applied ({e}); the hive was read without them"
                 ));
+                logs_error = Some(e);
                 build(false)?
             }
         }
     };
-    let walked = catch_unwind(AssertUnwindSafe(move || walk(parser, &embedded, file_name, opts)));
+    let walked = catch_unwind(AssertUnwindSafe(move || {
+        walk(parser, &embedded, file_name, options_for)
+    }));
     let mut contents = match walked {
         Ok(r) => r?,
         Err(p) => return Err(HiveError::Damaged(panic_text(p.as_ref()))),
     };
     contents.dirty = dirty;
     contents.logs_given = logs.len();
+    contents.logs_error = logs_error;
     notes.append(&mut contents.notes);
     contents.notes = notes;
     Ok(contents)
@@ -293,7 +324,7 @@ fn walk(
     mut parser: Parser,
     embedded: &str,
     file_name: &str,
-    opts: &HiveOptions,
+    options_for: impl FnOnce(HiveKind, &[String]) -> HiveOptions,
 ) -> Result<HiveContents, HiveError> {
     let mut notes: Vec<String> = Vec::new();
     if let Some(logs) = parser.get_parse_logs().get() {
@@ -324,6 +355,7 @@ fn walk(
         .map(|k| k.key_name.clone())
         .collect();
     let kind = detect_kind(embedded, file_name, &top_names);
+    let opts = &options_for(kind, &top_names);
     let patterns: Option<Vec<Vec<String>>> = opts.include.as_deref().map(split_patterns);
     let singles = split_patterns(&opts.include_keys);
 
@@ -395,6 +427,7 @@ fn walk(
         keys,
         keys_dropped: dropped,
         notes,
+        logs_error: None,
     })
 }
 
@@ -447,6 +480,33 @@ mod tests {
         assert!(!wanted(&p, &[], &seg("Setup")));
         assert!(wanted(&p, &one, &seg("Setup")));
         assert!(!wanted(&p, &one, &seg(r"Setup\Sub")));
+    }
+
+    #[test]
+    fn kinds_from_names_and_top_level_keys() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            kind_of_file_name(r"C:\Users\x\NTUSER.DAT"),
+            Some(HiveKind::NtUser)
+        );
+        assert_eq!(kind_of_file_name("registry/SYSTEM.LOG1"), Some(HiveKind::System));
+        assert_eq!(kind_of_file_name("DEFAULT"), None);
+        let system = names(&["ControlSet001", "Select", "Setup"]);
+        assert_eq!(kind_of_top_level_keys(&system), Some(HiveKind::System));
+        assert_eq!(
+            kind_of_top_level_keys(&names(&["Classes", "Microsoft", "Policies"])),
+            Some(HiveKind::Software)
+        );
+        assert_eq!(
+            kind_of_top_level_keys(&names(&["AppEvents", "Environment"])),
+            Some(HiveKind::NtUser)
+        );
+        assert_eq!(kind_of_top_level_keys(&names(&["SAM"])), None);
+        // The embedded name first, then the keys, then the file name.
+        assert_eq!(detect_kind("SOFTWARE", "SYSTEM", &system), HiveKind::Software);
+        assert_eq!(detect_kind("", "SOFTWARE", &system), HiveKind::System);
+        assert_eq!(detect_kind("", "SOFTWARE", &[]), HiveKind::Software);
+        assert_eq!(detect_kind("", "x", &[]), HiveKind::Unknown);
     }
 
     #[test]
