@@ -104,5 +104,5 @@ ls -l "$BUNDLE"
 # 5) validate on Linux with the collector's own test (rustup toolchain, the workspace's normal
 #    target dir, so CI's earlier `cargo test --workspace` has already built it).
 (cd "$ROOT" && RDPDIAG_BUNDLE="$BUNDLE" RDPDIAG_EXPECT_WINE=1 t cargo test --locked -p rdpdiag-collect \
-  --test external_bundle -- --nocapture)
+  --test it external_bundle:: -- --nocapture)
 echo "windows smoke: OK in $(( $(date +%s) - T0 )) s (bundle $BUNDLE)"

@@ -2,7 +2,7 @@
 //! (what Wine gives too: every tool step fails, the bundle is still complete and valid), volume
 //! mode over a Windows-shaped tree built from sample EVTX logs and corpus hives, redaction and
 //! the size cap. (The bundle of the Windows smoke test is validated by
-//! `collector/tests/external_bundle.rs`, which compiles without the analyzer.)
+//! `collector/tests/it/external_bundle.rs`, which compiles without the analyzer.)
 //!
 //! Every bundle is checked the same way ([`check_bundle`]): the manifest validates against
 //! `schemas/json/manifest.v1.schema.json` and `Manifest::from_json_slice`, every listed file's

@@ -1,7 +1,6 @@
 //! Facts read from real hives of the shared corpus through the minimal hive reader: host name,
 //! domain, time zone and the RDP listener setting decide the manifest's host and `--role auto`.
 //! Skips (and says so) when the corpus is absent.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

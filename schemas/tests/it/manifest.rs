@@ -3,7 +3,6 @@
 //! committed JSON Schema.
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rdpdiag_schemas::domain::{ArtifactKind, ArtifactStatus, Role, TextFormat};
 use rdpdiag_schemas::manifest::{CollectionMode, Manifest, ManifestError, check_bundle_path};

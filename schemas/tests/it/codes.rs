@@ -2,7 +2,6 @@
 //! invariants the lookups rely on (sorted, unique, hex matching the value).
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rdpdiag_schemas::codes::{
     self, CodeParseError, CodeRange, DisconnectReason, ExtendedKind, Layer, NetworkComponent, Source,

@@ -1,7 +1,5 @@
 //! The executor with commands that hang, fail, do not exist, print bad JSON or need their
 //! fallback: each step is recorded with its status and error, and none stops the others.
-#![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! a healthy TLS listener, a reset right after the ClientHello, an NLA-required refusal, a
 //! TLS alert, a non-RDP service, a port that never answers and a closed port. Everything
 //! stays on 127.0.0.1 and every wait is bounded (300 ms for the port that never answers).
-#![cfg(feature = "probe")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

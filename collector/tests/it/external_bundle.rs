@@ -5,7 +5,6 @@
 //! every hash must match, and every event log step must be recorded as failed or skipped (Wine's
 //! wevtutil is a stub) rather than missing. It lives in this crate, not in `tests/`, so that the
 //! smoke script compiles only the collector and its dev-dependencies.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::io::Read;

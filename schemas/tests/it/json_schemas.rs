@@ -2,11 +2,10 @@
 //! tools (and reviewers) can rely on them. Regenerate with:
 //!
 //! ```text
-//! RDPDIAG_UPDATE_SCHEMAS=1 cargo test -p rdpdiag-schemas --test json_schemas
+//! RDPDIAG_UPDATE_SCHEMAS=1 cargo test -p rdpdiag-schemas --test it json_schemas::
 //! ```
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
@@ -46,7 +45,7 @@ fn committed_json_files_match_generated() {
     assert!(
         stale.is_empty(),
         "stale or missing JSON files under {}: {stale:?}\n\
-         regenerate them with:\n    {UPDATE_VAR}=1 cargo test -p rdpdiag-schemas --test json_schemas\n\
+         regenerate them with:\n    {UPDATE_VAR}=1 cargo test -p rdpdiag-schemas --test it json_schemas::\n\
          then review and commit the diff",
         dir.display()
     );
