@@ -1,5 +1,5 @@
 //! An entry as a stream under the input's caps: artifacts read piece by piece (EVTX, chunk by
-//! chunk) keep memory flat; [`super::read_entry`] reads the rest to the end through it.
+//! chunk) keep memory flat; [`super::OpenedInput::read_entry`] reads the rest to the end through it.
 
 use std::fs::File;
 use std::io::{self, Read};

@@ -3,7 +3,7 @@
 //! Opening lists an input's entries and rejects the dangerous ones up front (paths that escape,
 //! absolute paths, symlinks, duplicates, overlapping zip entries, declared sizes or ratios over
 //! the caps); reading happens later, in parallel, entry by entry, into memory with the caps
-//! enforced on the bytes actually decompressed ([`read_entry`]). A rejected or unreadable entry
+//! enforced on the bytes actually decompressed ([`OpenedInput::read_entry`]). A rejected or unreadable entry
 //! is reported by name and the others go on.
 //!
 //! - [`zip_input`]: zip files (with a recovery scan of local headers for truncated zips);
@@ -138,7 +138,13 @@ impl OpenedInput {
 
     /// Reads `entry` (one of this input's) into memory within `limits` and this input's budget.
     pub fn read_entry(&self, entry: &PlannedEntry, limits: &Limits) -> Result<Vec<u8>, ReadError> {
-        read_entry(entry, limits, &self.budget)
+        self.with_entry_reader(entry, limits, |r| {
+            // The declared size may be a lie (zip headers): never preallocate more than 64 MiB.
+            let mut out =
+                Vec::with_capacity(entry.declared_size.min(limits.max_entry_bytes).min(64 << 20) as usize);
+            r.read_to_end(&mut out).map(|_| out)
+        })?
+        .map_err(|e| ReadError::Io(e.to_string()))
     }
 }
 
@@ -292,21 +298,6 @@ fn read_capped(
         }
         out.extend_from_slice(&buf[..n]);
     }
-}
-
-/// Reads one entry into memory within the limits (the caps of [`with_entry_reader`]).
-pub(crate) fn read_entry(
-    entry: &PlannedEntry,
-    limits: &Limits,
-    budget: &Budget,
-) -> Result<Vec<u8>, ReadError> {
-    with_entry_reader(entry, limits, budget, |r| {
-        // The declared size may be a lie (zip headers): never preallocate more than 64 MiB.
-        let mut out =
-            Vec::with_capacity(entry.declared_size.min(limits.max_entry_bytes).min(64 << 20) as usize);
-        r.read_to_end(&mut out).map(|_| out)
-    })?
-    .map_err(|e| ReadError::Io(e.to_string()))
 }
 
 /// Normalises a stored entry name to a relative `/`-separated path, or says why it is unsafe.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::content_hash::{ContentHash, HashAlgo};
 use super::sniff::ContentKind;
-use super::{Limits, OpenedInput, read_entry};
+use super::{Limits, OpenedInput};
 use rdpdiag_evtx::model::{Location, Problem, Severity};
 
 /// The manifest never needs more than this.
@@ -51,7 +51,7 @@ pub(crate) fn load_and_attach(input: &mut OpenedInput, limits: &Limits) {
         max_entry_bytes: MAX_MANIFEST_BYTES.min(limits.max_entry_bytes),
         ..*limits
     };
-    let bytes = match read_entry(&entry, &capped, &input.budget) {
+    let bytes = match input.read_entry(&entry, &capped) {
         Ok(b) => b,
         Err(e) => {
             input.problems.push(Problem::at(
